@@ -1,0 +1,94 @@
+"""The lake: Parquet zones under one root (a local folder or an object-store URI), written atomically.
+
+Readers never see a partial file: locally a file is written beside its target and renamed over it (atomic on
+POSIX); on an object store a PUT is atomic per object. Zones: raw, purified, quarantine, sanitized, datasets.
+Everything upstream of ``sanitized`` (and quarantine) is private: it may hold personal data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+PRIVATE_ZONES = ("raw", "purified", "quarantine")
+META_PREFIX = b"waterworks."
+
+
+@dataclass
+class Lake:
+    root: str
+
+    def __post_init__(self) -> None:
+        self.fs, self.base = pafs.FileSystem.from_uri(self.root) if "://" in self.root else \
+            (pafs.LocalFileSystem(), os.path.abspath(self.root))
+        self.local = isinstance(self.fs, pafs.LocalFileSystem)
+
+    def path(self, zone: str, relpath: str) -> str:
+        return f"{self.base.rstrip('/')}/{zone}/{relpath}"
+
+    def uri(self, zone: str, relpath: str) -> str:
+        return self.path(zone, relpath) if self.local else f"{self.root.rstrip('/')}/{zone}/{relpath}"
+
+    def write_parquet(self, zone: str, relpath: str, table: pa.Table, metadata: dict[str, str] | None = None) -> str:
+        """Write ``table`` with our key/value metadata; atomic for readers. Returns the file's URI."""
+        if metadata:
+            merged = dict(table.schema.metadata or {})
+            merged.update({META_PREFIX + k.encode(): v.encode() for k, v in metadata.items()})
+            table = table.replace_schema_metadata(merged)
+        target = self.path(zone, relpath)
+        parent = target.rsplit("/", 1)[0]
+        self.fs.create_dir(parent, recursive=True)
+        if self.local:
+            temp = f"{parent}/.{target.rsplit('/', 1)[1]}.{uuid.uuid4().hex}.tmp"
+            try:
+                pq.write_table(table, temp, filesystem=self.fs, compression="zstd")
+                os.replace(temp, target)
+            finally:
+                if os.path.exists(temp):
+                    os.unlink(temp)
+        else:
+            pq.write_table(table, target, filesystem=self.fs, compression="zstd")
+        return self.uri(zone, relpath)
+
+    def write_bytes(self, zone: str, relpath: str, data: bytes) -> str:
+        target = self.path(zone, relpath)
+        parent = target.rsplit("/", 1)[0]
+        self.fs.create_dir(parent, recursive=True)
+        temp = f"{parent}/.{uuid.uuid4().hex}.tmp" if self.local else target
+        with self.fs.open_output_stream(temp) as out:
+            out.write(data)
+        if self.local:
+            os.replace(temp, target)
+        return self.uri(zone, relpath)
+
+    def exists(self, zone: str, relpath: str) -> bool:
+        return self.fs.get_file_info(self.path(zone, relpath)).type == pafs.FileType.File
+
+    def delete(self, zone: str, relpath: str) -> None:
+        if self.exists(zone, relpath):
+            self.fs.delete_file(self.path(zone, relpath))
+
+    def read_parquet(self, zone: str, relpath: str) -> pa.Table:
+        return pq.read_table(self.path(zone, relpath), filesystem=self.fs)
+
+    def parquet_metadata(self, zone: str, relpath: str) -> dict[str, str] | None:
+        """Our key/value metadata of one file (cheap: reads only the footer); None when absent."""
+        if not self.exists(zone, relpath):
+            return None
+        with self.fs.open_input_file(self.path(zone, relpath)) as handle:
+            meta = pq.read_schema(handle).metadata or {}
+        return {k[len(META_PREFIX):].decode(): v.decode() for k, v in meta.items() if k.startswith(META_PREFIX)}
+
+    def list_parquet(self, zone: str, prefix: str = "") -> list[str]:
+        """Relative paths of the Parquet files under ``zone/prefix``, sorted; hidden temp files excluded."""
+        base = self.path(zone, prefix).rstrip("/")
+        info = self.fs.get_file_info(pafs.FileSelector(base, recursive=True, allow_not_found=True))
+        zone_base = self.path(zone, "")
+        return sorted(i.path[len(zone_base):] for i in info
+                      if i.type == pafs.FileType.File and i.path.endswith(".parquet")
+                      and not i.base_name.startswith("."))

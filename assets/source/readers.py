@@ -1,0 +1,386 @@
+"""Readers: one function per landing format, each turning one file into raw records plus quarantined items.
+
+A reader raises ``FileUnreadable`` when the file as a whole cannot be read (the caller quarantines the file);
+otherwise it returns every readable record and every unreadable one with its position and reason, so that
+``units_in == len(records) + len(quarantined)`` always holds. Raw values stay as delivered: text formats give
+string columns; Parquet and SQLite keep their own types.
+"""
+
+from __future__ import annotations
+
+import csv
+import email
+import email.policy
+import hashlib
+import json
+import mailbox
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from .catalog import SourceFormat, SourceSpec
+from .encoding import Detection, NotTextError, detect_encoding, iter_lines
+
+# Above this share of undecodable lines a file is not "a text file with bad lines" but the wrong thing.
+MAX_BAD_LINE_SHARE = 0.5
+
+
+class FileUnreadable(Exception):
+    """The whole file cannot be read; the message is the quarantine reason (never file content)."""
+
+
+@dataclass
+class Quarantined:
+    position: str  # human-readable place: "line 17", "row 5", "message 3"
+    record_index: int | None
+    reason: str
+    raw: bytes | None = None
+
+
+@dataclass
+class ReadResult:
+    table: pa.Table  # raw columns plus "_record_index"
+    quarantined: list[Quarantined] = field(default_factory=list)
+    encoding: Detection | None = None
+
+    @property
+    def units_in(self) -> int:
+        return self.table.num_rows + len(self.quarantined)
+
+
+# ---- helpers ---------------------------------------------------------------------------------------------------
+def _string_table(rows: list[dict[str, str | None]], indexes: list[int]) -> pa.Table:
+    """Rows of strings → table with columns in first-seen order; a key missing from a row is null."""
+    names: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            names.setdefault(key, None)
+    columns = {name: pa.array([row.get(name) for row in rows], type=pa.string()) for name in names}
+    columns["_record_index"] = pa.array(indexes, type=pa.int64())
+    return pa.table(columns)
+
+
+def _decode(path: Path, spec: SourceSpec) -> tuple[bytes, Detection]:
+    data = path.read_bytes()
+    if not data:
+        raise FileUnreadable("empty file")
+    if spec.encoding != "auto":
+        if b"\x00" in data[:65536] and not spec.encoding.lower().startswith("utf-16"):
+            raise FileUnreadable(f"binary content: NUL bytes in a file declared {spec.encoding}")
+        return data, Detection(spec.encoding, "declared")
+    try:
+        return data, detect_encoding(data)
+    except NotTextError as exc:
+        raise FileUnreadable(str(exc)) from exc
+
+
+def _decoded_lines(data: bytes, detection: Detection, quarantined: list[Quarantined],
+                   next_index: Callable[[], int]) -> Iterator[tuple[int, str]]:
+    """Good lines as (line number, text); bad lines go to ``quarantined`` as one record each."""
+    bad = total = 0
+    try:
+        for line in iter_lines(data, detection.encoding):
+            total += 1
+            if line.text is None:
+                bad += 1
+                quarantined.append(Quarantined(f"line {line.number}", next_index(), line.error, line.raw))
+                continue
+            yield line.number, line.text
+    except UnicodeDecodeError as exc:
+        raise FileUnreadable(f"not valid {detection.encoding}: {exc.reason} at byte {exc.start}") from exc
+    if total and bad / total > MAX_BAD_LINE_SHARE:
+        raise FileUnreadable(f"{bad} of {total} lines are not valid {detection}: not a text file in that encoding")
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.value = -1
+
+    def __call__(self) -> int:
+        self.value += 1
+        return self.value
+
+
+# ---- CSV ---------------------------------------------------------------------------------------------------------
+def read_csv(path: Path, spec: SourceSpec) -> ReadResult:
+    data, detection = _decode(path, spec)
+    delimiter = spec.options.get("delimiter") or ("\t" if path.suffix.lower() == ".tsv" else ",")
+    quarantined: list[Quarantined] = []
+    counter = _Counter()
+    header_seen = False
+    line_numbers: list[int] = []
+
+    def index_for_bad_line() -> int:
+        if not header_seen:
+            raise FileUnreadable(f"the header line is not valid text in {detection}")
+        return counter()
+
+    def good_lines() -> Iterator[str]:
+        for number, text in _decoded_lines(data, detection, quarantined, index_for_bad_line):
+            line_numbers.append(number)
+            yield text
+
+    reader = csv.reader(good_lines(), delimiter=delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileUnreadable("no header line") from None
+    except csv.Error as exc:
+        raise FileUnreadable(f"malformed header: {exc}") from exc
+    header_seen = True
+    header = [name.strip() for name in header]
+    if len(set(header)) != len(header) or any(not name for name in header):
+        raise FileUnreadable("header has empty or repeated column names")
+    rows: list[dict[str, str | None]] = []
+    indexes: list[int] = []
+    while True:
+        start = len(line_numbers) + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            number = line_numbers[-1] if line_numbers else start
+            quarantined.append(Quarantined(f"line {number}", counter(), f"malformed CSV: {exc}"))
+            continue
+        if not row or row == [""]:
+            continue  # blank line: not a record
+        index = counter()
+        first_line = line_numbers[start - 1] if start - 1 < len(line_numbers) else line_numbers[-1]
+        if len(row) != len(header):
+            raw = delimiter.join(row).encode("utf-8")
+            quarantined.append(Quarantined(
+                f"line {first_line}", index,
+                f"ragged row: {len(row)} fields where the header has {len(header)}", raw))
+            continue
+        rows.append(dict(zip(header, row, strict=True)))
+        indexes.append(index)
+    table = _string_table(rows, indexes) if rows else _empty_with(header)
+    return ReadResult(table, quarantined, detection)
+
+
+def _empty_with(columns: Iterable[str]) -> pa.Table:
+    fields = {name: pa.array([], type=pa.string()) for name in columns}
+    fields["_record_index"] = pa.array([], type=pa.int64())
+    return pa.table(fields)
+
+
+# ---- JSON Lines and JSON ----------------------------------------------------------------------------------------
+def _json_value(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def read_jsonl(path: Path, spec: SourceSpec) -> ReadResult:
+    data, detection = _decode(path, spec)
+    stripped = data.lstrip()
+    if path.suffix.lower() == ".json" and stripped.startswith(b"["):
+        return _read_json_array(data, detection)
+    quarantined: list[Quarantined] = []
+    counter = _Counter()
+    rows, indexes = [], []
+    for number, text in _decoded_lines(data, detection, quarantined, counter):
+        if not text.strip():
+            continue
+        index = counter()
+        try:
+            value = json.loads(text)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            reason = "JSON nested too deeply" if isinstance(exc, RecursionError) else \
+                f"invalid JSON ({exc.msg} at column {exc.colno})"
+            quarantined.append(Quarantined(f"line {number}", index, reason, text.encode("utf-8")))
+            continue
+        if not isinstance(value, dict):
+            quarantined.append(Quarantined(f"line {number}", index,
+                                           f"a JSON {type(value).__name__} where an object was expected",
+                                           text.encode("utf-8")))
+            continue
+        rows.append({str(k): _json_value(v) for k, v in value.items()})
+        indexes.append(index)
+    return ReadResult(_string_table(rows, indexes), quarantined, detection)
+
+
+def _read_json_array(data: bytes, detection: Detection) -> ReadResult:
+    try:
+        values = json.loads(data.decode(detection.encoding))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise FileUnreadable(f"invalid JSON document: {type(exc).__name__}") from exc
+    rows, indexes, quarantined = [], [], []
+    for index, value in enumerate(values):
+        if isinstance(value, dict):
+            rows.append({str(k): _json_value(v) for k, v in value.items()})
+            indexes.append(index)
+        else:
+            quarantined.append(Quarantined(f"item {index}", index,
+                                           f"a JSON {type(value).__name__} where an object was expected"))
+    return ReadResult(_string_table(rows, indexes), quarantined, detection)
+
+
+# ---- Parquet -----------------------------------------------------------------------------------------------------
+def read_parquet(path: Path, spec: SourceSpec) -> ReadResult:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise FileUnreadable(f"not a readable Parquet file: {type(exc).__name__}") from exc
+    table = table.append_column("_record_index", pa.array(range(table.num_rows), type=pa.int64()))
+    return ReadResult(table)
+
+
+# ---- Excel -------------------------------------------------------------------------------------------------------
+def read_xlsx(path: Path, spec: SourceSpec) -> ReadResult:
+    import fastexcel
+
+    try:
+        workbook = fastexcel.read_excel(path)
+        sheet_name = spec.options.get("sheet") or workbook.sheet_names[0]
+        sheet = workbook.load_sheet_by_name(sheet_name, dtypes="string")
+        table = pa.table(sheet.to_arrow())
+    except Exception as exc:  # fastexcel raises its own and calamine errors; all mean "unreadable workbook"
+        raise FileUnreadable(f"not a readable .xlsx workbook: {type(exc).__name__}") from exc
+    keep = [i for i in range(table.num_rows)
+            if any(table.column(c)[i].is_valid and table.column(c)[i].as_py() != "" for c in range(table.num_columns))]
+    table = table.take(pa.array(keep, type=pa.int64())) if len(keep) != table.num_rows else table
+    table = table.append_column("_record_index", pa.array(keep, type=pa.int64()))
+    table = table.append_column("_sheet", pa.array([sheet_name] * table.num_rows, type=pa.string()))
+    return ReadResult(table)
+
+
+# ---- e-mail ------------------------------------------------------------------------------------------------------
+def _message_record(message: email.message.EmailMessage) -> dict[str, str | None]:
+    def header(name: str) -> str | None:
+        value = message.get(name)
+        return None if value is None else str(value)
+
+    body = message.get_body(preferencelist=("plain", "html"))
+    html = message.get_body(preferencelist=("html",))
+    attachments = []
+    for part in message.iter_attachments():
+        payload = part.get_payload(decode=True) or b""
+        item = {"filename": part.get_filename(), "content_type": part.get_content_type(), "size": len(payload),
+                "sha256": hashlib.sha256(payload).hexdigest()}
+        if part.get_content_maintype() == "text":
+            item["text"] = part.get_content()
+        attachments.append(item)
+    return {
+        "message_id": header("Message-ID"),
+        "date": header("Date"),
+        "from": header("From"),
+        "to": header("To"),
+        "cc": header("Cc"),
+        "subject": header("Subject"),
+        "body_text": body.get_content() if body is not None else None,
+        "body_html": html.get_content() if html is not None and html is not body else None,
+        "attachments": json.dumps(attachments, ensure_ascii=False),
+        "defects": str(len(message.defects)),
+    }
+
+
+def read_email(path: Path, spec: SourceSpec) -> ReadResult:
+    if path.stat().st_size == 0:
+        raise FileUnreadable("empty file")
+    rows, indexes, quarantined = [], [], []
+    if path.suffix.lower() == ".eml":
+        raws = [path.read_bytes()]
+    else:
+        head = path.read_bytes()[:5]
+        if head != b"From ":
+            raise FileUnreadable("not an mbox file: it does not start with a 'From ' line")
+        box = mailbox.mbox(path, factory=None, create=False)
+        raws = [box.get_bytes(key) for key in box.iterkeys()]
+    for index, raw in enumerate(raws):
+        try:
+            message = email.message_from_bytes(raw, policy=email.policy.default)
+            rows.append(_message_record(message))
+            indexes.append(index)
+        except (LookupError, ValueError, UnicodeError, KeyError, AttributeError) as exc:
+            quarantined.append(Quarantined(f"message {index}", index,
+                                           f"unreadable MIME message: {type(exc).__name__}", raw))
+    return ReadResult(_string_table(rows, indexes), quarantined)
+
+
+# ---- documents ---------------------------------------------------------------------------------------------------
+_MD_TITLE = re.compile(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", re.MULTILINE)
+_HTML_TITLE = re.compile(r"<title[^>]*>(.*?)</title>|<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def read_document(path: Path, spec: SourceSpec) -> ReadResult:
+    data, detection = _decode(path, spec)
+    try:
+        text = data.decode(detection.encoding)
+    except UnicodeDecodeError as exc:
+        raise FileUnreadable(f"not valid {detection}: {exc.reason} at byte {exc.start}") from exc
+    suffix = path.suffix.lower()
+    kind = {".md": "markdown", ".html": "html", ".htm": "html"}.get(suffix, "text")
+    title = None
+    if kind == "markdown" and (m := _MD_TITLE.search(text)):
+        title = m.group(1)
+    elif kind == "html" and (m := _HTML_TITLE.search(text)):
+        title = _TAGS.sub("", m.group(1) or m.group(2) or "").strip()
+    row = {"title": title or path.stem, "body": text, "format": kind}
+    return ReadResult(_string_table([row], [0]), [], detection)
+
+
+# ---- SQLite (DuckDB's sqlite scanner, loaded from its PyPI wheel: no download) --------------------------------------
+def duckdb_with_extension(name: str):
+    """A DuckDB connection with a scanner extension loaded from its PyPI package (offline)."""
+    import importlib
+
+    import duckdb
+
+    module = importlib.import_module(f"duckdb_extension_{name}")
+    files = sorted(Path(module.__file__).parent.glob(f"extensions/*/{name}.duckdb_extension"))
+    if not files:
+        raise RuntimeError(f"the package duckdb-extension-{name} holds no extension file")
+    connection = duckdb.connect()
+    connection.execute(f"LOAD '{files[-1]}'")
+    return connection
+
+
+def read_sqlite(path: Path, spec: SourceSpec) -> ReadResult:
+    if path.read_bytes()[:16] != b"SQLite format 3\x00":
+        raise FileUnreadable("not a SQLite database (bad header)")
+    table_name = spec.options.get("table")
+    if not table_name:
+        raise FileUnreadable(f"source {spec.id} names no table (options.table)")
+    connection = duckdb_with_extension("sqlite_scanner")
+    quoted = str(path).replace("'", "''")
+    try:
+        connection.execute(f"ATTACH '{quoted}' AS landing (TYPE sqlite, READ_ONLY)")
+        names = {row[0] for row in connection.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'landing'").fetchall()}
+        if table_name not in names:
+            raise FileUnreadable(f"the database has no table {table_name!r}")
+        ident = '"' + table_name.replace('"', '""') + '"'
+        table = connection.execute(f"SELECT * FROM landing.{ident} ORDER BY rowid").to_arrow_table()
+    except FileUnreadable:
+        raise
+    except Exception as exc:  # duckdb raises its own error tree
+        raise FileUnreadable(f"unreadable SQLite database: {type(exc).__name__}") from exc
+    finally:
+        connection.close()
+    table = table.append_column("_record_index", pa.array(range(table.num_rows), type=pa.int64()))
+    return ReadResult(table)
+
+
+READERS: dict[SourceFormat, Callable[[Path, SourceSpec], ReadResult]] = {
+    SourceFormat.csv: read_csv,
+    SourceFormat.jsonl: read_jsonl,
+    SourceFormat.json: read_jsonl,
+    SourceFormat.parquet: read_parquet,
+    SourceFormat.xlsx: read_xlsx,
+    SourceFormat.email: read_email,
+    SourceFormat.document: read_document,
+    SourceFormat.sqlite: read_sqlite,
+}
+
+
+def read_file(path: Path, spec: SourceSpec) -> ReadResult:
+    return READERS[spec.format](path, spec)

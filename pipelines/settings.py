@@ -1,0 +1,161 @@
+"""One typed settings object for the whole plant.
+
+Values come, highest priority first, from ``WATERWORKS_*`` environment variables, then from an optional
+YAML config file (``WATERWORKS_CONFIG``, else ``waterworks.yaml`` in the project root if present), then from
+the defaults of the chosen profile:
+
+- ``local`` (default): everything under one folder, ``.waterworks/`` at the project root (override with
+  ``WATERWORKS_HOME``): SQLite for Dagster and MLflow, the lake on local disk.
+- ``production``: PostgreSQL for Dagster and MLflow, object-store URIs (``s3://``, ``gs://``, ``abfs://``)
+  for the lake and MLflow artifacts. Only validated here; nothing is created.
+
+Secrets (the PostgreSQL URL) are ``SecretStr`` and never printed.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+OBJECT_STORE_SCHEMES = ("s3://", "gs://", "gcs://", "abfs://", "az://")
+
+
+def project_root() -> Path:
+    """The repository root when installed in editable mode, else the current directory."""
+    here = Path(__file__).resolve().parents[1]
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
+
+
+class Profile(str, Enum):
+    local = "local"
+    production = "production"
+
+
+class YamlConfigSource(PydanticBaseSettingsSource):
+    """Reads the optional YAML config file; a missing default file is fine, a missing named file is not."""
+
+    def __call__(self) -> dict[str, Any]:
+        named = os.environ.get("WATERWORKS_CONFIG")
+        path = Path(named) if named else project_root() / "waterworks.yaml"
+        if not path.exists():
+            if named:
+                raise FileNotFoundError(f"WATERWORKS_CONFIG names {path}, which does not exist")
+            return {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: the config file must hold a mapping of setting → value")
+        return data
+
+    def get_field_value(self, field, field_name):  # pragma: no cover - required by the interface
+        return None, field_name, False
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WATERWORKS_", extra="forbid")
+
+    profile: Profile = Profile.local
+    home: Path = Field(default_factory=lambda: project_root() / ".waterworks",
+                       description="Root of all local state (landing, lake, dagster, mlflow, reports, bundles).")
+    landing_dir: Path | None = Field(None, description="Where delivered files land; default HOME/landing.")
+    lake_uri: str | None = Field(None, description="Lake root: a folder or an object-store URI; default HOME/lake.")
+    dagster_home: Path | None = Field(None, description="DAGSTER_HOME; default HOME/dagster.")
+    mlflow_tracking_uri: str | None = Field(None, description="Default sqlite:///HOME/mlflow/mlflow.db.")
+    mlflow_artifact_uri: str | None = Field(None, description="Default HOME/mlflow/artifacts.")
+    reports_dir: Path | None = None
+    bundles_dir: Path | None = None
+    postgres_url: SecretStr | None = Field(
+        None, description="postgresql://user:pass@host:port/db for Dagster and MLflow (production).")
+    sources_file: Path | None = Field(None, description="Sources config; default: the one shipped in assets/source.")
+    demo_seed: int = 7
+    demo_scale: int = 1
+    dagster_ui_port: int = 3000
+    mlflow_ui_port: int = 5000
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        return (init_settings, env_settings, YamlConfigSource(settings_cls), file_secret_settings)
+
+    @model_validator(mode="after")
+    def _fill_and_validate(self) -> Settings:
+        home = self.home.expanduser().resolve()
+        self.home = home
+        self.landing_dir = (self.landing_dir or home / "landing").expanduser().resolve()
+        self.dagster_home = (self.dagster_home or home / "dagster").expanduser().resolve()
+        self.reports_dir = (self.reports_dir or home / "reports").expanduser().resolve()
+        self.bundles_dir = (self.bundles_dir or home / "bundles").expanduser().resolve()
+        if self.sources_file is None:
+            self.sources_file = Path(__file__).resolve().parents[1] / "assets" / "source" / "sources.yaml"
+        if self.profile is Profile.local:
+            self.lake_uri = self.lake_uri or str(home / "lake")
+            self.mlflow_tracking_uri = self.mlflow_tracking_uri or f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
+            self.mlflow_artifact_uri = self.mlflow_artifact_uri or str(home / "mlflow" / "artifacts")
+        else:
+            self._validate_production()
+        return self
+
+    def _validate_production(self) -> None:
+        problems = []
+        url = self.postgres_url.get_secret_value() if self.postgres_url else ""
+        if not url.startswith(("postgresql://", "postgresql+psycopg2://", "postgres://")):
+            problems.append("WATERWORKS_POSTGRES_URL must be a postgresql:// URL (Dagster and MLflow storage)")
+        for name in ("lake_uri", "mlflow_artifact_uri"):
+            value = getattr(self, name) or ""
+            if not value.startswith(OBJECT_STORE_SCHEMES):
+                problems.append(f"WATERWORKS_{name.upper()} must be an object-store URI "
+                                f"({', '.join(OBJECT_STORE_SCHEMES)}), got {value or 'nothing'!r}")
+        if self.mlflow_tracking_uri is None and url:
+            self.mlflow_tracking_uri = url
+        if problems:
+            raise ValueError("production profile: " + "; ".join(problems))
+
+    # ---- derived places -------------------------------------------------------------------------
+    def lake_zone(self, zone: str) -> str:
+        """URI of one lake zone: raw, purified, quarantine, sanitized, datasets."""
+        return f"{self.lake_uri.rstrip('/')}/{zone}"
+
+    def dagster_yaml(self) -> dict[str, Any]:
+        """The dagster.yaml this profile needs in DAGSTER_HOME."""
+        config: dict[str, Any] = {"telemetry": {"enabled": False}}
+        if self.profile is Profile.production:
+            config["storage"] = {"postgres": {"postgres_url": {"env": "WATERWORKS_POSTGRES_URL"}}}
+        else:
+            config["storage"] = {"sqlite": {"base_dir": str(self.dagster_home / "storage")}}
+        return config
+
+    def describe(self) -> dict[str, str]:
+        """A printable summary with secrets masked."""
+        return {
+            "profile": self.profile.value,
+            "home": str(self.home),
+            "landing": str(self.landing_dir),
+            "lake": str(self.lake_uri),
+            "dagster_home": str(self.dagster_home),
+            "mlflow_tracking_uri": "postgresql://***" if self.profile is Profile.production
+            else str(self.mlflow_tracking_uri),
+            "sources_file": str(self.sources_file),
+        }
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    """Create DAGSTER_HOME with the profile's dagster.yaml and point the environment at it."""
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    target = home / "dagster.yaml"
+    text = yaml.safe_dump(settings.dagster_yaml(), sort_keys=True)
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        target.write_text(text, encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
