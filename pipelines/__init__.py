@@ -1,0 +1,1 @@
+"""Orchestration: Definitions, resources per profile, jobs, schedules, sensors, and the CLI."""

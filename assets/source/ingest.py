@@ -170,3 +170,17 @@ def quarantine_unrouted(lake: Lake, landing_file: LandingFile) -> str:
     })
     return lake.write_parquet("quarantine", f"_unrouted/{landing_file.relpath}.parquet", table,
                               {"file_sha256": landing_file.sha256})
+
+
+def verify_outputs(lake: Lake, spec: SourceSpec, report: IngestReport) -> dict[str, int | bool]:
+    """Read back what was written and check the accounting: in = out + quarantined, on disk."""
+    relpath = raw_relpath(spec, report.relpath)
+    on_disk_out = lake.read_parquet("raw", relpath).num_rows if lake.exists("raw", relpath) else 0
+    on_disk_quarantined = lake.read_parquet("quarantine", relpath).num_rows if lake.exists("quarantine", relpath) else 0
+    return {
+        "units_in": report.units_in,
+        "records_on_disk": on_disk_out,
+        "quarantined_on_disk": on_disk_quarantined,
+        "balanced": report.balanced and on_disk_out == report.records_out
+        and on_disk_quarantined == report.quarantined and report.units_in == on_disk_out + on_disk_quarantined,
+    }

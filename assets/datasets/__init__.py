@@ -1,0 +1,1 @@
+"""The datasets stage (see ARCHITECTURE.md)."""

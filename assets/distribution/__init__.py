@@ -1,0 +1,1 @@
+"""The distribution stage (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""The purification stage (see ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""The sanitation stage (see ARCHITECTURE.md)."""

@@ -1,0 +1,100 @@
+"""The `waterworks` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _cmd_demo_estate(args: argparse.Namespace) -> int:
+    from assets.source.demo_estate import generate_estate
+
+    summary = generate_estate(Path(args.out), seed=args.seed, scale=args.scale)
+    size = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
+    print(f"demo estate: {len(summary['files'])} files, {size / 1e6:.1f} MB, {summary['planted_values']} planted "
+          f"PII values → {args.out} (ground truth: manifest.jsonl, estate.json)")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from assets.lake import Lake
+
+    from .run import run_plant
+    from .settings import get_settings
+
+    settings = get_settings()
+    landing = settings.landing_dir
+    if args.demo and not (landing / "estate.json").exists() and not any(landing.glob("*/*")):
+        from assets.source.demo_estate import generate_estate
+
+        print(f"landing folder is empty: generating the demo estate (seed {settings.demo_seed}, "
+              f"scale {settings.demo_scale}) into {landing}")
+        generate_estate(landing, seed=settings.demo_seed, scale=settings.demo_scale)
+    print(f"running the plant ({settings.profile.value} profile) on {landing}")
+    summary = run_plant(settings, full=args.full)
+    lake = Lake(str(settings.lake_uri))
+    raw_files = lake.list_parquet("raw")
+    quarantine_files = lake.list_parquet("quarantine")
+    print(f"\n{len(summary.ingested)} file(s) ingested, {summary.up_to_date} up to date, "
+          f"{len(summary.failed)} failed, {len(summary.run_ids)} Dagster run(s) in {summary.seconds:.1f}s")
+    print(f"  raw zone:        {lake.uri('raw', '')}  ({len(raw_files)} Parquet files)")
+    print(f"  quarantine zone: {lake.uri('quarantine', '')}  ({len(quarantine_files)} Parquet files)")
+    print(f"  Dagster runs:    DAGSTER_HOME={settings.dagster_home} — `make ui`, then "
+          f"http://127.0.0.1:{settings.dagster_ui_port}/runs")
+    print(f"  MLflow:          `make mlflow-ui`, then http://127.0.0.1:{settings.mlflow_ui_port}")
+    for label in summary.failed:
+        print(f"  FAILED: {label} (see the run in the Dagster UI)", file=sys.stderr)
+    return 0 if summary.ok else 1
+
+
+def _cmd_settings(args: argparse.Namespace) -> int:
+    from .settings import get_settings
+
+    print(json.dumps(get_settings().describe(), indent=1))
+    return 0
+
+
+def _cmd_prepare_home(args: argparse.Namespace) -> int:
+    from .settings import get_settings, prepare_dagster_home
+
+    print(prepare_dagster_home(get_settings()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="waterworks", description="Waterworks: an enterprise data-to-model plant.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo-estate", help="generate the synthetic demo estate with planted PII and ground truth")
+    p.add_argument("--out", required=True, help="folder to write (created)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--scale", type=int, default=1, help="multiplies every volume (1 ≈ 1 MB)")
+    p.set_defaults(func=_cmd_demo_estate)
+
+    p = sub.add_parser("run", help="materialize the plant through Dagster (new or changed files only)")
+    p.add_argument("--full", action="store_true", help="re-ingest every landing file")
+    p.add_argument("--no-demo", dest="demo", action="store_false",
+                   help="do not generate the demo estate into an empty landing folder")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("settings", help="print the effective settings (secrets masked)")
+    p.set_defaults(func=_cmd_settings)
+
+    p = sub.add_parser("prepare-home", help="write DAGSTER_HOME/dagster.yaml for the profile and print its path")
+    p.set_defaults(func=_cmd_prepare_home)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"waterworks {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The Definitions of the plant: assembles stages, jobs, automation and resources. No logic lives here."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.datasets import defs as datasets
+from assets.distribution import defs as distribution
+from assets.purification import defs as purification
+from assets.sanitation import defs as sanitation
+from assets.source.catalog import load_catalog
+from assets.source.defs import source_assets
+from assets.training import defs as training
+
+from .automation import build_daily_refresh, build_landing_sensor
+from .jobs import ingest_jobs, plant_job
+from .resources import resources_for
+from .settings import Settings, get_settings
+
+# The stages in the order the UI and the reports show them.
+STAGES = ("source", "purification", "sanitation", "datasets", "training", "distribution")
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    settings = settings or get_settings()
+    catalog = load_catalog(settings.sources_file)
+    stage_assets = {
+        "source": source_assets(catalog),
+        "purification": purification.ASSETS,
+        "sanitation": sanitation.ASSETS,
+        "datasets": datasets.ASSETS,
+        "training": training.ASSETS,
+        "distribution": distribution.ASSETS,
+    }
+    jobs = {job.name: job for job in [*ingest_jobs(catalog), plant_job(catalog)]}
+    return dg.Definitions(
+        assets=[a for stage in STAGES for a in stage_assets[stage]],
+        jobs=list(jobs.values()),
+        sensors=[build_landing_sensor(settings, catalog, list(jobs.values()))],
+        schedules=build_daily_refresh(settings, catalog, jobs),
+        resources=resources_for(settings),
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,17 @@
+"""Resources chosen per profile in one place: the local profile points them at .waterworks/, production at
+the object store (lake) given by the settings."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.resources import LakeResource, LandingResource
+
+from .settings import Settings
+
+
+def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    return {
+        "lake": LakeResource(root=str(settings.lake_uri)),
+        "landing": LandingResource(landing_dir=str(settings.landing_dir), sources_file=str(settings.sources_file)),
+    }
