@@ -63,6 +63,45 @@ def _cmd_prepare_home(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ui(args: argparse.Namespace) -> int:
+    """Dagster webserver and daemon (sensors and schedules run) on loopback, on the project's DAGSTER_HOME."""
+    import os
+    import shutil
+
+    from .settings import get_settings, prepare_dagster_home
+
+    settings = get_settings()
+    prepare_dagster_home(settings)
+    root = Path(__file__).resolve().parents[1]
+    dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"
+    print(f"Dagster UI on http://127.0.0.1:{settings.dagster_ui_port} (DAGSTER_HOME={settings.dagster_home}); "
+          "Ctrl-C stops it", flush=True)
+    os.chdir(root)
+    os.execv(dagster, [dagster, "dev", "-w", str(root / "workspace.yaml"), "-h", "127.0.0.1",
+                       "-p", str(settings.dagster_ui_port)])
+    return 0  # pragma: no cover
+
+
+def _cmd_mlflow_ui(args: argparse.Namespace) -> int:
+    """The MLflow UI on the project's tracking store, on loopback."""
+    import os
+    import shutil
+
+    from .settings import get_settings
+
+    settings = get_settings()
+    if str(settings.mlflow_tracking_uri).startswith("sqlite:///"):
+        Path(str(settings.mlflow_tracking_uri)[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    Path(str(settings.mlflow_artifact_uri)).mkdir(parents=True, exist_ok=True) if "://" not in str(
+        settings.mlflow_artifact_uri) else None
+    mlflow = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
+    print(f"MLflow UI on http://127.0.0.1:{settings.mlflow_ui_port}; Ctrl-C stops it", flush=True)
+    os.execv(mlflow, [mlflow, "server", "--backend-store-uri", str(settings.mlflow_tracking_uri),
+                      "--default-artifact-root", str(settings.mlflow_artifact_uri),
+                      "--host", "127.0.0.1", "--port", str(settings.mlflow_ui_port)])
+    return 0  # pragma: no cover
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="waterworks", description="Waterworks: an enterprise data-to-model plant.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("settings", help="print the effective settings (secrets masked)")
     p.set_defaults(func=_cmd_settings)
+
+    p = sub.add_parser("ui", help="the Dagster UI with its daemon (schedules, sensors) on 127.0.0.1")
+    p.set_defaults(func=_cmd_ui)
+
+    p = sub.add_parser("mlflow-ui", help="the MLflow UI on the project's tracking store, on 127.0.0.1")
+    p.set_defaults(func=_cmd_mlflow_ui)
 
     p = sub.add_parser("prepare-home", help="write DAGSTER_HOME/dagster.yaml for the profile and print its path")
     p.set_defaults(func=_cmd_prepare_home)

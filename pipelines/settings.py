@@ -66,7 +66,9 @@ class Settings(BaseSettings):
     landing_dir: Path | None = Field(None, description="Where delivered files land; default HOME/landing.")
     lake_uri: str | None = Field(None, description="Lake root: a folder or an object-store URI; default HOME/lake.")
     dagster_home: Path | None = Field(None, description="DAGSTER_HOME; default HOME/dagster.")
-    mlflow_tracking_uri: str | None = Field(None, description="Default sqlite:///HOME/mlflow/mlflow.db.")
+    mlflow_tracking_uri: str | None = Field(
+        None, repr=False, description="Default sqlite:///HOME/mlflow/mlflow.db; production: the PostgreSQL URL "
+        "or a tracking server (http://…) backed by it.")
     mlflow_artifact_uri: str | None = Field(None, description="Default HOME/mlflow/artifacts.")
     reports_dir: Path | None = None
     bundles_dir: Path | None = None

@@ -122,7 +122,7 @@ def read_csv(path: Path, spec: SourceSpec) -> ReadResult:
     def good_lines() -> Iterator[str]:
         for number, text in _decoded_lines(data, detection, quarantined, index_for_bad_line):
             line_numbers.append(number)
-            yield text
+            yield text + "\n"  # keeps a newline inside a quoted field that spans lines
 
     reader = csv.reader(good_lines(), delimiter=delimiter, strict=True)
     try:
@@ -253,6 +253,19 @@ def read_xlsx(path: Path, spec: SourceSpec) -> ReadResult:
 
 
 # ---- e-mail ------------------------------------------------------------------------------------------------------
+def _attachment_text(payload: bytes, charset: str | None) -> str:
+    """Text of a text/* attachment: its declared charset, else detected (mail clients often omit it)."""
+    if charset:
+        try:
+            return payload.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    try:
+        return payload.decode(detect_encoding(payload).encoding)
+    except (NotTextError, UnicodeDecodeError):
+        return payload.decode("utf-8", errors="replace")
+
+
 def _message_record(message: email.message.EmailMessage) -> dict[str, str | None]:
     def header(name: str) -> str | None:
         value = message.get(name)
@@ -266,7 +279,7 @@ def _message_record(message: email.message.EmailMessage) -> dict[str, str | None
         item = {"filename": part.get_filename(), "content_type": part.get_content_type(), "size": len(payload),
                 "sha256": hashlib.sha256(payload).hexdigest()}
         if part.get_content_maintype() == "text":
-            item["text"] = part.get_content()
+            item["text"] = _attachment_text(payload, part.get_content_charset())
         attachments.append(item)
     return {
         "message_id": header("Message-ID"),

@@ -277,6 +277,8 @@ class EstateWriter:
             if k % 7 == 3:
                 msg.add_attachment(b"%PDF-1.4\n" + bytes(self.rng.randrange(256) for _ in range(512)),
                                    maintype="application", subtype="pdf", filename="invoice.pdf")
+            for depth, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+                part.set_boundary(f"=_waterworks_{k:06d}_{depth}")  # deterministic, unlike the default
             data = msg.as_bytes()
             data = re.sub(rb"(?m)^(>*From )", rb">\1", data)
             chunks.append(b"From MAILER-DAEMON Mon Jan  1 09:00:00 2024\n" + data.rstrip(b"\n") + b"\n\n")

@@ -1,0 +1,27 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+
+@pytest.fixture(scope="session")
+def estate_dir(tmp_path_factory) -> Path:
+    """A small demo estate (scale 1), generated once per test session."""
+    from assets.source.demo_estate import generate_estate
+
+    out = tmp_path_factory.mktemp("estate")
+    generate_estate(out, seed=7, scale=1)
+    return out
+
+
+@pytest.fixture
+def fresh_home(tmp_path, estate_dir) -> Path:
+    """A Waterworks home whose landing folder holds a copy of the demo estate."""
+    home = tmp_path / "home"
+    shutil.copytree(estate_dir, home / "landing")
+    return home

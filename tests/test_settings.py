@@ -1,0 +1,43 @@
+import pytest
+
+from pipelines.settings import Profile, Settings
+
+
+def test_local_profile_keeps_everything_under_home(tmp_path):
+    s = Settings(home=tmp_path)
+    assert s.profile is Profile.local
+    assert s.landing_dir == tmp_path / "landing"
+    assert s.lake_uri == str(tmp_path / "lake")
+    assert s.dagster_home == tmp_path / "dagster"
+    assert s.mlflow_tracking_uri == f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"
+    assert s.dagster_yaml()["storage"] == {"sqlite": {"base_dir": str(tmp_path / "dagster" / "storage")}}
+
+
+def test_environment_variables_override(monkeypatch, tmp_path):
+    monkeypatch.setenv("WATERWORKS_HOME", str(tmp_path))
+    monkeypatch.setenv("WATERWORKS_DEMO_SCALE", "3")
+    s = Settings()
+    assert s.home == tmp_path and s.demo_scale == 3
+
+
+def test_config_file_is_read_and_env_wins(monkeypatch, tmp_path):
+    config = tmp_path / "ww.yaml"
+    config.write_text(f"home: {tmp_path}\ndemo_seed: 11\ndemo_scale: 2\n")
+    monkeypatch.setenv("WATERWORKS_CONFIG", str(config))
+    monkeypatch.setenv("WATERWORKS_DEMO_SCALE", "5")
+    s = Settings()
+    assert (s.demo_seed, s.demo_scale, s.home) == (11, 5, tmp_path)
+    monkeypatch.setenv("WATERWORKS_CONFIG", str(tmp_path / "missing.yaml"))
+    with pytest.raises(FileNotFoundError, match="missing.yaml"):
+        Settings()
+
+
+def test_production_profile_is_validated(tmp_path):
+    with pytest.raises(ValueError) as err:
+        Settings(home=tmp_path, profile="production", lake_uri=str(tmp_path / "lake"))
+    message = str(err.value)
+    assert "WATERWORKS_POSTGRES_URL" in message and "WATERWORKS_LAKE_URI" in message
+    s = Settings(home=tmp_path, profile="production", postgres_url="postgresql://ww:secret@db:5432/ww",
+                 lake_uri="s3://lake/waterworks", mlflow_artifact_uri="s3://lake/mlflow")
+    assert s.dagster_yaml()["storage"] == {"postgres": {"postgres_url": {"env": "WATERWORKS_POSTGRES_URL"}}}
+    assert "secret" not in repr(s) and "secret" not in str(s.describe())
