@@ -20,7 +20,6 @@ from assets.source.landing import scan_landing
 from .jobs import PLANT_JOB, ingest_job_name
 from .settings import Settings, prepare_dagster_home
 
-
 # Runs still record every event in DAGSTER_HOME; only the console echo is kept to warnings.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 

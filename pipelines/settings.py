@@ -15,7 +15,7 @@ Secrets (the PostgreSQL URL) are ``SecretStr`` and never printed.
 from __future__ import annotations
 
 import os
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ def project_root() -> Path:
     return here if (here / "pyproject.toml").exists() else Path.cwd()
 
 
-class Profile(str, Enum):
+class Profile(StrEnum):
     local = "local"
     production = "production"
 
@@ -58,7 +58,7 @@ class YamlConfigSource(PydanticBaseSettingsSource):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WATERWORKS_", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="WATERWORKS_", extra="forbid", hide_input_in_errors=True)
 
     profile: Profile = Profile.local
     home: Path = Field(default_factory=lambda: project_root() / ".waterworks",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
-class Classification(str, Enum):
+class Classification(StrEnum):
     """Data classification, least to most restrictive."""
 
     public = "public"
@@ -22,7 +22,7 @@ class Classification(str, Enum):
     restricted = "restricted"
 
 
-class SourceFormat(str, Enum):
+class SourceFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"
     json = "json"

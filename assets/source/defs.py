@@ -4,7 +4,6 @@ plus the landing inventory. Thin wrappers over ingest.py and inventory.py."""
 import dagster as dg
 
 from ..resources import LakeResource, LandingResource
-
 from .catalog import SourceCatalog, SourceSpec
 from .ingest import IngestReport, ingest_file, verify_outputs
 from .inventory import write_inventory

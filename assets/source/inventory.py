@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from ..lake import Lake
-from .landing import LandingScan
 from .ingest import quarantine_unrouted
+from .landing import LandingScan
 
 INVENTORY_PATH = "_inventory/landing_files.parquet"
 

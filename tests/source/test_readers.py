@@ -5,7 +5,7 @@ from email.message import EmailMessage
 import pytest
 
 from assets.source.catalog import SourceFormat, SourceSpec
-from assets.source.readers import FileUnreadable, read_email, read_jsonl, read_csv, read_sqlite, read_xlsx
+from assets.source.readers import FileUnreadable, read_csv, read_email, read_jsonl, read_sqlite, read_xlsx
 
 
 def spec(fmt: SourceFormat, **options) -> SourceSpec:

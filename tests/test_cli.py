@@ -1,0 +1,29 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+WATERWORKS = Path(sys.executable).parent / "waterworks"
+
+
+def test_demo_estate_command_writes_the_estate_and_ground_truth(tmp_path):
+    out = tmp_path / "estate"
+    result = subprocess.run([str(WATERWORKS), "demo-estate", "--out", str(out), "--seed", "3", "--scale", "1"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "planted PII values" in result.stdout
+    estate = json.loads((out / "estate.json").read_text())
+    assert estate["seed"] == 3 and (out / "manifest.jsonl").stat().st_size > 0
+    assert (out / "erp" / "erp.sqlite").exists() and (out / "mail" / "support_inbox.mbox").exists()
+
+
+def test_settings_command_masks_secrets_and_bad_profile_fails_clearly(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "WATERWORKS_HOME": str(tmp_path), "WATERWORKS_PROFILE": "production",
+           "WATERWORKS_POSTGRES_URL": "postgresql://u:hunter2@db/ww", "WATERWORKS_LAKE_URI": "s3://b/lake",
+           "WATERWORKS_MLFLOW_ARTIFACT_URI": "s3://b/mlflow"}
+    ok = subprocess.run([str(WATERWORKS), "settings"], capture_output=True, text=True, env=env, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["profile"] == "production" and "hunter2" not in ok.stdout
+    env.pop("WATERWORKS_LAKE_URI")
+    bad = subprocess.run([str(WATERWORKS), "settings"], capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "WATERWORKS_LAKE_URI" in bad.stderr and "hunter2" not in bad.stderr
