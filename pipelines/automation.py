@@ -6,7 +6,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.lake import Lake
 from assets.source.catalog import SourceCatalog
+from assets.source.ingest import is_fresh
 from assets.source.landing import LandingScan, scan_landing
 
 from .jobs import PLANT_JOB, ingest_job_name
@@ -17,10 +19,17 @@ def cursor_state(scan: LandingScan) -> dict[str, list]:
     return {f.relpath: [f.size, f.mtime_ns, f.sha256] for f, _ in scan.routed}
 
 
-def changed_files(scan: LandingScan, previous: dict[str, list]) -> list:
-    """Routed files that are new or whose content hash differs from the previous evaluation."""
-    return [(f, specs) for f, specs in scan.routed
-            if f.relpath not in previous or previous[f.relpath][2] != f.sha256]
+def changed_files(scan: LandingScan, previous: dict[str, list], lake: Lake) -> list:
+    """Routed files that are new or whose content hash differs from the previous evaluation, for the sources
+    whose raw output does not already hold these bytes (so a first tick after `make run` requests nothing)."""
+    changed = []
+    for f, specs in scan.routed:
+        if f.relpath in previous and previous[f.relpath][2] == f.sha256:
+            continue
+        stale = [spec for spec in specs if not is_fresh(lake, spec, f)]
+        if stale:
+            changed.append((f, stale))
+    return changed
 
 
 def _requests(items, catalog: SourceCatalog, run_key_suffix: str = "") -> tuple[list, list]:
@@ -50,7 +59,7 @@ def build_landing_sensor(settings: Settings, catalog: SourceCatalog, jobs: list)
         previous = json.loads(context.cursor) if context.cursor else {}
         scan = scan_landing(Path(settings.landing_dir), catalog, known={k: tuple(v) for k, v in previous.items()})
         state = cursor_state(scan)
-        changed = changed_files(scan, previous)
+        changed = changed_files(scan, previous, Lake(str(settings.lake_uri)))
         if not changed:
             return dg.SensorResult(skip_reason=dg.SkipReason("no new or changed landing files"), cursor=json.dumps(state))
         run_requests, by_partitions = _requests(changed, catalog)

@@ -162,3 +162,14 @@ def test_definitions_validate_with_the_cli(tmp_path):
                             env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "All code locations passed validation" in result.stderr + result.stdout
+
+
+def test_sensor_first_tick_after_a_run_requests_nothing(plant):
+    """Files already ingested by `waterworks run` are fresh: a sensor starting with no cursor leaves them."""
+    settings, _ = plant
+    from pipelines.definitions import build_definitions
+
+    defs = build_definitions(settings)
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        tick = defs.resolve_sensor_def("landing_sensor")(dg.build_sensor_context(instance=instance, definitions=defs))
+    assert not tick.run_requests and tick.skip_reason and tick.cursor
