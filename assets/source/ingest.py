@@ -129,17 +129,23 @@ def ingest_file(lake: Lake, spec: SourceSpec, landing_file: LandingFile) -> Inge
     report = IngestReport(spec.id, landing_file.relpath, landing_file.uri, landing_file.sha256, landing_file.size,
                           None, 0, 0, 0, False)
     try:
-        result = read_file(landing_file.path, spec)
-    except FileUnreadable as exc:
+        try:
+            result = read_file(landing_file.path, spec)
+        except (FileUnreadable, MemoryError, RecursionError):
+            raise
+        except Exception as exc:  # a reader bug or an input no reader foresaw: quarantine, never crash the run
+            raise FileUnreadable(f"unexpected reader error: {type(exc).__name__}") from exc
+    except (FileUnreadable, MemoryError, RecursionError) as exc:
         # The whole file is one unit, quarantined; a copy of its bytes keeps it even if landing is cleaned up.
         copy_uri = lake.write_bytes("quarantine", f"files/{landing_file.sha256}/{landing_file.path.name}",
                                     landing_file.path.read_bytes())
-        items = [Quarantined("file", None, str(exc), None)]
+        reason = str(exc) if isinstance(exc, FileUnreadable) else f"unreadable: {type(exc).__name__}"
+        items = [Quarantined("file", None, reason, None)]
         report.quarantine_uri = lake.write_parquet(
             "quarantine", relpath, _quarantine_table(items, spec, landing_file, now), {**stamp, "copy": copy_uri})
         lake.delete("raw", relpath)  # the previous version of this file no longer describes the landing folder
         report.units_in, report.quarantined, report.file_quarantined = 1, 1, True
-        report.quarantine_reasons = {reason_kind(str(exc)): 1}
+        report.quarantine_reasons = {reason_kind(reason): 1}
         return report
 
     report.encoding = str(result.encoding) if result.encoding else None

@@ -25,6 +25,9 @@ import pyarrow as pa
 from .catalog import SourceFormat, SourceSpec
 from .encoding import Detection, NotTextError, detect_encoding, iter_lines
 
+# Exports carry long free-text fields (ticket bodies, notes); the csv module's 128 KiB default is too small.
+csv.field_size_limit(64 * 1024 * 1024)
+
 # Above this share of undecodable lines a file is not "a text file with bad lines" but the wrong thing.
 MAX_BAD_LINE_SHARE = 0.5
 

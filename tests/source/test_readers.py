@@ -86,3 +86,21 @@ def test_sqlite_reads_a_named_table_and_rejects_a_missing_one(tmp_path):
     not_db.write_text("hello")
     with pytest.raises(FileUnreadable, match="not a SQLite database"):
         read_sqlite(not_db, spec(SourceFormat.sqlite, table="customers"))
+
+
+def test_an_unforeseen_reader_error_quarantines_the_file_instead_of_failing(tmp_path, monkeypatch):
+    from assets.lake import Lake
+    from assets.source import ingest
+    from assets.source.landing import LandingFile, file_sha256
+
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+
+    def broken_reader(p, s):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(ingest, "read_file", broken_reader)
+    landing_file = LandingFile("x.csv", path, path.stat().st_size, 0, file_sha256(path))
+    report = ingest.ingest_file(Lake(str(tmp_path / "lake")), spec(SourceFormat.csv), landing_file)
+    assert report.file_quarantined and report.balanced
+    assert report.quarantine_reasons == {"unexpected reader error: KeyError": 1}
