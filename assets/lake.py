@@ -76,6 +76,13 @@ class Lake:
     def read_parquet(self, zone: str, relpath: str) -> pa.Table:
         return pq.read_table(self.path(zone, relpath), filesystem=self.fs)
 
+    def row_count(self, zone: str, relpath: str) -> int:
+        """Rows of one Parquet file from its footer (no data read); 0 when the file does not exist."""
+        if not self.exists(zone, relpath):
+            return 0
+        with self.fs.open_input_file(self.path(zone, relpath)) as handle:
+            return pq.read_metadata(handle).num_rows
+
     def parquet_metadata(self, zone: str, relpath: str) -> dict[str, str] | None:
         """Our key/value metadata of one file (cheap: reads only the footer); None when absent."""
         if not self.exists(zone, relpath):

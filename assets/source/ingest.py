@@ -181,8 +181,8 @@ def quarantine_unrouted(lake: Lake, landing_file: LandingFile) -> str:
 def verify_outputs(lake: Lake, spec: SourceSpec, report: IngestReport) -> dict[str, int | bool]:
     """Read back what was written and check the accounting: in = out + quarantined, on disk."""
     relpath = raw_relpath(spec, report.relpath)
-    on_disk_out = lake.read_parquet("raw", relpath).num_rows if lake.exists("raw", relpath) else 0
-    on_disk_quarantined = lake.read_parquet("quarantine", relpath).num_rows if lake.exists("quarantine", relpath) else 0
+    on_disk_out = lake.row_count("raw", relpath)
+    on_disk_quarantined = lake.row_count("quarantine", relpath)
     return {
         "units_in": report.units_in,
         "records_on_disk": on_disk_out,
