@@ -41,6 +41,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
           f"{len(summary.failed)} failed, {len(summary.run_ids)} Dagster run(s) in {summary.seconds:.1f}s")
     print(f"  raw zone:        {lake.uri('raw', '')}  ({len(raw_files)} Parquet files)")
     print(f"  quarantine zone: {lake.uri('quarantine', '')}  ({len(quarantine_files)} Parquet files)")
+    for table in ("records", "documents"):
+        if lake.exists("purified", f"{table}.parquet"):
+            print(f"  purified {table + ':':<10}{lake.uri('purified', table + '.parquet')}  "
+                  f"({lake.row_count('purified', table + '.parquet')} rows; dropped, with reasons: "
+                  f"{lake.row_count('purified', 'excluded/' + table + '.parquet')} in purified/excluded/)")
     print(f"  Dagster runs:    DAGSTER_HOME={settings.dagster_home} — `make ui`, then "
           f"http://127.0.0.1:{settings.dagster_ui_port}/runs")
     print(f"  MLflow:          `make mlflow-ui`, then http://127.0.0.1:{settings.mlflow_ui_port}")

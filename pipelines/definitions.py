@@ -6,7 +6,7 @@ import dagster as dg
 
 from assets.datasets import defs as datasets
 from assets.distribution import defs as distribution
-from assets.purification import defs as purification
+from assets.purification.defs import purification_assets
 from assets.sanitation import defs as sanitation
 from assets.source.catalog import load_catalog
 from assets.source.defs import source_assets
@@ -26,7 +26,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     catalog = load_catalog(settings.sources_file)
     stage_assets = {
         "source": source_assets(catalog),
-        "purification": purification.ASSETS,
+        "purification": purification_assets(catalog, str(settings.purification_file)),
         "sanitation": sanitation.ASSETS,
         "datasets": datasets.ASSETS,
         "training": training.ASSETS,

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     postgres_url: SecretStr | None = Field(
         None, description="postgresql://user:pass@host:port/db for Dagster and MLflow (production).")
     sources_file: Path | None = Field(None, description="Sources config; default: the one shipped in assets/source.")
+    purification_file: Path | None = Field(
+        None, description="Purification config (canonical mapping, filters, dedup); default: assets/purification.")
     demo_seed: int = 7
     demo_scale: int = 1
     dagster_ui_port: int = 3000
@@ -95,6 +97,8 @@ class Settings(BaseSettings):
         self.bundles_dir = (self.bundles_dir or home / "bundles").expanduser().resolve()
         if self.sources_file is None:
             self.sources_file = Path(__file__).resolve().parents[1] / "assets" / "source" / "sources.yaml"
+        if self.purification_file is None:
+            self.purification_file = Path(__file__).resolve().parents[1] / "assets" / "purification" / "purification.yaml"
         if self.profile is Profile.local:
             self.lake_uri = self.lake_uri or str(home / "lake")
             self.mlflow_tracking_uri = self.mlflow_tracking_uri or f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
@@ -143,6 +147,7 @@ class Settings(BaseSettings):
             "mlflow_tracking_uri": "postgresql://***" if self.profile is Profile.production
             else str(self.mlflow_tracking_uri),
             "sources_file": str(self.sources_file),
+            "purification_file": str(self.purification_file),
         }
 
 

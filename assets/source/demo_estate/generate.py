@@ -156,7 +156,7 @@ class EstateWriter:
         banking = corpora.banking77()
         dialogues = corpora.crosswoz()
         n_en, n_zh = 400 * self.scale, 60 * self.scale
-        lines = []
+        lines, clean = [], []  # clean: tickets without planted PII, which may be re-sent verbatim
         for i in range(n_en):
             text, intent = banking[(i * 7919) % len(banking)]
             record = {"ticket_id": f"T{i:08d}", "created_at": self._time(i), "channel":
@@ -173,6 +173,8 @@ class EstateWriter:
                 self.ground.plant("PERSON", p.name, relpath, row=len(lines), field="customer.name")
                 self.ground.plant("EMAIL_ADDRESS", p.email, relpath, row=len(lines), field="customer.email")
             lines.append(record)
+            if record["body"] == text and "customer" not in record:
+                clean.append(len(lines) - 1)
         for j in range(n_zh):
             turns = list(dialogues[j % len(dialogues)])
             record = {"ticket_id": f"Z{j:08d}", "created_at": self._time(j), "channel": "chat", "language": "zh",
@@ -194,6 +196,10 @@ class EstateWriter:
                 self.ground.plant_spans(shift(spans, len(turns[0][1])), relpath, row=len(lines),
                                         field="conversation[0].content")
             lines.append(record)
+        for k in range(4 * self.scale):  # a customer re-sends the same ticket: an exact duplicate, a new id
+            original = clean[(k * 97) % len(clean)]
+            lines.append({**lines[original], "ticket_id": f"R{k:08d}", "created_at": self._time(n_en + k)})
+            self.ground.duplicate("exact_resend", [(relpath, original), (relpath, len(lines) - 1)])
         self._path(relpath).write_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), encoding="utf-8")
         self.ground.expect(relpath, {"support_tickets": len(lines)})
@@ -291,10 +297,10 @@ class EstateWriter:
         per_file = 20
         n_files = max(1, len(faq) // per_file) * self.scale
         for f in range(n_files):
-            relpath = f"docs/faq/covid_faq_{f:03d}.md"
-            pairs = [faq[(f * per_file + i) % len(faq)] for i in range(per_file)]
-            text = f"# COVID-19 FAQ, part {f + 1}\n\n" + "".join(
-                f"## {q}\n\n{a}\n\n*Source: {src}*\n\n" for q, a, src in pairs)
+            relpath = f"docs/faq/covid_faq_{f:04d}.md"
+            pairs = [faq[i] for i in self.rng.sample(range(len(faq)), per_file)]  # distinct pages at any scale
+            blocks = [f"## {q}\n\n{a}\n\n*Source: {src}*\n\n" for q, a, src in pairs]
+            text = f"# COVID-19 FAQ, part {f + 1}\n\n" + "".join(blocks)
             if f % 3 == 0:
                 p = self.people.english()
                 contact, spans = fill("Questions about this page: {PERSON}, {EMAIL_ADDRESS}.\n",
@@ -303,25 +309,70 @@ class EstateWriter:
                 text += contact
             self._path(relpath).write_text(text, encoding="utf-8")
             self.ground.expect(relpath, {"knowledge_base": 1})
-        products = ["企业云存储", "智能客服机器人", "数据安全网关", "移动办公套件", "财务对账平台"]
-        for d in range(10 * self.scale):
+            if f % 6 == 1:  # an older revision left in an archive folder: a few words differ
+                copy = f"docs/faq/archive/covid_faq_{f:04d}_rev1.md"
+                self._path(copy).write_text(edit_words(text, self.rng, 0.012), encoding="utf-8")
+                self._planted_copy("small_edits", relpath, copy)
+            elif f % 6 == 4:  # the same questions, re-ordered by another editor
+                copy = f"docs/faq/archive/covid_faq_{f:04d}_sorted.md"
+                self.rng.shuffle(blocks)
+                self._path(copy).write_text(f"# COVID-19 FAQ, part {f + 1}\n\n" + "".join(blocks), encoding="utf-8")
+                self._planted_copy("reordered", relpath, copy)
+        self._service_records()
+        products = {"企业云存储": "按需扩容的文件存储，支持版本管理与跨地域同步。",
+                    "智能客服机器人": "基于企业知识库自动回答常见问题，复杂问题转人工。",
+                    "数据安全网关": "统一管控数据出入，自动识别并脱敏敏感字段。",
+                    "移动办公套件": "审批、考勤、日程与即时通讯整合在一个应用中。",
+                    "财务对账平台": "自动匹配银行流水与订单，生成差异报告。"}
+        for d, (name, pitch) in enumerate(products.items()):
             relpath = f"docs/products/product_{d:03d}.html"
-            name = products[d % len(products)]
             p = self.people.mainland()
             head = (f"<html><head><meta charset=\"utf-8\"><title>产品说明：{name}</title></head><body>"
-                    f"<h1>{name}</h1><p>{name}帮助企业安全、高效地管理数据。支持私有云与边缘部署。</p><p>")
+                    f"<h1>{name}</h1><p>{pitch}</p><p>")
             contact, spans = fill("联系人：{PERSON}，电话：{PHONE_NUMBER}", {"PERSON": p.name, "PHONE_NUMBER": p.mobile})
             self._path(relpath).write_text(head + contact + "</p></body></html>\n", encoding="utf-8")
             self.ground.plant_spans(shift(spans, len(head)), relpath, row=0, field="body")
             self.ground.expect(relpath, {"knowledge_base": 1})
-        for d in range(5 * self.scale):  # legacy notices saved by a Windows editor in GB18030
+        topics = ("请于本周五前提交季度数据报表。", "下周一起启用新的报销系统，旧系统同时停用。", "本月二十日晚间机房断电检修，请提前保存工作。",
+                  "年度信息安全培训将于下月举行，请全员参加。", "春节假期安排如下：初一至初七放假，初八正常上班。")
+        for d, topic in enumerate(topics):  # legacy notices saved by a Windows editor in GB18030
             relpath = f"docs/notices/notice_{d:03d}.txt"
             p = self.people.mainland()
-            head = f"通知（第{d + 1}号）\n\n各部门：\n\n请于本周五前提交季度数据报表。如有疑问请联系"
+            head = f"通知（第{d + 1}号）\n\n各部门：\n\n{topic}如有疑问请联系"
             contact, spans = fill("{PERSON}（{PHONE_NUMBER}）。\n", {"PERSON": p.name, "PHONE_NUMBER": p.mobile})
             self._path(relpath).write_bytes((head + contact + "\n行政部\n").encode("gb18030"))
             self.ground.plant_spans(shift(spans, len(head)), relpath, row=0, field="body")
             self.ground.expect(relpath, {"knowledge_base": 1})
+
+    def _planted_copy(self, kind: str, original: str, copy: str) -> None:
+        self.ground.expect(copy, {"knowledge_base": 1})
+        self.ground.duplicate(kind, [(original, 0), (copy, 0)])
+
+    def _service_records(self) -> None:
+        """Chinese service-desk transcripts (CrossWOZ dialogues, no planted PII), with planted copies: a
+        Traditional-script copy from the Taiwan office, an edited copy, a re-ordered copy."""
+        dialogues = corpora.crosswoz()
+        roles = {"user": "客户", "assistant": "客服"}
+        for d in range(20 * self.scale):
+            relpath = f"docs/service/record_{d:05d}.md"
+            chosen = self.rng.sample(range(len(dialogues)), 3)
+            sections = ["".join(f"{roles[r]}：{t}\n" for r, t in dialogues[i]) for i in chosen]
+            title = f"# 客服记录 {d + 1:05d}\n\n"
+            text = title + "\n".join(sections)
+            self._path(relpath).write_text(text, encoding="utf-8")
+            self.ground.expect(relpath, {"knowledge_base": 1})
+            if d % 5 == 1:
+                copy = f"docs/service/tw/record_{d:05d}.md"
+                self._path(copy).write_text(to_traditional(text), encoding="utf-8")
+                self._planted_copy("traditional_copy", relpath, copy)
+            elif d % 5 == 2:
+                copy = f"docs/service/drafts/record_{d:05d}_draft.md"
+                self._path(copy).write_text(edit_chars(text, self.rng, 0.012), encoding="utf-8")
+                self._planted_copy("small_edits", relpath, copy)
+            elif d % 5 == 3:
+                copy = f"docs/service/drafts/record_{d:05d}_merged.md"
+                self._path(copy).write_text(title + "\n".join(reversed(sections)), encoding="utf-8")
+                self._planted_copy("reordered", relpath, copy)
 
     # ---- ERP database -----------------------------------------------------------------------------------------
     def erp(self) -> None:
@@ -360,13 +411,47 @@ class EstateWriter:
         self.ground.expect(relpath, {}, None, None, "no source in the sources config matches this path")
 
 
-def generate_estate(out: Path | str, seed: int = 7, scale: int = 1) -> dict:
-    """Write the estate under ``out`` (created) and return the summary that estate.json holds."""
+REPLACEMENT_WORDS = ("the", "a", "new", "please", "also", "may", "should", "very", "all", "more")
+REPLACEMENT_CHARS = "的了是在有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经"
+
+
+def edit_words(text: str, rng: random.Random, rate: float) -> str:
+    """Small edits, as a later revision makes: about ``rate`` of the words replaced or dropped."""
+    words = text.split(" ")
+    for i in rng.sample(range(len(words)), max(1, int(len(words) * rate))):
+        words[i] = rng.choice(REPLACEMENT_WORDS) if rng.random() < 0.7 else ""
+    return " ".join(w for w in words if w)
+
+
+def edit_chars(text: str, rng: random.Random, rate: float) -> str:
+    """About ``rate`` of the Chinese characters replaced by others."""
+    chars = list(text)
+    han = [i for i, c in enumerate(chars) if "\u4e00" <= c <= "\u9fff"]
+    for i in rng.sample(han, max(1, int(len(han) * rate))):
+        chars[i] = rng.choice(REPLACEMENT_CHARS)
+    return "".join(chars)
+
+
+def to_traditional(text: str) -> str:
+    import opencc
+
+    return opencc.OpenCC("s2tw").convert(text)
+
+
+PARTS = ("crm", "taiwan", "tickets", "hr", "mail", "documents", "erp", "stray")
+
+
+def generate_estate(out: Path | str, seed: int = 7, scale: int = 1, parts: tuple[str, ...] = PARTS) -> dict:
+    """Write the estate under ``out`` (created) and return the summary that estate.json holds. ``parts`` limits
+    it to some of its parts (benchmarks of one stage); the full estate is the default."""
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        raise ValueError(f"unknown estate part(s) {unknown}; known: {list(PARTS)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     writer = EstateWriter(out, seed, scale)
-    for part in (writer.crm, writer.taiwan, writer.tickets, writer.hr, writer.mail, writer.documents, writer.erp,
-                 writer.stray):
-        part()
+    for name in PARTS:
+        if name in parts:
+            getattr(writer, name)()
     writer.ground.write(out, seed, scale)
     return json.loads((out / "estate.json").read_text(encoding="utf-8"))

@@ -13,6 +13,7 @@ from typing import Any
 class Ground:
     entries: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
 
     def plant(self, pii_type: str, value: str, file: str, **location: Any) -> None:
         self.entries.append({"type": pii_type, "value": value, "file": file, "location": location})
@@ -27,12 +28,18 @@ class Ground:
         self.files[relpath] = {"units": units, "quarantined_indexes": quarantined or [],
                                "reason": reason, "file_quarantined": file_reason}
 
+    def duplicate(self, kind: str, members: list[tuple[str, int]]) -> None:
+        """A planted duplicate group: (landing path, record index) of the original first, then its copies.
+        ``kind``: exact_resend, small_edits, reordered, traditional_copy."""
+        self.duplicates.append({"group": len(self.duplicates), "kind": kind,
+                                "members": [{"file": f, "record": r} for f, r in members]})
+
     def write(self, out: Path, seed: int, scale: int) -> None:
         with open(out / "manifest.jsonl", "w", encoding="utf-8") as handle:
             for entry in self.entries:
                 handle.write(json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n")
         estate = {"seed": seed, "scale": scale, "planted_values": len(self.entries),
-                  "files": dict(sorted(self.files.items()))}
+                  "files": dict(sorted(self.files.items())), "duplicates": self.duplicates}
         (out / "estate.json").write_text(json.dumps(estate, ensure_ascii=False, indent=1, sort_keys=True),
                                          encoding="utf-8")
 

@@ -1,0 +1,119 @@
+"""The purification config (purification.yaml): canonical mapping per source, normalization, language
+identification, quality filters and deduplication parameters. Validated on load with clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_CONFIG = Path(__file__).with_name("purification.yaml")
+
+STRING_FIELDS = ("external_id", "name", "national_id", "phone", "email", "address", "customer_ref")
+RECORD_FIELDS = (*STRING_FIELDS, "amount", "event_time")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RecordMapping(_Strict):
+    entity: str
+    fields: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("fields")
+    @classmethod
+    def _known_fields(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(value) - set(RECORD_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown canonical field(s) {unknown}; known: {list(RECORD_FIELDS)}")
+        return value
+
+
+class DocumentMapping(_Strict):
+    kind: str
+    id: str | None = None
+    title: str | None = None
+    body: list[str]
+    markup: Literal["html", "markdown", "text"] = "text"
+    markup_column: str | None = None
+    html_body_column: str | None = None
+    email: bool = False
+    language_hint: str | None = None
+
+    @property
+    def mapped_columns(self) -> set[str]:
+        return {c for c in (self.id, self.title, self.markup_column, self.html_body_column, *self.body) if c}
+
+
+class NormalizeConfig(_Strict):
+    unicode_nfkc: bool = True
+    halfwidth: bool = True
+    chinese_conversion: str | None = "t2s"
+
+
+class LanguageConfig(_Strict):
+    candidates: list[str] = ["en", "zh"]
+    min_confidence: float = Field(0.5, ge=0, le=1)
+
+
+class FilterConfig(_Strict):
+    min_tokens: int = Field(3, ge=0)
+    max_tokens: int = Field(200_000, gt=0)
+    max_symbol_ratio: float = Field(0.3, ge=0)
+    max_duplicate_line_ratio: float = Field(0.5, ge=0, le=1)
+    min_alpha_token_ratio: float = Field(0.5, ge=0, le=1)
+    max_boilerplate_line_ratio: float = Field(0.5, ge=0, le=1)
+    boilerplate_patterns: list[str] = []
+
+
+class DedupConfig(_Strict):
+    exact: bool = True
+    near: bool = True
+    latin_ngram: int = Field(5, ge=1, le=16)
+    cjk_ngram: int = Field(5, ge=1, le=16)
+    bands: int = Field(14, ge=1)
+    rows: int = Field(8, ge=1)
+    threshold: float = Field(0.7, ge=0, le=1)
+    seed: int = 42
+
+    @property
+    def num_perm(self) -> int:
+        return self.bands * self.rows
+
+
+class PurificationConfig(_Strict):
+    records: dict[str, RecordMapping] = {}
+    documents: dict[str, DocumentMapping] = {}
+    normalize: NormalizeConfig = NormalizeConfig()
+    language: LanguageConfig = LanguageConfig()
+    filters: FilterConfig = FilterConfig()
+    dedup: DedupConfig = DedupConfig()
+
+    @model_validator(mode="after")
+    def _one_table_per_source(self) -> PurificationConfig:
+        both = sorted(set(self.records) & set(self.documents))
+        if both:
+            raise ValueError(f"source(s) {both} are mapped as both records and documents")
+        return self
+
+    def unmapped(self, source_ids: list[str]) -> list[str]:
+        return sorted(set(source_ids) - set(self.records) - set(self.documents))
+
+
+class PurificationConfigError(ValueError):
+    pass
+
+
+def load_purification_config(path: Path | str | None = None) -> PurificationConfig:
+    path = Path(path or DEFAULT_CONFIG)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return PurificationConfig.model_validate(data)
+    except (OSError, yaml.YAMLError) as exc:
+        raise PurificationConfigError(f"{path}: cannot read the purification config: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise PurificationConfigError(f"{path}: invalid purification config: {problems}") from exc

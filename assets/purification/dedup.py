@@ -1,0 +1,187 @@
+"""Exact and near-duplicate detection, vectorized (polars for tokens, numpy for MinHash and LSH).
+
+* The dedup key of a document is its token sequence (``tokens.TOKEN_PATTERN``: words, single CJK characters)
+  after case folding, taken from the Simplified conversion of Chinese text, so that case, punctuation,
+  spacing and Traditional/Simplified script do not hide a copy.
+* Exact duplicates share the hash of that key.
+* Near duplicates: shingles are n consecutive tokens (word n-grams for Latin scripts, character n-grams for
+  CJK; a document shorter than n tokens is one shingle), hashed; a MinHash signature of ``bands × rows``
+  values per document; LSH buckets documents by each band; candidates sharing a bucket are confirmed when
+  their estimated Jaccard similarity reaches ``threshold``; clusters are the connected components.
+* One representative per cluster: the first document in the given order (callers sort deterministically).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from .config import DedupConfig
+from .tokens import TOKEN_PATTERN
+
+_MIX1, _MIX2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_POLY = np.uint64(0x100000001B3)
+_SHINGLES_PER_CHUNK = 400_000
+CJK_LANGUAGES = ("zh", "ja")
+
+
+def _splitmix(x: np.ndarray) -> np.ndarray:
+    x = x ^ (x >> np.uint64(30))
+    x = x * _MIX1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _MIX2
+    return x ^ (x >> np.uint64(31))
+
+
+def key_tokens(text: pl.Expr) -> pl.Expr:
+    """The dedup key: lower-cased tokens (list of strings)."""
+    return text.fill_null("").str.to_lowercase().str.extract_all(TOKEN_PATTERN)
+
+
+@dataclass
+class TokenStream:
+    """All documents' token hashes concatenated, with each document's offset and length."""
+
+    hashes: np.ndarray   # uint64, one per token
+    starts: np.ndarray   # int64, per document
+    lengths: np.ndarray  # int64, per document
+
+    @classmethod
+    def from_texts(cls, texts: pl.Series, seed: int) -> TokenStream:
+        tokens = pl.DataFrame({"t": texts}).select(key_tokens(pl.col("t")).alias("tok"))
+        lengths = tokens.select(pl.col("tok").list.len()).to_series().to_numpy().astype(np.int64)
+        flat = tokens.select(pl.col("tok").explode(empty_as_null=False).drop_nulls().hash(seed)).to_series()
+        starts = np.zeros(len(lengths), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        return cls(flat.to_numpy().astype(np.uint64, copy=False), starts, lengths)
+
+    def key_hashes(self) -> np.ndarray:
+        """One 64-bit hash of each document's whole token sequence (exact-duplicate key); 0 for no tokens."""
+        acc = np.zeros(len(self.lengths), dtype=np.uint64)
+        if len(self.hashes):
+            doc = np.repeat(np.arange(len(self.lengths)), self.lengths)
+            pos = np.arange(len(self.hashes), dtype=np.int64) - self.starts[doc]
+            mixed = _splitmix(self.hashes ^ _splitmix(pos.astype(np.uint64)))
+            nonempty = self.lengths > 0
+            acc[nonempty] = np.add.reduceat(mixed, self.starts[nonempty])
+        return _splitmix(acc ^ self.lengths.astype(np.uint64))
+
+
+def shingle_hashes(stream: TokenStream, ngram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(shingle hash, document index) for every shingle; ``ngram`` is the shingle size per document."""
+    t, lengths = stream.hashes, stream.lengths
+    if len(t) == 0:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    doc = np.repeat(np.arange(len(lengths)), lengths)
+    pos = np.arange(len(t), dtype=np.int64) - stream.starts[doc]
+    size = np.minimum(ngram[doc], lengths[doc])            # a short document is one shingle of all its tokens
+    valid = lengths[doc] - pos >= size                     # the shingle fits before the document ends
+    acc = t.copy()
+    for j in range(1, int(size.max())):
+        shifted = np.zeros_like(t)
+        shifted[:-j] = t[j:]
+        acc = np.where(size > j, acc * _POLY + shifted, acc)
+    return _splitmix(acc[valid]), doc[valid]
+
+
+def minhash_signatures(stream: TokenStream, ngram: np.ndarray, config: DedupConfig) -> np.ndarray:
+    """(documents × bands·rows) uint32 MinHash signatures; a document without tokens gets all-max values."""
+    n_docs, k = len(stream.lengths), config.num_perm
+    rng = np.random.default_rng(config.seed)
+    a = (rng.integers(1, 2**32, size=k, dtype=np.uint64) | np.uint64(1)).astype(np.uint32)
+    b = rng.integers(0, 2**32, size=k, dtype=np.uint64).astype(np.uint32)
+    signatures = np.full((n_docs, k), np.iinfo(np.uint32).max, dtype=np.uint32)
+    shingles, doc = shingle_hashes(stream, ngram)
+    folded = (shingles ^ (shingles >> np.uint64(32))).astype(np.uint32)
+    if len(folded) == 0:
+        return signatures
+    # Chunks of whole documents, so each document's minimum is taken in one reduce.
+    bounds = np.flatnonzero(np.diff(doc)) + 1
+    doc_starts = np.concatenate([[0], bounds])
+    cut_points = doc_starts[np.searchsorted(doc_starts, np.arange(0, len(folded), _SHINGLES_PER_CHUNK))]
+    cut_points = np.unique(np.append(cut_points, len(folded)))
+    for lo, hi in zip(cut_points[:-1], cut_points[1:], strict=True):
+        values = np.multiply.outer(folded[lo:hi], a)
+        values += b
+        local = doc_starts[(doc_starts >= lo) & (doc_starts < hi)] - lo
+        signatures[doc[lo + local]] = np.minimum.reduceat(values, local, axis=0)
+    return signatures
+
+
+def lsh_pairs(signatures: np.ndarray, bands: int, rows: int, threshold: float,
+              eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (u, v) that share a band bucket and whose signatures agree on ≥ threshold of their values."""
+    docs = np.flatnonzero(eligible)
+    if len(docs) < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    sig = signatures[docs]
+    us, vs = [], []
+    for band in range(bands):
+        block = sig[:, band * rows:(band + 1) * rows].astype(np.uint64)
+        key = np.zeros(len(docs), dtype=np.uint64)
+        for r in range(rows):
+            key = key * _POLY + block[:, r]
+        order = np.argsort(key, kind="stable")
+        same = key[order][1:] == key[order][:-1]
+        us.append(order[:-1][same])
+        vs.append(order[1:][same])
+    u, v = np.concatenate(us), np.concatenate(vs)
+    if len(u) == 0:
+        return u, v
+    pairs = np.unique(np.stack([np.minimum(u, v), np.maximum(u, v)], axis=1), axis=0)
+    u, v = pairs[:, 0], pairs[:, 1]
+    agreement = (sig[u] == sig[v]).mean(axis=1)
+    keep = agreement >= threshold
+    return docs[u[keep]], docs[v[keep]]
+
+
+def _components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Connected-component label per node, the label being the smallest node index in the component."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(u), dtype=np.int8), (u, v)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    first = np.full(labels.max() + 1 if n else 0, n, dtype=np.int64)
+    np.minimum.at(first, labels, np.arange(n))
+    return first[labels]
+
+
+@dataclass
+class DedupResult:
+    representative: np.ndarray  # per document: index of its cluster's representative (itself if unique)
+    reason: list[str | None]    # None (kept), "exact_duplicate" or "near_duplicate"
+    cluster_size: np.ndarray
+
+    @property
+    def kept(self) -> np.ndarray:
+        return self.representative == np.arange(len(self.representative))
+
+
+def find_duplicates(texts: pl.Series, cjk: np.ndarray, config: DedupConfig) -> DedupResult:
+    """Cluster ``texts`` (already in priority order: the first of a cluster is kept). ``cjk`` marks documents
+    shingled by characters rather than words."""
+    n = len(texts)
+    stream = TokenStream.from_texts(texts, config.seed)
+    index = np.arange(n)
+    exact_rep = index.copy()
+    if config.exact and n:
+        keys = stream.key_hashes()
+        first = pl.DataFrame({"k": keys, "i": index}).group_by("k").agg(pl.col("i").min().alias("first"))
+        exact_rep = (pl.DataFrame({"k": keys}).join(first, on="k", how="left", maintain_order="left")
+                     .get_column("first").to_numpy())
+    u, v = exact_rep[exact_rep != index], index[exact_rep != index]
+    if config.near and n:
+        ngram = np.where(cjk, config.cjk_ngram, config.latin_ngram).astype(np.int64)
+        signatures = minhash_signatures(stream, ngram, config)
+        eligible = (exact_rep == index) & (stream.lengths > 0)
+        nu, nv = lsh_pairs(signatures, config.bands, config.rows, config.threshold, eligible)
+        u, v = np.concatenate([u, nu]), np.concatenate([v, nv])
+    representative = _components(n, u, v) if n else index
+    reason: list[str | None] = [None] * n
+    for i in np.flatnonzero(representative != index):
+        reason[i] = "exact_duplicate" if exact_rep[i] != i else "near_duplicate"
+    sizes = np.bincount(representative, minlength=n)[representative] if n else representative
+    return DedupResult(representative, reason, sizes)
