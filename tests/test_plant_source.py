@@ -109,6 +109,31 @@ def test_runs_materializations_and_accounting_checks_are_in_dagster(plant):
         assert len(checks) == 4 and all(c.status.value == "SUCCEEDED" for c in checks)
 
 
+def test_purification_assets_materialize_with_accounting_and_checks(plant):
+    """The plant job materializes purified_records / purified_documents after the raw assets, with the
+    accounting in their metadata and both blocking checks passed."""
+    settings, _ = plant
+    estate = json.loads((settings.landing_dir / "estate.json").read_text())
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        for asset in ("purified_records", "purified_documents"):
+            event = instance.fetch_materializations(dg.AssetKey(asset), limit=1).records[0]
+            meta = event.asset_materialization.metadata
+            dropped = meta["rows_dropped"].value
+            assert meta["rows_in"].value == meta["rows_out"].value + dropped > 0
+            assert meta["dagster/row_count"].value == meta["rows_out"].value
+            assert "in **" in meta["accounting"].value
+            for check in ("schema_matches", "accounting_balanced"):
+                history = instance.event_log_storage.get_asset_check_execution_history(
+                    dg.AssetCheckKey(dg.AssetKey(asset), check), limit=5)
+                assert history and history[0].status.value == "SUCCEEDED", (asset, check)
+        meta = instance.fetch_materializations(dg.AssetKey("purified_documents"), limit=1).records[0] \
+            .asset_materialization.metadata
+        # Every planted copy was removed as a duplicate (plus the estate's natural duplicates).
+        assert meta["rows_dropped"].value >= len(estate["duplicates"])
+        assert "near_duplicate" in meta["dropped_by_reason"].value
+        assert "zh-Hant" in meta["languages"].value or "zh-Hans" in meta["languages"].value
+
+
 def test_second_run_over_unchanged_files_adds_nothing(plant):
     settings, first = plant
     lake = Lake(settings.lake_uri)

@@ -15,6 +15,7 @@ import sqlite3
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
+from functools import lru_cache
 from pathlib import Path
 
 from . import corpora
@@ -432,10 +433,15 @@ def edit_chars(text: str, rng: random.Random, rate: float) -> str:
     return "".join(chars)
 
 
-def to_traditional(text: str) -> str:
+@lru_cache(maxsize=1)
+def _s2tw():
     import opencc
 
-    return opencc.OpenCC("s2tw").convert(text)
+    return opencc.OpenCC("s2tw")
+
+
+def to_traditional(text: str) -> str:
+    return _s2tw().convert(text)
 
 
 PARTS = ("crm", "taiwan", "tickets", "hr", "mail", "documents", "erp", "stray")
