@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export DAGSTER_DISABLE_TELEMETRY := 1
 
-.PHONY: setup run test ui mlflow-ui lint clean
+.PHONY: setup run test ui mlflow-ui lint bench-setup clean
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml requirements.lock
@@ -34,6 +34,9 @@ mlflow-ui: setup      ## MLflow UI on http://127.0.0.1:5000 (WATERWORKS_MLFLOW_U
 
 lint: setup
 	$(BIN)/ruff check .
+
+bench-setup: setup   ## the peers the benchmarks in bench/ measure against (datatrove); not needed to run or test
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,bench]'
 
 clean:                ## remove all local state (landing, lake, Dagster and MLflow stores); keeps .venv
 	rm -rf .waterworks

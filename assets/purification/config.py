@@ -78,6 +78,8 @@ class DedupConfig(_Strict):
     rows: int = Field(8, ge=1)
     threshold: float = Field(0.7, ge=0, le=1)
     seed: int = 42
+    scheme: Literal["one_permutation", "permutations"] = "one_permutation"
+    near_min_tokens: int = Field(20, ge=1)
 
     @property
     def num_perm(self) -> int:

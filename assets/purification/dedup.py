@@ -86,14 +86,19 @@ def shingle_hashes(stream: TokenStream, ngram: np.ndarray) -> tuple[np.ndarray, 
     return _splitmix(acc[valid]), doc[valid]
 
 
-def minhash_signatures(stream: TokenStream, ngram: np.ndarray, config: DedupConfig) -> np.ndarray:
-    """(documents × bands·rows) uint32 MinHash signatures; a document without tokens gets all-max values."""
+def minhash_signatures(stream: TokenStream, ngram: np.ndarray, config: DedupConfig,
+                       eligible: np.ndarray | None = None) -> np.ndarray:
+    """(documents × bands·rows) uint32 MinHash signatures with K independent hash functions; documents without
+    tokens or not ``eligible`` get all-max values."""
     n_docs, k = len(stream.lengths), config.num_perm
     rng = np.random.default_rng(config.seed)
     a = (rng.integers(1, 2**32, size=k, dtype=np.uint64) | np.uint64(1)).astype(np.uint32)
     b = rng.integers(0, 2**32, size=k, dtype=np.uint64).astype(np.uint32)
     signatures = np.full((n_docs, k), np.iinfo(np.uint32).max, dtype=np.uint32)
     shingles, doc = shingle_hashes(stream, ngram)
+    if eligible is not None:
+        keep = eligible[doc]
+        shingles, doc = shingles[keep], doc[keep]
     folded = (shingles ^ (shingles >> np.uint64(32))).astype(np.uint32)
     if len(folded) == 0:
         return signatures
@@ -108,6 +113,53 @@ def minhash_signatures(stream: TokenStream, ngram: np.ndarray, config: DedupConf
         local = doc_starts[(doc_starts >= lo) & (doc_starts < hi)] - lo
         signatures[doc[lo + local]] = np.minimum.reduceat(values, local, axis=0)
     return signatures
+
+
+_MAX32 = np.uint32(0xFFFFFFFF)
+_DENSIFY_ATTEMPTS = 256
+
+
+def one_permutation_signatures(stream: TokenStream, ngram: np.ndarray, config: DedupConfig,
+                               eligible: np.ndarray | None = None) -> np.ndarray:
+    """Densified one-permutation MinHash (Li, Owen & Zhang 2012; optimal densification, Shrivastava 2017):
+    each shingle is hashed once; its high bits choose one of ``bands × rows`` bins and each bin keeps its
+    minimum low bits. An empty bin (short documents) copies the bin that a fixed pseudo-random probe sequence
+    of that bin reaches first among the filled ones — the same sequence for every document, so similar
+    documents borrow alike. Estimates Jaccard similarity like K independent permutations at about 1/K of the
+    work. Documents not ``eligible`` (and those without tokens) keep all-max values."""
+    n_docs, k = len(stream.lengths), config.num_perm
+    shingles, doc = shingle_hashes(stream, ngram)
+    if eligible is not None:
+        keep = eligible[doc]
+        shingles, doc = shingles[keep], doc[keep]
+    mixed = _splitmix(shingles ^ np.uint64(config.seed))
+    bins = (((mixed >> np.uint64(32)) * np.uint64(k)) >> np.uint64(32)).astype(np.int64)
+    values = (mixed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    signatures = np.full(n_docs * k, _MAX32, dtype=np.uint32)
+    np.minimum.at(signatures, doc * k + bins, values)
+    signatures = signatures.reshape(n_docs, k)
+    filled = signatures != _MAX32
+    rows = np.flatnonzero(~filled.all(axis=1) & filled.any(axis=1))
+    probes = np.random.default_rng(config.seed).integers(0, k, size=(_DENSIFY_ATTEMPTS, k))
+    for lo in range(0, len(rows), 20_000):  # row blocks: bounded memory
+        block = rows[lo:lo + 20_000]
+        part, part_filled = signatures[block], filled[block]
+        out, todo = part.copy(), ~part_filled
+        for attempt in range(_DENSIFY_ATTEMPTS):
+            live = np.flatnonzero(todo.any(axis=1))
+            if len(live) == 0:
+                break
+            probe = probes[attempt]
+            hit = todo[live] & part_filled[live][:, probe]
+            sub = out[live]
+            sub[hit] = part[live][:, probe][hit]
+            out[live] = sub
+            todo[live] &= ~hit
+        signatures[block] = out  # a bin still empty after every probe (a document of one shingle) stays max
+    return signatures
+
+
+SCHEMES = {"one_permutation": one_permutation_signatures, "permutations": minhash_signatures}
 
 
 def lsh_pairs(signatures: np.ndarray, bands: int, rows: int, threshold: float,
@@ -175,8 +227,8 @@ def find_duplicates(texts: pl.Series, cjk: np.ndarray, config: DedupConfig) -> D
     u, v = exact_rep[exact_rep != index], index[exact_rep != index]
     if config.near and n:
         ngram = np.where(cjk, config.cjk_ngram, config.latin_ngram).astype(np.int64)
-        signatures = minhash_signatures(stream, ngram, config)
-        eligible = (exact_rep == index) & (stream.lengths > 0)
+        eligible = (exact_rep == index) & (stream.lengths >= config.near_min_tokens)
+        signatures = SCHEMES[config.scheme](stream, ngram, config, eligible)
         nu, nv = lsh_pairs(signatures, config.bands, config.rows, config.threshold, eligible)
         u, v = np.concatenate([u, nu]), np.concatenate([v, nv])
     representative = _components(n, u, v) if n else index

@@ -2,7 +2,9 @@
 
 Truth clusters join the planted duplicate groups (estate.json ``duplicates``) with documents whose text is
 identical (those are duplicates whether planted or not). A predicted cluster contributes C(k, 2) pairs; the
-scores come from the contingency counts, so large clusters cost no pair enumeration.
+scores come from the contingency counts, so large clusters cost no pair enumeration. Scores "on the planted
+duplicates" count only pairs that involve a planted document: a corpus has look-alikes nobody planted
+(two customers typing the same short question), which would otherwise count against every system.
 """
 
 from __future__ import annotations
@@ -33,17 +35,26 @@ class PairScores:
         return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def _pairs(counts: pl.Series) -> int:
-    return int((counts.cast(pl.Int64) * (counts.cast(pl.Int64) - 1) // 2).sum())
+def _pairs(frame: pl.DataFrame, keys: list[str]) -> int:
+    """Pairs within groups of ``keys`` that touch at least one focus document."""
+    counts = frame.group_by(keys).agg(pl.len().cast(pl.Int64).alias("n"),
+                                      (~pl.col("f")).sum().cast(pl.Int64).alias("outside"))
+    return int(counts.select(pl.col("n") * (pl.col("n") - 1) // 2
+                             - pl.col("outside") * (pl.col("outside") - 1) // 2).sum().item() or 0)
 
 
-def pairwise_scores(predicted: np.ndarray, truth: np.ndarray) -> PairScores:
-    frame = pl.DataFrame({"p": predicted, "t": truth})
-    return PairScores(
-        true_pairs=_pairs(frame.group_by("t").len().get_column("len")),
-        predicted_pairs=_pairs(frame.group_by("p").len().get_column("len")),
-        correct_pairs=_pairs(frame.group_by("p", "t").len().get_column("len")),
-    )
+def pairwise_scores(predicted: np.ndarray, truth: np.ndarray, focus: np.ndarray | None = None) -> PairScores:
+    """Pairwise scores; with ``focus`` only pairs that involve at least one focus document count (e.g. the
+    planted ones, so that unplanted look-alikes elsewhere in the corpus neither help nor hurt)."""
+    focus = np.ones(len(predicted), dtype=bool) if focus is None else np.asarray(focus, dtype=bool)
+    frame = pl.DataFrame({"p": predicted, "t": truth, "f": focus})
+    return PairScores(true_pairs=_pairs(frame, ["t"]), predicted_pairs=_pairs(frame, ["p"]),
+                      correct_pairs=_pairs(frame, ["p", "t"]))
+
+
+def planted_mask(landing_paths: list[str], record_indexes: list[int], duplicates: list[dict]) -> np.ndarray:
+    members = {(m["file"], m["record"]) for group in duplicates for m in group["members"]}
+    return np.array([(p, int(r)) in members for p, r in zip(landing_paths, record_indexes, strict=True)])
 
 
 def truth_labels(landing_paths: list[str], record_indexes: list[int], texts: pl.Series,

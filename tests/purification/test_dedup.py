@@ -4,9 +4,10 @@ import random
 
 import numpy as np
 import polars as pl
+import pytest
 
 from assets.purification.config import DedupConfig
-from assets.purification.dedup import TokenStream, find_duplicates, minhash_signatures
+from assets.purification.dedup import SCHEMES, TokenStream, find_duplicates
 from assets.purification.dedup_eval import pairwise_scores, truth_labels
 from assets.purification.normalize import convert_chinese
 
@@ -59,7 +60,7 @@ def test_chinese_character_shingles_and_traditional_copy_through_the_simplified_
                   "客户：这家餐馆的电话是多少？客服：电话是010-65112418。客户：好的，谢谢你的帮助，再见。")
     traditional = pl.DataFrame({"t": [simplified]}).select(convert_chinese(pl.col("t"), "s2tw")).item()
     assert traditional != simplified
-    edited = simplified.replace("评分高", "评价好").replace("很有名", "很出名")
+    edited = simplified.replace("很有名", "很出名")  # one character of ~100
     other = "客户：请问明天北京的天气怎么样？客服：明天北京晴，最高气温二十五度，适合外出游玩。客户：好的，谢谢。"
     key = pl.DataFrame({"t": [simplified, traditional, edited, other]}) \
         .select(convert_chinese(pl.col("t"), "t2s")).to_series().to_list()
@@ -74,20 +75,39 @@ def test_documents_without_tokens_are_never_near_duplicates_of_each_other_by_acc
     assert result.reason[2] is None
 
 
-def test_minhash_estimates_jaccard_similarity():
+@pytest.mark.parametrize("scheme", ["one_permutation", "permutations"])
+def test_minhash_estimates_jaccard_similarity(scheme):
     def shingles(text):
         words = text.split()
         return {tuple(words[i:i + 5]) for i in range(len(words) - 4)}
 
     rng = random.Random(5)
-    for rate in (0.01, 0.03, 0.08):
+    for rate in (0.01, 0.03, 0.08, 0.3):
         base = _doc(rng, 400)
         copy = _edit(rng, base, rate)
         true_j = len(shingles(base) & shingles(copy)) / len(shingles(base) | shingles(copy))
         stream = TokenStream.from_texts(pl.Series([base, copy]), 42)
-        signatures = minhash_signatures(stream, np.array([5, 5]), CONFIG)
+        signatures = SCHEMES[scheme](stream, np.array([5, 5]), CONFIG)
         estimated = (signatures[0] == signatures[1]).mean()
         assert abs(estimated - true_j) < 0.1, (rate, true_j, estimated)
+
+
+@pytest.mark.parametrize("scheme", ["one_permutation", "permutations"])
+def test_short_documents_are_deduplicated_exactly_only(scheme):
+    config = DedupConfig(scheme=scheme, near_min_tokens=20)
+    result = run(["What ATMs can I use my card at?", "What ATMs can I use my card?", "what atms can i use my card?"],
+                 config=config)
+    assert result.reason == [None, None, "exact_duplicate"]
+    loose = run(["What ATMs can I use my card at?", "What ATMs can I use my card?"],
+                config=DedupConfig(scheme=scheme, near_min_tokens=1, threshold=0.6))
+    assert loose.reason == [None, "near_duplicate"]  # 3 of 4 shingles shared
+
+
+def test_densified_signatures_of_tiny_documents_compare_sensibly():
+    stream = TokenStream.from_texts(pl.Series(["a b c d e f", "a b c d e f", "u v w x y z"]), 42)
+    signatures = SCHEMES["one_permutation"](stream, np.array([5, 5, 5]), CONFIG)
+    assert (signatures[0] == signatures[1]).all()
+    assert (signatures[0] == signatures[2]).mean() < 0.1
 
 
 def test_deterministic():
@@ -106,3 +126,6 @@ def test_pairwise_scores_and_truth_labels():
     scores = pairwise_scores(np.array([0, 0, 2, 2]), truth)
     assert (scores.true_pairs, scores.predicted_pairs, scores.correct_pairs) == (3, 2, 1)
     assert scores.precision == 0.5 and abs(scores.recall - 1 / 3) < 1e-9
+    # Only pairs touching the focus documents (here a and b) count.
+    focused = pairwise_scores(np.array([0, 0, 2, 2]), truth, focus=np.array([True, True, False, False]))
+    assert (focused.true_pairs, focused.predicted_pairs, focused.correct_pairs) == (3, 1, 1)
