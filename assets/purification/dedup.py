@@ -28,11 +28,13 @@ CJK_LANGUAGES = ("zh", "ja")
 
 
 def _splitmix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's finalizer: a bijective 64-bit mix (a copy; the input is left as it is)."""
     x = x ^ (x >> np.uint64(30))
-    x = x * _MIX1
-    x = x ^ (x >> np.uint64(27))
-    x = x * _MIX2
-    return x ^ (x >> np.uint64(31))
+    x *= _MIX1
+    x ^= x >> np.uint64(27)
+    x *= _MIX2
+    x ^= x >> np.uint64(31)
+    return x
 
 
 def key_tokens(text: pl.Expr) -> pl.Expr:
@@ -42,48 +44,55 @@ def key_tokens(text: pl.Expr) -> pl.Expr:
 
 @dataclass
 class TokenStream:
-    """All documents' token hashes concatenated, with each document's offset and length."""
+    """All documents' token hashes concatenated, with each document's offset and length, and the hash of each
+    document's whole token sequence (its exact-duplicate key)."""
 
     hashes: np.ndarray   # uint64, one per token
     starts: np.ndarray   # int64, per document
     lengths: np.ndarray  # int64, per document
+    keys: np.ndarray     # uint64, per document
 
     @classmethod
     def from_texts(cls, texts: pl.Series, seed: int) -> TokenStream:
         tokens = pl.DataFrame({"t": texts}).select(key_tokens(pl.col("t")).alias("tok"))
-        lengths = tokens.select(pl.col("tok").list.len()).to_series().to_numpy().astype(np.int64)
+        per_doc = tokens.select(pl.col("tok").list.len().alias("n"),
+                                pl.col("tok").list.join("\x1f").hash(seed).alias("key"))
+        lengths = per_doc.get_column("n").to_numpy().astype(np.int64)
         flat = tokens.select(pl.col("tok").explode(empty_as_null=False).drop_nulls().hash(seed)).to_series()
         starts = np.zeros(len(lengths), dtype=np.int64)
         np.cumsum(lengths[:-1], out=starts[1:])
-        return cls(flat.to_numpy().astype(np.uint64, copy=False), starts, lengths)
-
-    def key_hashes(self) -> np.ndarray:
-        """One 64-bit hash of each document's whole token sequence (exact-duplicate key); 0 for no tokens."""
-        acc = np.zeros(len(self.lengths), dtype=np.uint64)
-        if len(self.hashes):
-            doc = np.repeat(np.arange(len(self.lengths)), self.lengths)
-            pos = np.arange(len(self.hashes), dtype=np.int64) - self.starts[doc]
-            mixed = _splitmix(self.hashes ^ _splitmix(pos.astype(np.uint64)))
-            nonempty = self.lengths > 0
-            acc[nonempty] = np.add.reduceat(mixed, self.starts[nonempty])
-        return _splitmix(acc ^ self.lengths.astype(np.uint64))
+        return cls(flat.to_numpy().astype(np.uint64, copy=False), starts, lengths,
+                   per_doc.get_column("key").to_numpy().astype(np.uint64, copy=False))
 
 
 def shingle_hashes(stream: TokenStream, ngram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(shingle hash, document index) for every shingle; ``ngram`` is the shingle size per document."""
-    t, lengths = stream.hashes, stream.lengths
+    """(shingle hash, document index) for every shingle; ``ngram`` is the shingle size per document. A document
+    shorter than its n is one shingle of all its tokens."""
+    t, lengths, starts = stream.hashes, stream.lengths, stream.starts
     if len(t) == 0:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
     doc = np.repeat(np.arange(len(lengths)), lengths)
-    pos = np.arange(len(t), dtype=np.int64) - stream.starts[doc]
-    size = np.minimum(ngram[doc], lengths[doc])            # a short document is one shingle of all its tokens
-    valid = lengths[doc] - pos >= size                     # the shingle fits before the document ends
-    acc = t.copy()
-    for j in range(1, int(size.max())):
-        shifted = np.zeros_like(t)
-        shifted[:-j] = t[j:]
-        acc = np.where(size > j, acc * _POLY + shifted, acc)
-    return _splitmix(acc[valid]), doc[valid]
+    hashes, docs = [], []
+    for n in np.unique(ngram):
+        # Rolling polynomial hash of n consecutive tokens at every position, in place (no temporaries).
+        acc = t.copy()
+        for j in range(1, int(n)):
+            acc[:-j] *= _POLY
+            acc[:-j] += t[j:]
+        long_docs = np.flatnonzero((ngram == n) & (lengths >= n))
+        # Valid starts of a document: start .. start + length - n.
+        counts = lengths[long_docs] - n + 1
+        first = np.repeat(starts[long_docs] - np.cumsum(counts) + counts, counts)
+        positions = first + np.arange(counts.sum())
+        hashes.append(acc[positions])
+        docs.append(doc[positions])
+        for d in np.flatnonzero((ngram == n) & (lengths > 0) & (lengths < n)):  # short documents: rare
+            h = int(t[starts[d]])
+            for token in t[starts[d] + 1:starts[d] + lengths[d]].tolist():
+                h = (h * int(_POLY) + token) & 0xFFFFFFFFFFFFFFFF  # the same wrap-around as the numpy path
+            hashes.append(np.array([h], dtype=np.uint64))
+            docs.append(np.array([d]))
+    return _splitmix(np.concatenate(hashes)), np.concatenate(docs)
 
 
 def minhash_signatures(stream: TokenStream, ngram: np.ndarray, config: DedupConfig,
@@ -132,7 +141,7 @@ def one_permutation_signatures(stream: TokenStream, ngram: np.ndarray, config: D
     if eligible is not None:
         keep = eligible[doc]
         shingles, doc = shingles[keep], doc[keep]
-    mixed = _splitmix(shingles ^ np.uint64(config.seed))
+    mixed = shingles ^ _splitmix(np.array([config.seed], dtype=np.uint64))[0]  # shingle hashes are mixed already
     bins = (((mixed >> np.uint64(32)) * np.uint64(k)) >> np.uint64(32)).astype(np.int64)
     values = (mixed & np.uint64(0xFFFFFFFF)).astype(np.uint32)
     signatures = np.full(n_docs * k, _MAX32, dtype=np.uint32)
@@ -220,7 +229,7 @@ def find_duplicates(texts: pl.Series, cjk: np.ndarray, config: DedupConfig) -> D
     index = np.arange(n)
     exact_rep = index.copy()
     if config.exact and n:
-        keys = stream.key_hashes()
+        keys = stream.keys
         first = pl.DataFrame({"k": keys, "i": index}).group_by("k").agg(pl.col("i").min().alias("first"))
         exact_rep = (pl.DataFrame({"k": keys}).join(first, on="k", how="left", maintain_order="left")
                      .get_column("first").to_numpy())
