@@ -134,3 +134,12 @@ def test_deterministic(purified, tmp_path):
     purify_documents(lake, config)
     for table, frame in before.items():
         assert pl.read_parquet(lake.path("purified", f"{table}.parquet")).equals(frame)
+
+
+def test_an_empty_lake_gives_empty_tables_that_pass_the_checks(tmp_path):
+    lake, config = Lake(str(tmp_path)), load_purification_config()
+    for purify, schema in ((purify_records, RECORD_OUTPUT_COLUMNS), (purify_documents, DOCUMENT_OUTPUT_COLUMNS)):
+        report = purify(lake, config)
+        assert (report.rows_in, report.rows_out, report.balanced) == (0, 0, True)
+        assert check_schema(lake, report.table, schema)[0]
+        assert check_accounting(lake, report.table, [])[0]
