@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 from assets.source.demo_estate import generate_estate
-from assets.source.demo_estate.identities import cn_resident_id_checksum, luhn_valid, tw_national_id_valid
+from governance.pii.checksums import bank_card_valid, cn_resident_id_valid, hk_id_valid, tw_national_id_valid
 
 
 def _digests(root: Path) -> dict[str, str]:
@@ -30,9 +30,10 @@ def test_planted_identifiers_are_checksum_valid(estate_dir):
         by_type.setdefault(entry["type"], []).append(entry["value"])
     assert {"PERSON", "CN_RESIDENT_ID", "TW_NATIONAL_ID", "HK_ID", "PHONE_NUMBER", "EMAIL_ADDRESS", "ADDRESS",
             "BANK_CARD", "PASSPORT"} <= set(by_type)
-    assert all(v[17] == cn_resident_id_checksum(v[:17]) for v in by_type["CN_RESIDENT_ID"])
+    assert all(cn_resident_id_valid(v) for v in by_type["CN_RESIDENT_ID"])
+    assert all(hk_id_valid(v) for v in by_type["HK_ID"])
     assert all(tw_national_id_valid(v) for v in by_type["TW_NATIONAL_ID"])
-    assert all(luhn_valid(v) for v in by_type["BANK_CARD"])
+    assert all(bank_card_valid(v) for v in by_type["BANK_CARD"])
     assert any(v.startswith("62") for v in by_type["BANK_CARD"])  # UnionPay
 
 

@@ -12,32 +12,14 @@ from dataclasses import dataclass
 
 from faker import Faker
 
-_CN_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CN_CHECK = "10X98765432"
-_TW_LETTERS = {ch: v for ch, v in zip("ABCDEFGHJKLMNPQRSTUVXYWZIO", range(10, 36), strict=True)}
-
-
-def cn_resident_id_checksum(first17: str) -> str:
-    """GB 11643-1999 check character for the first 17 digits of a resident ID."""
-    return _CN_CHECK[sum(int(d) * w for d, w in zip(first17, _CN_WEIGHTS, strict=True)) % 11]
-
-
-def tw_national_id_valid(value: str) -> bool:
-    if len(value) != 10 or value[0] not in _TW_LETTERS or not value[1:].isdigit():
-        return False
-    n = _TW_LETTERS[value[0]]
-    digits = [n // 10, n % 10] + [int(c) for c in value[1:]]
-    weights = [1, 9, 8, 7, 6, 5, 4, 3, 2, 1, 1]
-    return sum(d * w for d, w in zip(digits, weights, strict=True)) % 10 == 0
+from governance.pii.checksums import hk_id_check_digit
 
 
 def hk_id(rng: random.Random) -> str:
     """A Hong Kong identity card number with a valid check digit, formatted A123456(7)."""
     letter = rng.choice(string.ascii_uppercase)
     digits = "".join(rng.choice(string.digits) for _ in range(6))
-    total = 36 * 9 + (ord(letter) - 55) * 8 + sum(int(d) * w for d, w in zip(digits, range(7, 1, -1), strict=True))
-    check = (11 - total % 11) % 11
-    return f"{letter}{digits}({'A' if check == 10 else check})"
+    return f"{letter}{digits}({hk_id_check_digit(letter, digits)})"
 
 
 def luhn_complete(prefix: str, length: int, rng: random.Random) -> str:
@@ -49,16 +31,6 @@ def luhn_complete(prefix: str, length: int, rng: random.Random) -> str:
             d = d * 2 - 9 if d * 2 > 9 else d * 2
         total += d
     return body + str((10 - total % 10) % 10)
-
-
-def luhn_valid(value: str) -> bool:
-    digits = [int(c) for c in value if c.isdigit()]
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 1:
-            d = d * 2 - 9 if d * 2 > 9 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""PII detection: checksums, Presidio recognizers for China, Taiwan and Hong Kong, and the engine."""

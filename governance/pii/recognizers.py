@@ -1,0 +1,197 @@
+"""Presidio recognizers for the identifiers of mainland China, Taiwan and Hong Kong, and bank cards.
+
+One class each, in Presidio's style: patterns with a base score, a validator (checksum, real date, plausible
+prefix) that raises a match to certainty or discards it, and context words. ``\\b`` never matches beside CJK
+characters (they are word characters), so patterns use digit/letter lookarounds. Python's ``\\d`` also matches
+full-width digits, but literal characters in a pattern do not: recognizers match on a half-width view of
+the text (``HALFWIDTH``, one character for one, so offsets hold), and validators fold full-width forms too.
+
+Context: Presidio's own context enhancement compares NLP tokens, which does not work inside unsegmented
+Chinese; ``WindowContextRecognizer`` instead looks for its context words in the characters just before a
+match and raises the score of a match that has them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+
+from . import checksums
+
+_NOT_ALNUM_BEFORE = r"(?<![0-9A-Za-z])"
+_NOT_ALNUM_AFTER = r"(?![0-9A-Za-z])"
+# Not inside a longer digit run, even one grouped by spaces or dashes (a card number's groups are not phones).
+_NOT_DIGIT_BEFORE = r"(?<![\d+])(?<!\d[ \-])"
+_NOT_DIGIT_AFTER = r"(?!\d)(?![ \-]\d)"
+_SEP = r"[ \-]?"
+
+
+# Full-width ASCII (！-～) and the ideographic space → ASCII: one character for one, so offsets are unchanged.
+HALFWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+class WindowContextRecognizer(PatternRecognizer):
+    """A pattern recognizer that (1) matches on a half-width view of the text (same offsets), so full-width
+    digits and letters — common in Chinese input — need nothing special in patterns, and (2) raises a match to
+    ``context_score`` when a context word occurs within ``context_window`` characters before it
+    (case-insensitive substring, so it works in unsegmented Chinese)."""
+
+    context_window = 24
+    context_score = 0.85
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None) -> list[RecognizerResult]:
+        text = text.translate(HALFWIDTH)
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        if not self.context:
+            return results
+        lowered = text.lower()
+        words = [w.lower() for w in self.context]
+        for result in results:
+            before = lowered[max(0, result.start - self.context_window):result.start]
+            if result.score < self.context_score and any(w in before for w in words):
+                result.score = self.context_score
+        return results
+
+
+class CnResidentIdRecognizer(WindowContextRecognizer):
+    """Mainland resident identity card: 18 characters with the GB 11643 check character (validated: real birth
+    date, checksum), or the legacy 15-digit number (valid date; weak on its own, strong in context)."""
+
+    PATTERNS = [
+        Pattern("cn_resident_id_18", _NOT_ALNUM_BEFORE + r"\d{6}" + _SEP + r"\d{8}" + _SEP + r"\d{3}[\dXx]"
+                + _NOT_ALNUM_AFTER, 0.5),
+        Pattern("cn_resident_id_15", _NOT_ALNUM_BEFORE + r"\d{15}" + _NOT_ALNUM_AFTER, 0.1),
+    ]
+    CONTEXT = ["身份证", "身份證", "证件号", "證件號", "公民身份号码", "resident id", "id card", "id number", "id no"]
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__("CN_RESIDENT_ID", name="CnResidentIdRecognizer", supported_language=supported_language,
+                         patterns=list(self.PATTERNS), context=self.CONTEXT)
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        valid = checksums.cn_resident_id_valid(pattern_text)
+        if len(checksums.fold(pattern_text)) == 15:
+            return None if valid else False  # a real date is necessary, not sufficient: context decides
+        return valid
+
+
+class CnPhoneRecognizer(WindowContextRecognizer):
+    """Mainland mobiles (1[3-9]x, with +86 / 0086 / 86, spaces or dashes) and landlines (0 + area code +
+    7–8 digits, with an extension: 转 / ext / x / 分机)."""
+
+    PATTERNS = [
+        Pattern("cn_mobile", _NOT_DIGIT_BEFORE + r"(?:(?:\+|00)\s?86[ \-]?)?1[3-9]\d" + _SEP + r"\d{4}"
+                + _SEP + r"\d{4}" + _NOT_DIGIT_AFTER, 0.6),
+        Pattern("cn_landline", _NOT_DIGIT_BEFORE + r"(?:(?:\+|00)\s?86[ \-]?)?(?:\(0?\d{2,3}\)|0\d{2,3})[ \-]?"
+                r"\d{3,4}[ \-]?\d{4}(?:\s*(?:转|轉|分机|ext\.?|x)\s*\d{1,6})?" + _NOT_DIGIT_AFTER, 0.4),
+    ]
+    CONTEXT = ["电话", "電話", "手机", "手機", "联系", "聯繫", "致电", "tel", "phone", "mobile", "call"]
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__("PHONE_NUMBER", name="CnPhoneRecognizer", supported_language=supported_language,
+                         patterns=list(self.PATTERNS), context=self.CONTEXT)
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        number = re.split(r"转|轉|分机|ext|x", checksums.fold(pattern_text).lower())[0]
+        digits = "".join(c for c in number if c.isdigit())
+        international = number.startswith(("+86", "0086"))
+        if international:
+            digits = digits[4:] if digits.startswith("0086") else digits[2:]
+        if len(digits) == 11 and digits[0] == "1":
+            return digits[1] in "3456789"  # a mobile: certain
+        if (digits.startswith("0") and 10 <= len(digits) <= 12) or (international and 9 <= len(digits) <= 11):
+            return None  # a landline: plausible, left to pattern score and context
+        return False
+
+
+class TwPhoneRecognizer(WindowContextRecognizer):
+    """Taiwan mobiles (09xx-xxx-xxx, +886 9xx xxx xxx)."""
+
+    PATTERNS = [
+        Pattern("tw_mobile", _NOT_DIGIT_BEFORE + r"(?:(?:\+|00)\s?886[ \-]?9|09)\d{2}" + _SEP + r"\d{3}" + _SEP
+                + r"\d{3}" + _NOT_DIGIT_AFTER, 0.6),
+    ]
+    CONTEXT = CnPhoneRecognizer.CONTEXT
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__("PHONE_NUMBER", name="TwPhoneRecognizer", supported_language=supported_language,
+                         patterns=list(self.PATTERNS), context=self.CONTEXT)
+
+
+class HkPhoneRecognizer(WindowContextRecognizer):
+    """Hong Kong numbers: +852 and eight digits starting 2, 3, 5, 6, 8 or 9 (without +852 only in context)."""
+
+    PATTERNS = [
+        Pattern("hk_with_code", _NOT_DIGIT_BEFORE + r"(?:\+|00)\s?852[ \-]?[235689]\d{3}" + _SEP + r"\d{4}"
+                + _NOT_DIGIT_AFTER, 0.7),
+        Pattern("hk_local", _NOT_DIGIT_BEFORE + r"[235689]\d{3}[ \-]\d{4}" + _NOT_DIGIT_AFTER, 0.2),
+    ]
+    CONTEXT = CnPhoneRecognizer.CONTEXT
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__("PHONE_NUMBER", name="HkPhoneRecognizer", supported_language=supported_language,
+                         patterns=list(self.PATTERNS), context=self.CONTEXT)
+
+
+class TwNationalIdRecognizer(WindowContextRecognizer):
+    """Taiwan national ID (A123456789) and the new-format resident certificate (A800000014), check digit."""
+
+    PATTERNS = [Pattern("tw_national_id", _NOT_ALNUM_BEFORE + r"[A-Za-z][1289]\d{8}" + _NOT_ALNUM_AFTER,
+                        0.5)]
+    CONTEXT = ["身分證", "身份證", "統一編號", "居留證", "national id", "id no"]
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__("TW_NATIONAL_ID", name="TwNationalIdRecognizer", supported_language=supported_language,
+                         patterns=list(self.PATTERNS), context=self.CONTEXT)
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return checksums.tw_national_id_valid(pattern_text)
+
+
+class HkIdRecognizer(WindowContextRecognizer):
+    """Hong Kong identity card: one or two letters, six digits, check digit (often in parentheses)."""
+
+    PATTERNS = [Pattern("hk_id", _NOT_ALNUM_BEFORE + r"[A-Za-z]{1,2}\d{6}\s?(?:[(（][\dA][)）]|[\dA]"
+                        + _NOT_ALNUM_AFTER + ")", 0.5)]
+    CONTEXT = ["身份證", "身份证", "香港", "hkid", "hong kong id", "id card"]
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__("HK_ID", name="HkIdRecognizer", supported_language=supported_language,
+                         patterns=list(self.PATTERNS), context=self.CONTEXT)
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return checksums.hk_id_valid(pattern_text)
+
+
+class BankCardRecognizer(WindowContextRecognizer):
+    """Bank and credit cards of 13–19 digits (UnionPay 62 and 19-digit cards included), grouped or not,
+    validated by Luhn and issuer prefix."""
+
+    PATTERNS = [Pattern("bank_card", _NOT_ALNUM_BEFORE + r"\d(?:[ \-]?\d){12,18}" + _NOT_ALNUM_AFTER, 0.3)]
+    CONTEXT = ["卡号", "卡號", "银行卡", "銀行卡", "信用卡", "card", "visa", "mastercard", "unionpay", "银联"]
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__("BANK_CARD", name="BankCardRecognizer", supported_language=supported_language,
+                         patterns=list(self.PATTERNS), context=self.CONTEXT)
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return checksums.bank_card_valid(pattern_text)
+
+
+class PassportRecognizer(WindowContextRecognizer):
+    """Passport numbers (Chinese E/G/D/P/S/H/M + 8 digits, and similar letter + 7–8 digit forms), which look
+    like many other codes: a weak score alone, a strong one after a context word."""
+
+    PATTERNS = [Pattern("passport", _NOT_ALNUM_BEFORE + r"[A-Za-z]{1,2}\d{7,8}" + _NOT_ALNUM_AFTER, 0.05)]
+    CONTEXT = ["护照", "護照", "passport", "通行证", "通行證"]
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__("PASSPORT", name="PassportRecognizer", supported_language=supported_language,
+                         patterns=list(self.PATTERNS), context=self.CONTEXT)
+
+
+def greater_china_recognizers(language: str = "en") -> list[PatternRecognizer]:
+    return [cls(supported_language=language) for cls in (
+        CnResidentIdRecognizer, CnPhoneRecognizer, TwPhoneRecognizer, HkPhoneRecognizer, TwNationalIdRecognizer,
+        HkIdRecognizer, BankCardRecognizer, PassportRecognizer)]
