@@ -107,6 +107,33 @@ def _cmd_mlflow_ui(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover
 
 
+def _engine_config():
+    from governance.pii.engine import EngineConfig
+
+    from .settings import get_settings
+
+    return EngineConfig(cache_dir=get_settings().home / "cache")
+
+
+def _cmd_redact(args: argparse.Namespace) -> int:
+    from governance.pii.redact import redact_file
+
+    tally = redact_file(Path(args.input), Path(args.output), args.text_field or None, args.language,
+                        config=_engine_config())
+    summary = tally.to_dict()
+    print(f"redacted {summary['texts_with_pii']} of {summary['texts']} texts → {args.output}; findings by type: "
+          f"{json.dumps(summary['by_type'], sort_keys=True)}")
+    return 0
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from governance.pii.redact import scan_file
+
+    tally = scan_file(Path(args.input), args.language, config=_engine_config())
+    print(json.dumps({"file": str(args.input), **tally.to_dict()}, indent=1, sort_keys=True))
+    return 1 if tally.by_type else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="waterworks", description="Waterworks: an enterprise data-to-model plant.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +158,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("mlflow-ui", help="the MLflow UI on the project's tracking store, on 127.0.0.1")
     p.set_defaults(func=_cmd_mlflow_ui)
+
+    p = sub.add_parser("redact", help="redact PII in a JSONL, CSV or Parquet file (same format out)")
+    p.add_argument("--in", dest="input", required=True, help="input file (.jsonl, .csv, .parquet)")
+    p.add_argument("--out", dest="output", required=True, help="output file, same format as the input")
+    p.add_argument("--text-field", action="append", metavar="NAME",
+                   help="a free-text field to redact (repeatable); none named: every text column")
+    p.add_argument("--language", choices=("auto", "en", "zh"), default="auto",
+                   help="analysis language; auto: per text, by its share of CJK characters")
+    p.set_defaults(func=_cmd_redact)
+
+    p = sub.add_parser("scan", help="residual PII scan: JSON summary by type (never values); exit 1 if any found")
+    p.add_argument("--in", dest="input", required=True, help="input file (.jsonl, .csv, .parquet)")
+    p.add_argument("--language", choices=("auto", "en", "zh"), default="auto")
+    p.set_defaults(func=_cmd_scan)
 
     p = sub.add_parser("prepare-home", help="write DAGSTER_HOME/dagster.yaml for the profile and print its path")
     p.set_defaults(func=_cmd_prepare_home)
