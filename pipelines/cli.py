@@ -119,7 +119,7 @@ def _cmd_redact(args: argparse.Namespace) -> int:
     from governance.pii.redact import redact_file
 
     tally = redact_file(Path(args.input), Path(args.output), args.text_field or None, args.language,
-                        config=_engine_config())
+                        config=_engine_config(), operator=args.operator)
     summary = tally.to_dict()
     print(f"redacted {summary['texts_with_pii']} of {summary['texts']} texts → {args.output}; findings by type: "
           f"{json.dumps(summary['by_type'], sort_keys=True)}")
@@ -166,6 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a free-text field to redact (repeatable); none named: every text column")
     p.add_argument("--language", choices=("auto", "en", "zh"), default="auto",
                    help="analysis language; auto: per text, by its share of CJK characters")
+    p.add_argument("--operator", choices=("placeholder", "mask", "drop", "pseudonym"), default="placeholder",
+                   help="what replaces a finding; pseudonym: consistent keyed surrogates (WATERWORKS_PSEUDONYM_KEY)")
     p.set_defaults(func=_cmd_redact)
 
     p = sub.add_parser("scan", help="residual PII scan: JSON summary by type (never values); exit 1 if any found")

@@ -14,6 +14,11 @@ _TW_LETTERS = {ch: v for ch, v in zip("ABCDEFGHJKLMNPQRSTUVXYWZIO", range(10, 36
 _TW_WEIGHTS = (1, 9, 8, 7, 6, 5, 4, 3, 2, 1, 1)
 
 
+def fold_width(value: str) -> str:
+    """Full-width ASCII and the ideographic space to ASCII, one character for one (offsets unchanged)."""
+    return value.translate({c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20})
+
+
 def fold(value: str) -> str:
     """NFKC (full-width digits and letters → ASCII), upper-case, separators (space, dash, parentheses) removed."""
     return re.sub(r"[\s\-()（）]", "", unicodedata.normalize("NFKC", value)).upper()

@@ -100,6 +100,8 @@ class CnPhoneRecognizer(WindowContextRecognizer):
             digits = digits[4:] if digits.startswith("0086") else digits[2:]
         if len(digits) == 11 and digits[0] == "1":
             return digits[1] in "3456789"  # a mobile: certain
+        if digits.startswith("00"):
+            return False  # no national number starts with 00 (pseudonym surrogates use 000…)
         if (digits.startswith("0") and 10 <= len(digits) <= 12) or (international and 9 <= len(digits) <= 11):
             return None  # a landline: plausible, left to pattern score and context
         return False

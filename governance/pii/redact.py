@@ -3,7 +3,7 @@
 
 Free-text fields go through the analyzer (language routed per text) and Presidio's anonymizer, which
 resolves overlapping findings (the higher score wins) and replaces each with a typed placeholder
-(``<PHONE_NUMBER>``). Rows, their order and every other field are kept as they were. Findings are reported as
+(``<PHONE_NUMBER>``) or another operator (operators.py: mask, drop, keyed pseudonym). Rows, their order and every other field are kept as they were. Findings are reported as
 counts by type: never the values.
 """
 
@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 
 from .engine import EngineConfig, detect_language, shared_analyzer
+from .operators import OPERATORS, PseudonymKey, replacement
 
 # Not personal data on their own: organisations, nationalities/religious or political groups.
 NOT_PERSONAL = frozenset({"ORGANIZATION", "NRP", "DATE_TIME"})
@@ -71,12 +72,27 @@ class Findings:
 
 
 class Redactor:
-    def __init__(self, config: EngineConfig | None = None, language: str = "auto") -> None:
+    """``operator``: placeholder (``<TYPE>``), mask, drop, or pseudonym (keyed, consistent, format-preserving;
+    needs ``key``, by default from WATERWORKS_PSEUDONYM_KEY)."""
+
+    def __init__(self, config: EngineConfig | None = None, language: str = "auto", operator: str = "placeholder",
+                 key: PseudonymKey | None = None) -> None:
         from presidio_anonymizer import AnonymizerEngine
 
+        if operator not in OPERATORS:
+            raise ValueError(f"unknown operator {operator!r}; known: {', '.join(OPERATORS)}")
+        self.key = key or (PseudonymKey.from_env() if operator == "pseudonym" else None)
         self.analyzer = shared_analyzer(config or EngineConfig())
         self.anonymizer = AnonymizerEngine()
-        self.language = language
+        self.language, self.operator = language, operator
+
+    def _operators(self, entity_types: set[str]) -> dict:
+        from presidio_anonymizer.entities import OperatorConfig
+
+        def replace(entity_type: str):
+            return lambda value: replacement(self.operator, entity_type, value, self.key)
+
+        return {t: OperatorConfig("custom", {"lambda": replace(t)}) for t in entity_types}
 
     def findings(self, text: str):
         language = detect_language(text) if self.language == "auto" else self.language
@@ -91,7 +107,8 @@ class Redactor:
             return text
         tally.texts_with_pii += 1
         tally.by_type.update(r.entity_type for r in results)
-        return self.anonymizer.anonymize(text=text, analyzer_results=results).text
+        return self.anonymizer.anonymize(text=text, analyzer_results=results,
+                                         operators=self._operators({r.entity_type for r in results})).text
 
     def redact_frame(self, frame: pl.DataFrame, text_fields: list[str] | None) -> tuple[pl.DataFrame, Findings]:
         """Redact the named text fields (every string column when none is named)."""
@@ -121,11 +138,11 @@ class Redactor:
 
 
 def redact_file(source: Path, target: Path, text_fields: list[str] | None = None, language: str = "auto",
-                config: EngineConfig | None = None) -> Findings:
+                config: EngineConfig | None = None, operator: str = "placeholder") -> Findings:
     if table_format(source) != table_format(target):
         raise TableFormatError(f"{target}: output must have the input's format ({table_format(source)})")
     frame = read_table(source)
-    redacted, tally = Redactor(config, language).redact_frame(frame, text_fields)
+    redacted, tally = Redactor(config, language, operator).redact_frame(frame, text_fields)
     write_table(redacted, target)
     return tally
 
