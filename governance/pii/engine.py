@@ -53,7 +53,7 @@ def build_analyzer(config: EngineConfig = EngineConfig()):
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
-    from .names import ChineseNameRecognizer
+    from .names import ChineseAddressRecognizer, ChineseNameRecognizer
     from .recognizers import greater_china_recognizers
     from .web_recognizers import cjk_safe_web_recognizers
 
@@ -84,7 +84,8 @@ def build_analyzer(config: EngineConfig = EngineConfig()):
     # region's allocated prefixes, which misses new or unlisted area codes.
     registry.add_recognizer(PhoneRecognizer(supported_language="en", supported_regions=PHONE_REGIONS, leniency=0))
     for language in ("en", "zh"):
-        for recognizer in [*greater_china_recognizers(language), ChineseNameRecognizer(language)]:
+        for recognizer in [*greater_china_recognizers(language), ChineseNameRecognizer(language),
+                           ChineseAddressRecognizer(language)]:
             registry.add_recognizer(recognizer)
     for recognizer in cjk_safe_web_recognizers("zh"):
         registry.add_recognizer(recognizer)

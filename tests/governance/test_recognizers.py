@@ -119,3 +119,42 @@ def test_demo_estate_identifiers_are_found_in_sentences(estate_dir):
             assert found(recognizers[entry["type"]], f"资料：{entry['value']}。") == [entry["value"]], entry["type"]
             checked += 1
     assert checked > 300
+
+
+def test_chinese_names_with_context_only():
+    from governance.pii.names import ChineseNameRecognizer
+
+    r = ChineseNameRecognizer()
+    assert found(r, "客户周建国的身份证号") == ["周建国"]
+    assert found(r, "香港客戶李嘉欣，身份證號碼") == ["李嘉欣"]
+    assert found(r, "我是欧阳娜娜，电话") == ["欧阳娜娜"]
+    assert found(r, "我叫王伟手机13800000000") == ["王伟"]       # stops before 手机
+    assert found(r, "联系人：陈静（电话）") == ["陈静"]
+    assert found(r, "请王建国先生到前台") == ["王建国"]            # before a title
+    assert found(r, "客户要求寄到上海") == []
+    assert found(r, "今天天气很好") == []
+
+
+def test_chinese_addresses_mainland_and_taiwan():
+    from governance.pii.names import ChineseAddressRecognizer
+
+    r = ChineseAddressRecognizer()
+    for address in ("山西省齐齐哈尔市金平周街E座 129446", "广东省秀华市上街东莞街r座 413119",
+                    "新疆维吾尔自治区辛集县上街陈路M座 949620", "上海市浦东新区世纪大道100号",
+                    "43977 光復文化路8號9樓", "609 蘆洲石牌巷208號之9", "16211 八德市松山巷6段91號6樓"):
+        assert found(r, f"我的地址是{address}。") == [address], address
+    assert found(r, "我们在北京路上见面") == []
+    assert found(r, "我想去北京市的天安门广场看看") == []
+
+
+def test_every_planted_chinese_address_is_found(estate_dir):
+    import json
+
+    from governance.pii.names import ChineseAddressRecognizer
+
+    r = ChineseAddressRecognizer()
+    entries = [json.loads(line) for line in (estate_dir / "manifest.jsonl").read_text().splitlines()]
+    addresses = {e["value"] for e in entries if e["type"] == "ADDRESS" and any("\u4e00" <= c <= "\u9fff" for c in e["value"])}
+    assert len(addresses) > 300
+    missed = [a for a in addresses if not any(a in hit for hit in found(r, f"地址：{a}。"))]
+    assert missed == []
