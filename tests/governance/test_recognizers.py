@@ -131,6 +131,8 @@ def test_chinese_names_with_context_only():
     assert found(r, "我叫王伟手机13800000000") == ["王伟"]       # stops before 手机
     assert found(r, "联系人：陈静（电话）") == ["陈静"]
     assert found(r, "请王建国先生到前台") == ["王建国"]            # before a title
+    assert found(r, "My name is 张红霞, you can reach me") == ["张红霞"]
+    assert found(r, "This is 吴欢 (olivia@example.com)") == ["吴欢"]
     assert found(r, "客户要求寄到上海") == []
     assert found(r, "今天天气很好") == []
 
