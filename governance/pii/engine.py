@@ -53,6 +53,7 @@ def build_analyzer(config: EngineConfig = EngineConfig()):
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
+    from .english_addresses import EnglishAddressRecognizer
     from .names import ChineseAddressRecognizer, ChineseNameRecognizer
     from .recognizers import greater_china_recognizers
     from .web_recognizers import cjk_safe_web_recognizers
@@ -85,7 +86,7 @@ def build_analyzer(config: EngineConfig = EngineConfig()):
     registry.add_recognizer(PhoneRecognizer(supported_language="en", supported_regions=PHONE_REGIONS, leniency=0))
     for language in ("en", "zh"):
         for recognizer in [*greater_china_recognizers(language), ChineseNameRecognizer(language),
-                           ChineseAddressRecognizer(language)]:
+                           ChineseAddressRecognizer(language), EnglishAddressRecognizer(language)]:
             registry.add_recognizer(recognizer)
     for recognizer in cjk_safe_web_recognizers("zh"):
         registry.add_recognizer(recognizer)

@@ -19,8 +19,9 @@ import polars as pl
 from .engine import EngineConfig, detect_language, shared_analyzer
 from .operators import OPERATORS, PseudonymKey, replacement
 
-# Not personal data on their own: organisations, nationalities/religious or political groups.
-NOT_PERSONAL = frozenset({"ORGANIZATION", "NRP", "DATE_TIME"})
+# Not personal data on their own: organisations, nationalities/religious or political groups, dates, and bare
+# place names ("UK", "Shanghai") — a person's address is found as ADDRESS by the address recognizers.
+NOT_PERSONAL = frozenset({"ORGANIZATION", "NRP", "DATE_TIME", "LOCATION"})
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 
 

@@ -160,3 +160,15 @@ def test_every_planted_chinese_address_is_found(estate_dir):
     assert len(addresses) > 300
     missed = [a for a in addresses if not any(a in hit for hit in found(r, f"地址：{a}。"))]
     assert missed == []
+
+
+def test_english_addresses_anchored_on_state_and_zip():
+    from governance.pii.english_addresses import EnglishAddressRecognizer
+
+    r = EnglishAddressRecognizer()
+    for address in ("323 Jose Walk Suite 917, North Michaelshire, IN 09028", "2371 Laura Island, Christopherfort, GU 66193",
+                    "PSC 0810, Box 9040, APO AE 08137", "USCGC Brock, FPO AA 39313",
+                    "73715 Foster Road Apt. 655, East Patrickberg, CO 72730"):
+        assert found(r, f"I live at {address}.") == [address], address
+    assert found(r, "We met at 10 Downing Street yesterday.") == []
+    assert found(r, "I paid 300 Dollars, TX 12345") == []
