@@ -10,7 +10,6 @@ Rows are processed in a fixed order (source, landing path, record index), so out
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -169,9 +168,8 @@ def purify_documents(lake: Lake, config: PurificationConfig) -> PurifyReport:
     timer = _Timer(report)
     frame = _load(lake, config.documents, map_documents, DOCUMENT_SCHEMA, report)
     timer.lap("load")
-    frame = deduplicate_documents(*filter_documents(normalize_and_identify(frame, config, timer), config, timer),
-                                  config, timer)
-    kept, excluded = frame
+    filtered, filtered_out = filter_documents(normalize_and_identify(frame, config, timer), config, timer)
+    kept, excluded = deduplicate_documents(filtered, filtered_out, config, timer)
     report.languages = dict(kept.group_by("language").len().sort("language").iter_rows())
     report.duplicate_clusters = int(kept.filter(pl.col("dup_cluster_size") > 1).height)
     _finish(lake, "documents", kept, excluded, DOCUMENT_OUTPUT_COLUMNS, "doc_id", report, {"table": "documents"})
@@ -207,7 +205,3 @@ def deduplicate_documents(kept: pl.DataFrame, filtered_out: pl.DataFrame, config
     frame = _cluster_columns(kept, "doc_id", result.representative, result.cluster_size, result.reason)
     timer and timer.lap("dedup")
     return frame.filter(pl.col("drop_reason").is_null()), [filtered_out, frame.filter(pl.col("drop_reason").is_not_null())]
-
-
-def summary_json(report: PurifyReport) -> str:
-    return json.dumps({"in": report.rows_in, "out": report.rows_out, "dropped": report.dropped}, sort_keys=True)

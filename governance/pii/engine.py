@@ -50,11 +50,9 @@ def blank_chinese_pipeline(cache_dir: Path) -> Path:
 
 
 def build_analyzer(config: EngineConfig = EngineConfig()):
-    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-    from presidio_analyzer.nlp_engine import NlpEngineProvider
-
     from .english_addresses import EnglishAddressRecognizer
     from .names import ChineseAddressRecognizer, ChineseNameRecognizer
+    from .presidio import AnalyzerEngine, NlpEngineProvider, PhoneRecognizer, RecognizerRegistry
     from .recognizers import greater_china_recognizers
     from .web_recognizers import cjk_safe_web_recognizers
 
@@ -77,8 +75,6 @@ def build_analyzer(config: EngineConfig = EngineConfig()):
     # Presidio's phone recognizer (phonenumbers) defaults to regions without CN and TW: re-added with the regions
     # our users' English texts hold; Chinese-format numbers are ours. Its credit-card recognizer is replaced by
     # ours (13-19 digits, UnionPay, not a resident ID), so a card is reported once, as BANK_CARD.
-    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
-
     registry.remove_recognizer("PhoneRecognizer")
     registry.remove_recognizer("CreditCardRecognizer")
     # leniency 0 (POSSIBLE): the number has a possible length and layout; VALID (the default) also demands a

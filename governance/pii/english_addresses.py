@@ -5,8 +5,7 @@ sentence that merely mentions a street does not match."""
 
 from __future__ import annotations
 
-from presidio_analyzer import Pattern
-
+from .presidio import Pattern
 from .recognizers import WindowContextRecognizer
 
 _WORDS = r"[A-Z][A-Za-z'.]*(?: [A-Z][A-Za-z'.]*){0,3}"
@@ -15,13 +14,10 @@ _TAIL = r",? [A-Z]{2} \d{5}(?:-\d{4})?(?!\d)"
 
 
 class EnglishAddressRecognizer(WindowContextRecognizer):
+    ENTITY = "ADDRESS"
     PATTERNS = [
         Pattern("us_street_address", r"(?<![\w-])\d{1,6} " + _WORDS + _UNIT + ", " + _WORDS + _TAIL, 0.7),
         Pattern("us_military_address", r"(?<![\w-])(?:(?:PSC|Unit) \d{3,5},? Box \d{3,5}|(?:USNS|USNV|USS|USCGC) "
                 r"[A-Z][a-z]+),? (?:APO|FPO|DPO) (?:AA|AE|AP) \d{5}(?!\d)", 0.7),
     ]
     CONTEXT = ["address", "live at", "ship to", "deliver to", "mail to", "地址", "住址"]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__("ADDRESS", name="EnglishAddressRecognizer", supported_language=supported_language,
-                         patterns=list(self.PATTERNS), context=self.CONTEXT)

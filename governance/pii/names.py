@@ -7,23 +7,10 @@ given name stops before characters that usually begin the next word (的, 是, �
 
 from __future__ import annotations
 
-from presidio_analyzer import Pattern
-
+from .lexicon import COMPOUND_SURNAMES, SURNAMES
+from .presidio import Pattern
 from .recognizers import WindowContextRecognizer
 
-# The most common surnames of mainland China, Taiwan and Hong Kong (covering the great majority of people),
-# in Simplified and Traditional forms, and the common compound surnames.
-SURNAMES = (
-    "王李张張刘劉陈陳杨楊黄黃赵趙吴吳周徐孙孫马馬朱胡郭何林罗羅高郑鄭梁谢謝宋唐许許韩韓冯馮邓鄧曹彭曾肖蕭田董袁潘"
-    "于蒋蔣蔡余杜叶葉程苏蘇魏吕呂丁任沈姚卢盧姜崔钟鍾谭譚陆陸汪范金石廖贾賈夏韦韋付方白邹鄒孟熊秦邱江尹薛闫閆段雷"
-    "侯龙龍史陶黎贺賀顾顧毛郝龚龔邵万萬钱錢严嚴覃武戴莫孔向汤湯常温溫康施文牛樊葛邢安齐齊易乔喬伍庞龐颜顏倪庄莊"
-    "聂聶章鲁魯岳翟殷詹申欧歐耿关關兰蘭焦俞左柳甘祝包宁寧尚符舒阮柯纪紀梅童凌毕畢单單季裴霍涂塗成苗谷盛曲翁冉骆駱"
-    "蓝藍路游辛靳管柴蒙鲍鮑华華喻祁蒲房滕屈饶饒解牟艾尤阳陽时時穆农農司卓古吉缪繆简簡车車项項连連芦蘆麦麥褚娄婁窦竇"
-    "戚岑景党黨宫宮费費卜冷晏席卫衛米柏宗瞿桂全佟应應臧闵閔苟邬鄔边邊卞姬师師和仇栾欒隋商刁沙荣榮巫寇桑郎甄丛叢仲"
-    "虞敖巩鞏明佘池查麻苑迟遲邝鄺官封谈談匡鞠惠荆荊乐樂冀郁胥南班储儲原栗燕楚鄢劳勞谌諶奚皮粟冼蔺藺楼樓盘盤"
-)
-COMPOUND_SURNAMES = ("欧阳", "歐陽", "司马", "司馬", "上官", "诸葛", "諸葛", "东方", "東方", "皇甫", "令狐", "慕容",
-                     "司徒", "夏侯", "长孙", "長孫", "尉迟", "尉遲", "公孙", "公孫", "端木", "宇文", "轩辕", "軒轅")
 INTRODUCERS = ("我叫", "我是", "本人", "客户", "客戶", "顾客", "顧客", "用户", "用戶", "会员", "會員", "员工", "員工",
                "联系人", "聯絡人", "聯繫人", "收件人", "寄件人", "经办人", "經辦人", "负责人", "負責人", "持卡人", "姓名",
                "名字", "患者", "乘客", "租客", "申请人", "申請人", "致", "尊敬的", "亲爱的", "親愛的",
@@ -38,14 +25,11 @@ _GIVEN = f"[\u4e00-\u9fff](?:[^{_STOP}\\W\\d_A-Za-z])?"
 
 
 class ChineseNameRecognizer(WindowContextRecognizer):
+    ENTITY = "PERSON"
     PATTERNS = [
         Pattern("introduced", "(?<=(?:" + "|".join(INTRODUCERS) + r")[:：\s]*)" + _SURNAME + _GIVEN, 0.75),
         Pattern("titled", _SURNAME + _GIVEN + "(?=" + "|".join(TITLES) + ")", 0.6),
     ]
-
-    def __init__(self, supported_language: str = "zh") -> None:
-        super().__init__("PERSON", name="ChineseNameRecognizer", supported_language=supported_language,
-                         patterns=list(self.PATTERNS))
 
 
 PROVINCES = ("北京", "天津", "上海", "重庆", "重慶", "河北", "山西", "辽宁", "遼寧", "吉林", "黑龙江", "黑龍江", "江苏",
@@ -62,6 +46,7 @@ class ChineseAddressRecognizer(WindowContextRecognizer):
     cities, counties and districts, a street (路, 街, 道, 巷…), building and room numbers, an optional postcode.
     Taiwan: a postcode, then district and road (路, 街, 巷, 段) up to a house number (號) and floor (樓)."""
 
+    ENTITY = "ADDRESS"
     PATTERNS = [
         Pattern("mainland_address",
                 "(?:" + "|".join(PROVINCES) + ")(?:[" + _HAN + "]{0,6}?(?:省|自治区|自治區|特别行政区|特別行政區|市))?"
@@ -71,10 +56,6 @@ class ChineseAddressRecognizer(WindowContextRecognizer):
                 "(?:號|号)" + _NUMBER + "*", 0.6),
     ]
     CONTEXT = ["地址", "住址", "寄到", "送到", "收货", "收貨", "住在", "address"]
-
-    def __init__(self, supported_language: str = "zh") -> None:
-        super().__init__("ADDRESS", name="ChineseAddressRecognizer", supported_language=supported_language,
-                         patterns=list(self.PATTERNS), context=self.CONTEXT)
 
     def validate_result(self, pattern_text: str) -> bool | None:
         # "北京路" alone is a road, not somebody's address: a short match needs a number in it.

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import re
 
-from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
-
 from . import checksums
+from .presidio import Pattern, PatternRecognizer, RecognizerResult
 
 _NOT_ALNUM_BEFORE = r"(?<![0-9A-Za-z])"
 _NOT_ALNUM_AFTER = r"(?![0-9A-Za-z])"
@@ -37,8 +36,15 @@ class WindowContextRecognizer(PatternRecognizer):
     ``context_score`` when a context word occurs within ``context_window`` characters before it
     (case-insensitive substring, so it works in unsegmented Chinese)."""
 
+    ENTITY: str = ""
+    PATTERNS: list[Pattern] = []
+    CONTEXT: list[str] = []
     context_window = 24
     context_score = 0.85
+
+    def __init__(self, supported_language: str = "en") -> None:
+        super().__init__(self.ENTITY, name=type(self).__name__, supported_language=supported_language,
+                         patterns=list(self.PATTERNS), context=list(self.CONTEXT) or None)
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None) -> list[RecognizerResult]:
         text = text.translate(HALFWIDTH)
@@ -58,16 +64,13 @@ class CnResidentIdRecognizer(WindowContextRecognizer):
     """Mainland resident identity card: 18 characters with the GB 11643 check character (validated: real birth
     date, checksum), or the legacy 15-digit number (valid date; weak on its own, strong in context)."""
 
+    ENTITY = "CN_RESIDENT_ID"
     PATTERNS = [
         Pattern("cn_resident_id_18", _NOT_ALNUM_BEFORE + r"\d{6}" + _SEP + r"\d{8}" + _SEP + r"\d{3}[\dXx]"
                 + _NOT_ALNUM_AFTER, 0.5),
         Pattern("cn_resident_id_15", _NOT_ALNUM_BEFORE + r"\d{15}" + _NOT_ALNUM_AFTER, 0.1),
     ]
     CONTEXT = ["身份证", "身份證", "证件号", "證件號", "公民身份号码", "resident id", "id card", "id number", "id no"]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__("CN_RESIDENT_ID", name="CnResidentIdRecognizer", supported_language=supported_language,
-                         patterns=list(self.PATTERNS), context=self.CONTEXT)
 
     def validate_result(self, pattern_text: str) -> bool | None:
         valid = checksums.cn_resident_id_valid(pattern_text)
@@ -80,6 +83,7 @@ class CnPhoneRecognizer(WindowContextRecognizer):
     """Mainland mobiles (1[3-9]x, with +86 / 0086 / 86, spaces or dashes) and landlines (0 + area code +
     7–8 digits, with an extension: 转 / ext / x / 分机)."""
 
+    ENTITY = "PHONE_NUMBER"
     PATTERNS = [
         Pattern("cn_mobile", _NOT_DIGIT_BEFORE + r"(?:(?:\+|00)\s?86[ \-]?)?1[3-9]\d" + _SEP + r"\d{4}"
                 + _SEP + r"\d{4}" + _NOT_DIGIT_AFTER, 0.6),
@@ -87,10 +91,6 @@ class CnPhoneRecognizer(WindowContextRecognizer):
                 r"\d{3,4}[ \-]?\d{4}(?:\s*(?:转|轉|分机|ext\.?|x)\s*\d{1,6})?" + _NOT_DIGIT_AFTER, 0.3),
     ]
     CONTEXT = ["电话", "電話", "手机", "手機", "联系", "聯繫", "致电", "tel", "phone", "mobile", "call"]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__("PHONE_NUMBER", name="CnPhoneRecognizer", supported_language=supported_language,
-                         patterns=list(self.PATTERNS), context=self.CONTEXT)
 
     def validate_result(self, pattern_text: str) -> bool | None:
         number = re.split(r"转|轉|分机|ext|x", checksums.fold(pattern_text).lower())[0]
@@ -110,20 +110,18 @@ class CnPhoneRecognizer(WindowContextRecognizer):
 class TwPhoneRecognizer(WindowContextRecognizer):
     """Taiwan mobiles (09xx-xxx-xxx, +886 9xx xxx xxx)."""
 
+    ENTITY = "PHONE_NUMBER"
     PATTERNS = [
         Pattern("tw_mobile", _NOT_DIGIT_BEFORE + r"(?:(?:\+|00)\s?886[ \-]?9|09)\d{2}" + _SEP + r"\d{3}" + _SEP
                 + r"\d{3}" + _NOT_DIGIT_AFTER, 0.6),
     ]
     CONTEXT = CnPhoneRecognizer.CONTEXT
 
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__("PHONE_NUMBER", name="TwPhoneRecognizer", supported_language=supported_language,
-                         patterns=list(self.PATTERNS), context=self.CONTEXT)
-
 
 class HkPhoneRecognizer(WindowContextRecognizer):
     """Hong Kong numbers: +852 and eight digits starting 2, 3, 5, 6, 8 or 9 (without +852 only in context)."""
 
+    ENTITY = "PHONE_NUMBER"
     PATTERNS = [
         Pattern("hk_with_code", _NOT_DIGIT_BEFORE + r"(?:\+|00)\s?852[ \-]?[235689]\d{3}" + _SEP + r"\d{4}"
                 + _NOT_DIGIT_AFTER, 0.7),
@@ -131,21 +129,14 @@ class HkPhoneRecognizer(WindowContextRecognizer):
     ]
     CONTEXT = CnPhoneRecognizer.CONTEXT
 
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__("PHONE_NUMBER", name="HkPhoneRecognizer", supported_language=supported_language,
-                         patterns=list(self.PATTERNS), context=self.CONTEXT)
-
 
 class TwNationalIdRecognizer(WindowContextRecognizer):
     """Taiwan national ID (A123456789) and the new-format resident certificate (A800000014), check digit."""
 
+    ENTITY = "TW_NATIONAL_ID"
     PATTERNS = [Pattern("tw_national_id", _NOT_ALNUM_BEFORE + r"[A-Za-z][1289]\d{8}" + _NOT_ALNUM_AFTER,
                         0.5)]
     CONTEXT = ["身分證", "身份證", "統一編號", "居留證", "national id", "id no"]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__("TW_NATIONAL_ID", name="TwNationalIdRecognizer", supported_language=supported_language,
-                         patterns=list(self.PATTERNS), context=self.CONTEXT)
 
     def validate_result(self, pattern_text: str) -> bool:
         return checksums.tw_national_id_valid(pattern_text)
@@ -154,13 +145,10 @@ class TwNationalIdRecognizer(WindowContextRecognizer):
 class HkIdRecognizer(WindowContextRecognizer):
     """Hong Kong identity card: one or two letters, six digits, check digit (often in parentheses)."""
 
+    ENTITY = "HK_ID"
     PATTERNS = [Pattern("hk_id", _NOT_ALNUM_BEFORE + r"[A-Za-z]{1,2}\d{6}\s?(?:[(（][\dA][)）]|[\dA]"
                         + _NOT_ALNUM_AFTER + ")", 0.5)]
     CONTEXT = ["身份證", "身份证", "香港", "hkid", "hong kong id", "id card"]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__("HK_ID", name="HkIdRecognizer", supported_language=supported_language,
-                         patterns=list(self.PATTERNS), context=self.CONTEXT)
 
     def validate_result(self, pattern_text: str) -> bool:
         return checksums.hk_id_valid(pattern_text)
@@ -170,12 +158,9 @@ class BankCardRecognizer(WindowContextRecognizer):
     """Bank and credit cards of 13–19 digits (UnionPay 62 and 19-digit cards included), grouped or not,
     validated by Luhn and issuer prefix."""
 
+    ENTITY = "BANK_CARD"
     PATTERNS = [Pattern("bank_card", _NOT_ALNUM_BEFORE + r"\d(?:[ \-]?\d){12,18}" + _NOT_ALNUM_AFTER, 0.3)]
     CONTEXT = ["卡号", "卡號", "银行卡", "銀行卡", "信用卡", "card", "visa", "mastercard", "unionpay", "银联"]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__("BANK_CARD", name="BankCardRecognizer", supported_language=supported_language,
-                         patterns=list(self.PATTERNS), context=self.CONTEXT)
 
     def validate_result(self, pattern_text: str) -> bool:
         return checksums.bank_card_valid(pattern_text)
@@ -185,12 +170,9 @@ class PassportRecognizer(WindowContextRecognizer):
     """Passport numbers (Chinese E/G/D/P/S/H/M + 8 digits, and similar letter + 7–8 digit forms), which look
     like many other codes: a weak score alone, a strong one after a context word."""
 
+    ENTITY = "PASSPORT"
     PATTERNS = [Pattern("passport", _NOT_ALNUM_BEFORE + r"[A-Za-z]{1,2}\d{7,8}" + _NOT_ALNUM_AFTER, 0.05)]
     CONTEXT = ["护照", "護照", "passport", "通行证", "通行證"]
-
-    def __init__(self, supported_language: str = "en") -> None:
-        super().__init__("PASSPORT", name="PassportRecognizer", supported_language=supported_language,
-                         patterns=list(self.PATTERNS), context=self.CONTEXT)
 
 
 def greater_china_recognizers(language: str = "en") -> list[PatternRecognizer]:

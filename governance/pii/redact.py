@@ -78,7 +78,7 @@ class Redactor:
 
     def __init__(self, config: EngineConfig | None = None, language: str = "auto", operator: str = "placeholder",
                  key: PseudonymKey | None = None) -> None:
-        from presidio_anonymizer import AnonymizerEngine
+        from .presidio import AnonymizerEngine
 
         if operator not in OPERATORS:
             raise ValueError(f"unknown operator {operator!r}; known: {', '.join(OPERATORS)}")
@@ -88,7 +88,7 @@ class Redactor:
         self.language, self.operator = language, operator
 
     def _operators(self, entity_types: set[str]) -> dict:
-        from presidio_anonymizer.entities import OperatorConfig
+        from .presidio import OperatorConfig
 
         def replace(entity_type: str):
             return lambda value: replacement(self.operator, entity_type, value, self.key)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from presidio_analyzer import Pattern
-
+from .presidio import Pattern
 from .recognizers import WindowContextRecognizer
 
 _ASCII_WORD_BEFORE = r"(?<![A-Za-z0-9._%+\-])"
@@ -17,34 +16,25 @@ _ASCII_WORD_AFTER = r"(?![A-Za-z0-9\-])"
 
 
 class CjkSafeEmailRecognizer(WindowContextRecognizer):
+    ENTITY = "EMAIL_ADDRESS"
     PATTERNS = [Pattern("email", _ASCII_WORD_BEFORE + r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+"
                         r"(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}" + _ASCII_WORD_AFTER, 1.0)]
     CONTEXT = ["邮箱", "郵箱", "邮件", "郵件", "email", "e-mail"]
 
-    def __init__(self, supported_language: str = "zh") -> None:
-        super().__init__("EMAIL_ADDRESS", name="CjkSafeEmailRecognizer", supported_language=supported_language,
-                         patterns=list(self.PATTERNS), context=self.CONTEXT)
-
 
 class CjkSafeUrlRecognizer(WindowContextRecognizer):
+    ENTITY = "URL"
     PATTERNS = [Pattern("url", r"(?<![A-Za-z0-9])(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+", 0.6)]
     CONTEXT = ["网址", "網址", "链接", "鏈接", "url", "link"]
 
-    def __init__(self, supported_language: str = "zh") -> None:
-        super().__init__("URL", name="CjkSafeUrlRecognizer", supported_language=supported_language,
-                         patterns=list(self.PATTERNS), context=self.CONTEXT)
-
 
 class CjkSafeIpRecognizer(WindowContextRecognizer):
+    ENTITY = "IP_ADDRESS"
     PATTERNS = [
         Pattern("ipv4", r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9.])", 0.6),
         Pattern("ipv6", r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![0-9A-Fa-f:])", 0.6),
     ]
     CONTEXT = ["ip", "地址", "服务器", "伺服器"]
-
-    def __init__(self, supported_language: str = "zh") -> None:
-        super().__init__("IP_ADDRESS", name="CjkSafeIpRecognizer", supported_language=supported_language,
-                         patterns=list(self.PATTERNS), context=self.CONTEXT)
 
     def validate_result(self, pattern_text: str) -> bool:
         try:

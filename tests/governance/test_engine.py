@@ -68,3 +68,13 @@ def test_planted_pattern_values_in_the_estate_tickets_are_all_found(analyzer, es
         if not any(r.entity_type == entry["type"] and r.start <= start and r.end >= end for r in results):
             missed.append(entry["type"])
     assert missed == []
+
+
+def test_presidio_loads_without_transformers_and_transformers_still_imports_afterwards():
+    import subprocess
+    import sys
+
+    code = ("import sys; import governance.pii.presidio; assert 'transformers' not in sys.modules; "
+            "import transformers; from transformers import PretrainedConfig; print('ok')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]
