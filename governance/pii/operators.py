@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 
 from . import checksums
-from .lexicon import SURNAMES
+from .lexicon import COMMON_SURNAMES as SURNAMES
 
 KEY_VARIABLE = "WATERWORKS_PSEUDONYM_KEY"
 OPERATORS = ("placeholder", "mask", "drop", "pseudonym")

@@ -4,7 +4,11 @@ Transformers NLP engine.
 Every module here imports Presidio through this one, so the guard below applies whichever is imported first.
 """
 
+import os
 import sys
+
+# Presidio's e-mail and URL recognizers use tldextract, which otherwise fetches the Public Suffix List.
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 
 def _import_presidio_analyzer():

@@ -39,12 +39,14 @@ class WindowContextRecognizer(PatternRecognizer):
     ENTITY: str = ""
     PATTERNS: list[Pattern] = []
     CONTEXT: list[str] = []
+    REGEX_FLAGS: int = re.DOTALL | re.MULTILINE | re.IGNORECASE  # Presidio's default
     context_window = 24
     context_score = 0.85
 
     def __init__(self, supported_language: str = "en") -> None:
         super().__init__(self.ENTITY, name=type(self).__name__, supported_language=supported_language,
-                         patterns=list(self.PATTERNS), context=list(self.CONTEXT) or None)
+                         patterns=list(self.PATTERNS), context=list(self.CONTEXT) or None,
+                         global_regex_flags=self.REGEX_FLAGS)
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None) -> list[RecognizerResult]:
         text = text.translate(HALFWIDTH)

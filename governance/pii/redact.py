@@ -1,10 +1,18 @@
-"""Redaction and residual scanning of tables (JSONL, CSV, Parquet): the plain functions behind
-``waterworks redact`` and ``waterworks scan``.
+"""Redaction of tables (JSONL, CSV, Parquet, or frames in the plant): the plain functions behind
+``waterworks redact``, ``waterworks scan`` and the sanitation stage.
 
-Free-text fields go through the analyzer (language routed per text) and Presidio's anonymizer, which
-resolves overlapping findings (the higher score wins) and replaces each with a typed placeholder
-(``<PHONE_NUMBER>``) or another operator (operators.py: mask, drop, keyed pseudonym). Rows, their order and every other field are kept as they were. Findings are reported as
-counts by type: never the values.
+Three ways a column is handled:
+
+- **text**: free text (a ticket body, a remark). Values go through the batch analyzer (batch.py: cache,
+  prefilter, batched NLP) and Presidio's anonymizer, which resolves overlapping findings (the higher score
+  wins) and replaces each with the operator's output (operators.py: typed placeholder, mask, drop, keyed
+  pseudonym).
+- **column**: a column typed as one kind of personal data, from a sample (columns.py) or declared by the
+  caller: every value is replaced, vectorized, without analyzing each one. Identifier values keep their own
+  type by check digits.
+- **json**: a column of JSON objects: each leaf path becomes a column of its own (json_fields.py).
+
+Every finding is tallied as counts by (row label, field, type, detector, score band, mode): never a value.
 """
 
 from __future__ import annotations
@@ -16,13 +24,14 @@ from pathlib import Path
 
 import polars as pl
 
-from .engine import EngineConfig, detect_language, shared_analyzer
+from .batch import BatchAnalyzer, BatchOptions
+from .columns import ColumnType, identifier_type, sample_values, type_column
+from .engine import EngineConfig
+from .json_fields import dump_json, leaves, parse_json, set_leaf
 from .operators import OPERATORS, PseudonymKey, replacement
 
-# Not personal data on their own: organisations, nationalities/religious or political groups, dates, and bare
-# place names ("UK", "Shanghai") — a person's address is found as ADDRESS by the address recognizers.
-NOT_PERSONAL = frozenset({"ORGANIZATION", "NRP", "DATE_TIME", "LOCATION"})
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
+JSON_SHARE = 0.9  # a column is JSON when this share of its sampled values are JSON objects or arrays
 
 
 class TableFormatError(ValueError):
@@ -61,11 +70,24 @@ def write_table(frame: pl.DataFrame, path: Path) -> None:
         frame.write_parquet(path)
 
 
+def score_band(score: float) -> str:
+    return "high" if score >= 0.85 else "medium" if score >= 0.6 else "low"
+
+
 @dataclass
 class Findings:
+    """Counts only. ``ledger`` keys: (row label, field, entity type, detector, score band, mode)."""
+
     texts: int = 0
     texts_with_pii: int = 0
     by_type: Counter = field(default_factory=Counter)
+    ledger: Counter = field(default_factory=Counter)
+    columns: dict = field(default_factory=dict)  # field → how it was handled (text / json / column type)
+
+    def add(self, label: str, field_name: str, entity_type: str, detector: str, score: float, mode: str,
+            count: int = 1) -> None:
+        self.by_type[entity_type] += count
+        self.ledger[(label, field_name, entity_type, detector, score_band(score), mode)] += count
 
     def to_dict(self) -> dict:
         return {"texts": self.texts, "texts_with_pii": self.texts_with_pii, "findings": sum(self.by_type.values()),
@@ -77,65 +99,150 @@ class Redactor:
     needs ``key``, by default from WATERWORKS_PSEUDONYM_KEY)."""
 
     def __init__(self, config: EngineConfig | None = None, language: str = "auto", operator: str = "placeholder",
-                 key: PseudonymKey | None = None) -> None:
+                 key: PseudonymKey | None = None, options: BatchOptions | None = None) -> None:
         from .presidio import AnonymizerEngine
 
         if operator not in OPERATORS:
             raise ValueError(f"unknown operator {operator!r}; known: {', '.join(OPERATORS)}")
         self.key = key or (PseudonymKey.from_env() if operator == "pseudonym" else None)
-        self.analyzer = shared_analyzer(config or EngineConfig())
+        self.batch = BatchAnalyzer(config, options or BatchOptions())
         self.anonymizer = AnonymizerEngine()
         self.language, self.operator = language, operator
 
-    def _operators(self, entity_types: set[str]) -> dict:
+    def analyze(self, texts: list[str | None]) -> list[list]:
+        return self.batch.analyze(texts, self.language)
+
+    def _replace(self, entity_type: str, value: str) -> str:
+        return replacement(self.operator, entity_type, value, self.key)
+
+    def _anonymize(self, text: str, results) -> str:
         from .presidio import OperatorConfig
 
-        def replace(entity_type: str):
-            return lambda value: replacement(self.operator, entity_type, value, self.key)
+        operators = {t: OperatorConfig("custom", {"lambda": lambda v, t=t: self._replace(t, v)})
+                     for t in {r.entity_type for r in results}}
+        return self.anonymizer.anonymize(text=text, analyzer_results=results, operators=operators).text
 
-        return {t: OperatorConfig("custom", {"lambda": replace(t)}) for t in entity_types}
+    # -- the three modes -------------------------------------------------------------------------------------
 
-    def findings(self, text: str):
-        language = detect_language(text) if self.language == "auto" else self.language
-        return [r for r in self.analyzer.analyze(text, language=language) if r.entity_type not in NOT_PERSONAL]
+    def redact_texts(self, values: list, field_name: str, labels: list[str], tally: Findings) -> list:
+        texts = [v if isinstance(v, str) else (str(v) if v is not None else None) for v in values]
+        out = list(values)
+        for i, (text, results) in enumerate(zip(texts, self.analyze(texts), strict=True)):
+            if text is None or not text.strip():
+                continue
+            tally.texts += 1
+            if not results:
+                continue
+            tally.texts_with_pii += 1
+            for r in results:
+                tally.add(labels[i], field_name, r.entity_type, r.recognition_metadata.get("recognizer_name", "?"),
+                          r.score, "text")
+            out[i] = self._anonymize(text, results)
+        return out
 
-    def redact_text(self, text: str | None, tally: Findings) -> str | None:
-        if not text or not text.strip():
-            return text
-        results = self.findings(text)
-        tally.texts += 1
-        if not results:
-            return text
-        tally.texts_with_pii += 1
-        tally.by_type.update(r.entity_type for r in results)
-        return self.anonymizer.anonymize(text=text, analyzer_results=results,
-                                         operators=self._operators({r.entity_type for r in results})).text
+    def redact_typed(self, values: list, field_name: str, entity_type: str, detector: str, labels: list[str],
+                     tally: Findings) -> list:
+        """Every non-empty value replaced as ``entity_type`` (identifiers by their own check digits)."""
+        mapping: dict = {}
+        out = []
+        for label, value in zip(labels, values, strict=True):
+            if value is None or not str(value).strip():
+                out.append(value)
+                continue
+            text = str(value)
+            if text not in mapping:
+                own = identifier_type(text, entity_type)
+                mapping[text] = (own, self._replace(own, text))
+            own, new = mapping[text]
+            tally.texts += 1
+            tally.texts_with_pii += 1
+            tally.add(label, field_name, own, detector, 1.0, "column")
+            out.append(new if new != "" or self.operator != "drop" else None)
+        return out
 
-    def redact_frame(self, frame: pl.DataFrame, text_fields: list[str] | None) -> tuple[pl.DataFrame, Findings]:
-        """Redact the named text fields (every string column when none is named)."""
-        fields = text_fields or [c for c, t in frame.schema.items() if t == pl.String]
-        missing = [f for f in fields if f not in frame.columns]
+    def redact_json(self, values: list, field_name: str, labels: list[str], tally: Findings,
+                    declared: dict[str, str] | None = None) -> list:
+        """JSON objects: each leaf path handled as a column (``declared`` types by path), rebuilt in place."""
+        parsed = [parse_json(v) for v in values]
+        by_path: dict[str, list[tuple[int, tuple, object]]] = {}
+        for row, node in enumerate(parsed):
+            if node is not None:
+                for path, locator, leaf in leaves(node):
+                    by_path.setdefault(path, []).append((row, locator, leaf))
+        changed: set[int] = set()
+        for path, cells in by_path.items():
+            rows = [row for row, _, _ in cells]
+            new = self.redact_column([leaf for _, _, leaf in cells], f"{field_name}.{path}", [labels[r] for r in rows],
+                                     tally, (declared or {}).get(path), allow_json=False)
+            for (row, locator, leaf), value in zip(cells, new, strict=True):
+                if value != leaf:
+                    set_leaf(parsed[row], locator, value)
+                    changed.add(row)
+        # Values that are not JSON (plain text in a JSON column) go through the text analyzer.
+        plain = [i for i, node in enumerate(parsed) if node is None and values[i] is not None]
+        out = list(values)
+        if plain:
+            for i, value in zip(plain, self.redact_texts([values[i] for i in plain], field_name,
+                                                         [labels[i] for i in plain], tally), strict=True):
+                out[i] = value
+        for row in changed:
+            out[row] = dump_json(parsed[row])
+        return out
+
+    def redact_column(self, values: list, field_name: str, labels: list[str], tally: Findings,
+                      declared: str | None = None, allow_json: bool = True) -> list:
+        """A declared type, else JSON, else a type from a sample, else free text."""
+        if declared:
+            tally.columns[field_name] = f"declared {declared}"
+            return self.redact_typed(values, field_name, declared, "declared", labels, tally)
+        if allow_json and _is_json_column(values):
+            tally.columns[field_name] = "json"
+            return self.redact_json(values, field_name, labels, tally)
+        typed: ColumnType = type_column(values, self.analyze)
+        if typed.entity_type:
+            tally.columns[field_name] = f"{typed.entity_type} ({typed.detector})"
+            return self.redact_typed(values, field_name, typed.entity_type, typed.detector, labels, tally)
+        tally.columns[field_name] = "text"
+        return self.redact_texts(values, field_name, labels, tally)
+
+    # -- frames -----------------------------------------------------------------------------------------------
+
+    def redact_frame(self, frame: pl.DataFrame, text_fields: list[str] | None,
+                     labels: list[str] | None = None) -> tuple[pl.DataFrame, Findings]:
+        """Named text fields as free text, other fields unchanged; none named: every column in column mode."""
+        missing = [f for f in text_fields or [] if f not in frame.columns]
         if missing:
             raise TableFormatError(f"no such field(s): {missing}; fields: {frame.columns}")
+        labels = labels or [str(i) for i in range(frame.height)]
         tally = Findings()
-        redacted = frame.with_columns([
-            pl.Series(name, [self.redact_text(v, tally) for v in frame.get_column(name).cast(pl.String).to_list()],
-                      dtype=pl.String) for name in fields])
-        return redacted, tally
+        columns = []
+        for name, dtype in frame.schema.items():
+            if text_fields and name not in text_fields:
+                continue
+            if not text_fields and not (dtype == pl.String or dtype.is_integer()):
+                continue
+            values = frame.get_column(name).to_list()
+            if text_fields:
+                new = self.redact_texts(values, name, labels, tally)
+            else:
+                new = self.redact_column(values, name, labels, tally)
+            if new != values:
+                columns.append(pl.Series(name, [None if v is None else str(v) for v in new], dtype=pl.String))
+        return (frame.with_columns(columns) if columns else frame), tally
 
     def scan_frame(self, frame: pl.DataFrame) -> Findings:
+        """Residual PII in every text column, value by value (a scan never assumes a column's type)."""
         tally = Findings()
+        labels = [str(i) for i in range(frame.height)]
         for name, dtype in frame.schema.items():
-            if dtype != pl.String:
-                continue
-            for value in frame.get_column(name).to_list():
-                if value and value.strip():
-                    tally.texts += 1
-                    results = self.findings(value)
-                    if results:
-                        tally.texts_with_pii += 1
-                        tally.by_type.update(r.entity_type for r in results)
+            if dtype == pl.String:
+                self.redact_texts(frame.get_column(name).to_list(), name, labels, tally)
         return tally
+
+
+def _is_json_column(values: list) -> bool:
+    sample = sample_values([v for v in values if isinstance(v, str)])
+    return bool(sample) and sum(parse_json(v) is not None for v in sample) >= JSON_SHARE * len(sample)
 
 
 def redact_file(source: Path, target: Path, text_fields: list[str] | None = None, language: str = "auto",
