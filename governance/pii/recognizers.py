@@ -8,7 +8,7 @@ the text (``HALFWIDTH``, one character for one, so offsets hold), and validators
 
 Context: Presidio's own context enhancement compares NLP tokens, which does not work inside unsegmented
 Chinese; ``WindowContextRecognizer`` instead looks for its context words in the characters just before a
-match and raises the score of a match that has them.
+match and raises the score of a match that has them, and of the next item in a list of such matches.
 """
 
 from __future__ import annotations
@@ -28,6 +28,11 @@ _SEP = r"[ \-]?"
 
 # Full-width ASCII (！-～) and the ideographic space → ASCII: one character for one, so offsets are unchanged.
 HALFWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+# Between two items of a list ("电话是57859826和57859828", "call 555-0101 or 555-0102"): the second shares the
+# first one's context.
+_LIST_JOINER = re.compile(r"\s*(?:和|与|與|、|,|，|;|；|/|或|或者|及|以及|and|or)\s*")
 
 
 class WindowContextRecognizer(PatternRecognizer):
@@ -55,10 +60,14 @@ class WindowContextRecognizer(PatternRecognizer):
             return results
         lowered = text.lower()
         words = [w.lower() for w in self.context]
-        for result in results:
+        previous = None
+        for result in sorted(results, key=lambda r: r.start):
             before = lowered[max(0, result.start - self.context_window):result.start]
-            if result.score < self.context_score and any(w in before for w in words):
+            listed = previous is not None and previous.score >= self.context_score and \
+                _LIST_JOINER.fullmatch(lowered[previous.end:result.start]) is not None
+            if result.score < self.context_score and (listed or any(w in before for w in words)):
                 result.score = self.context_score
+            previous = result
         return results
 
 
@@ -81,6 +90,9 @@ class CnResidentIdRecognizer(WindowContextRecognizer):
         return valid
 
 
+_EXTENSION = r"(?:\s*(?:转|轉|分机|分機|ext\.?|x)\s*\d{1,6})?"
+
+
 class CnPhoneRecognizer(WindowContextRecognizer):
     """Mainland mobiles (1[3-9]x, with +86 / 0086 / 86, spaces or dashes) and landlines (0 + area code +
     7–8 digits, with an extension: 转 / ext / x / 分机)."""
@@ -89,10 +101,15 @@ class CnPhoneRecognizer(WindowContextRecognizer):
     PATTERNS = [
         Pattern("cn_mobile", _NOT_DIGIT_BEFORE + r"(?:(?:\+|00)\s?86[ \-]?)?1[3-9]\d" + _SEP + r"\d{4}"
                 + _SEP + r"\d{4}" + _NOT_DIGIT_AFTER, 0.6),
-        Pattern("cn_landline", _NOT_DIGIT_BEFORE + r"(?:(?:\+|00)\s?86[ \-]?)?(?:\(0?\d{2,3}\)|0\d{2,3})[ \-]?"
-                r"\d{3,4}[ \-]?\d{4}(?:\s*(?:转|轉|分机|ext\.?|x)\s*\d{1,6})?" + _NOT_DIGIT_AFTER, 0.3),
+        # Written as a phone (area code in parentheses or followed by a dash or space): a landline.
+        Pattern("cn_landline", _NOT_DIGIT_BEFORE + r"(?:(?:\+|00)\s?86[ \-]?)?(?:\(0?\d{2,3}\)\s?|0\d{2,3}[ \-])"
+                r"\d{3,4}[ \-]?\d{4}" + _EXTENSION + _NOT_DIGIT_AFTER, 0.5),
+        Pattern("cn_landline_digits", _NOT_DIGIT_BEFORE + r"0\d{9,11}" + _EXTENSION + _NOT_DIGIT_AFTER, 0.45),
+        # A local number without area code (8 digits, not starting 0, 1 or 9): only in context (电话是66174063).
+        Pattern("cn_local", _NOT_DIGIT_BEFORE + r"[2-8]\d{7}" + _NOT_DIGIT_AFTER, 0.1),
     ]
-    CONTEXT = ["电话", "電話", "手机", "手機", "联系", "聯繫", "致电", "tel", "phone", "mobile", "call"]
+    CONTEXT = ["电话", "電話", "手机", "手機", "联系", "聯繫", "致电", "致電", "号码", "號碼", "tel", "phone", "mobile",
+               "call"]
 
     def validate_result(self, pattern_text: str) -> bool | None:
         number = re.split(r"转|轉|分机|ext|x", checksums.fold(pattern_text).lower())[0]
@@ -106,6 +123,8 @@ class CnPhoneRecognizer(WindowContextRecognizer):
             return False  # no national number starts with 00 (pseudonym surrogates use 000…)
         if (digits.startswith("0") and 10 <= len(digits) <= 12) or (international and 9 <= len(digits) <= 11):
             return None  # a landline: plausible, left to pattern score and context
+        if len(digits) == 8 and digits[0] in "2345678" and not international:
+            return None  # a local number: only with context
         return False
 
 

@@ -1,0 +1,102 @@
+"""The sanitation config (sanitation.yaml): how each column of the purified tables is redacted, the
+residual threshold of the blocking check, and the analyzer's batching. Errors name the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from governance.pii.operators import OPERATORS
+
+DEFAULT_CONFIG = Path(__file__).with_name("sanitation.yaml")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TablePlan(_Strict):
+    declared: dict[str, str] = {}
+    text: list[str] = []
+    json_: list[str] = Field([], alias="json")
+    keep: list[str] = []
+    simplified_body: str | None = None
+    simplified_conversion: str | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _each_column_once(self) -> TablePlan:
+        seen: dict[str, str] = {}
+        for how, columns in (("declared", list(self.declared)), ("text", self.text), ("json", self.json_),
+                             ("keep", self.keep), ("simplified_body", [self.simplified_body] if self.simplified_body
+                                                   else [])):
+            for column in columns:
+                if column in seen:
+                    raise ValueError(f"column {column!r} is listed under both {seen[column]} and {how}")
+                seen[column] = how
+        return self
+
+    def how(self, column: str) -> str:
+        if column in self.declared:
+            return "declared"
+        if column in self.text:
+            return "text"
+        if column in self.json_:
+            return "json"
+        if column in self.keep:
+            return "keep"
+        if column == self.simplified_body:
+            return "derived"
+        return "auto"
+
+
+class ResidualConfig(_Strict):
+    max_findings: int = 0
+
+
+class BatchConfig(_Strict):
+    n_process: int = 2
+    batch_size: int = 256
+    min_texts_per_process: int = 2000
+
+
+class SanitationConfig(_Strict):
+    operator: str = "placeholder"
+    language: str = "auto"
+    records: TablePlan = TablePlan()
+    documents: TablePlan = TablePlan()
+    residual: ResidualConfig = ResidualConfig()
+    batch: BatchConfig = BatchConfig()
+
+    @field_validator("operator")
+    @classmethod
+    def _known_operator(cls, value: str) -> str:
+        if value not in OPERATORS:
+            raise ValueError(f"unknown operator {value!r}; known: {', '.join(OPERATORS)}")
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in ("auto", "en", "zh"):
+            raise ValueError(f"unknown language {value!r}; known: auto, en, zh")
+        return value
+
+
+class SanitationConfigError(ValueError):
+    pass
+
+
+def load_sanitation_config(path: Path | str | None = None) -> SanitationConfig:
+    path = Path(path or DEFAULT_CONFIG)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return SanitationConfig.model_validate(data)
+    except (OSError, yaml.YAMLError) as exc:
+        raise SanitationConfigError(f"{path}: cannot read the sanitation config: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SanitationConfigError(f"{path}: invalid sanitation config: {problems}") from exc
