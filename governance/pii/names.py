@@ -13,11 +13,18 @@ from .lexicon import COMPOUND_SURNAMES, SURNAMES
 from .presidio import Pattern
 from .recognizers import WindowContextRecognizer
 
+# Words right before a name (客户张三, 我叫李四); a colon after them usually starts an utterance in a dialogue
+# ("客户:谢谢"), so a name after "客户:" must stand alone (followed by punctuation, a space or the end).
 INTRODUCERS = ("我叫", "我是", "本人", "客户", "客戶", "顾客", "顧客", "用户", "用戶", "会员", "會員", "员工", "員工",
-               "联系人", "聯絡人", "聯繫人", "收件人", "寄件人", "经办人", "經辦人", "负责人", "負責人", "持卡人", "姓名",
-               "名字", "患者", "乘客", "租客", "申请人", "申請人", "致", "尊敬的", "亲爱的", "親愛的",
+               "患者", "乘客", "租客", "致", "尊敬的", "亲爱的", "親愛的",
                # A Chinese name in English text: "My name is 张红霞", "This is 吴欢".
-               "my name is", "this is", "i am", "i'm", "name", "mr.", "ms.", "mrs.", "dear")
+               "my name is", "this is", "i am", "i'm", "mr.", "ms.", "mrs.", "dear")
+# Field labels of forms: a colon after them is normal (姓名：张三).
+LABELS = ("联系人", "聯絡人", "聯繫人", "收件人", "寄件人", "经办人", "經辦人", "负责人", "負責人", "持卡人", "姓名",
+          "名字", "申请人", "申請人", "name")
+# Common words that begin with a surname character: never a name after an introducer.
+NOT_NAMES = ("谢谢", "謝謝", "好的", "是的", "没有", "沒有", "可以", "不是", "请问", "請問", "你好", "您好", "对不起",
+             "對不起", "麻烦", "麻煩", "景点", "景點", "周边", "周邊")
 TITLES = ("先生", "女士", "小姐", "经理", "經理", "老师", "老師", "医生", "醫生", "律师", "律師", "主任", "总", "總")
 # Characters that rarely end a given name but often begin what follows it.
 _STOP = "的是在和与與及手电電身证證号號先女小经經老医醫律主总總请請说說要会會已也都就还還到给給于於为為，。、：:；;！!？?（(）) \n"
@@ -25,12 +32,16 @@ _STOP = "的是在和与與及手电電身证證号號先女小经經老医醫�
 CONTACT_WORDS = ("方式", "电话", "電話", "客服", "我们", "我們", "我", "人", "地址", "邮箱", "郵箱", "信息", "資訊")
 _SURNAME = "(?:" + "|".join(COMPOUND_SURNAMES) + "|[" + SURNAMES + "])"
 _GIVEN = f"[\u4e00-\u9fff](?:[^{_STOP}\\W\\d_A-Za-z])?"
+_NOT_A_NAME = "(?!" + "|".join(NOT_NAMES) + ")"
 
 
 class ChineseNameRecognizer(WindowContextRecognizer):
     ENTITY = "PERSON"
     PATTERNS = [
-        Pattern("introduced", "(?<=(?:" + "|".join(INTRODUCERS) + r")[:：\s]*)" + _SURNAME + _GIVEN, 0.75),
+        Pattern("introduced", "(?<=(?:" + "|".join(INTRODUCERS) + r")\s?)" + _NOT_A_NAME + _SURNAME + _GIVEN, 0.75),
+        Pattern("introduced_colon", "(?<=(?:" + "|".join(INTRODUCERS) + r")\s?[:：]\s*)" + _NOT_A_NAME + _SURNAME
+                + _GIVEN + r"(?=[\s,，。.;；、!！?？)）]|$)", 0.75),
+        Pattern("labelled", "(?<=(?:" + "|".join(LABELS) + r")[:：\s]*)" + _NOT_A_NAME + _SURNAME + _GIVEN, 0.75),
         Pattern("titled", _SURNAME + _GIVEN + "(?=" + "|".join(TITLES) + ")", 0.6),
         # 请联系吴晶(…) — but not 联系方式, 联系电话, 联系我们…
         Pattern("contact", "(?<=(?:联系|聯繫|聯絡|致电|致電|询问|詢問)[:：\\s]*)(?!" + "|".join(CONTACT_WORDS) + ")"

@@ -7,6 +7,7 @@ ASCII lookarounds instead and validate like Presidio does (tldextract for domain
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from .presidio import Pattern
 from .recognizers import WindowContextRecognizer
@@ -22,9 +23,20 @@ class CjkSafeEmailRecognizer(WindowContextRecognizer):
     CONTEXT = ["邮箱", "郵箱", "邮件", "郵件", "email", "e-mail"]
 
 
+_TLDS = "com|net|org|gov|edu|mil|int|info|biz|io|ai|app|dev|co|cn|hk|tw|mo|sg|jp|kr|uk|de|fr|us|ca|au|in|eu"
+
+
 class CjkSafeUrlRecognizer(WindowContextRecognizer):
+    """URLs with a scheme or www., and bare domains with a common top-level domain written in lower case (also
+    used for English, instead of Presidio's, which reads "wrong.This is" as the domain wrong.th)."""
+
     ENTITY = "URL"
-    PATTERNS = [Pattern("url", r"(?<![A-Za-z0-9])(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+", 0.6)]
+    REGEX_FLAGS = re.DOTALL | re.MULTILINE  # case matters for bare domains: a sentence's "end.The" is none
+    PATTERNS = [
+        Pattern("url", r"(?<![A-Za-z0-9])(?i:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+", 0.6),
+        Pattern("bare_domain", r"(?<![A-Za-z0-9@.\-_])(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+(?:" + _TLDS
+                + r")(?![A-Za-z0-9\-])(?:/[A-Za-z0-9\-._~:/?#@!$&'*+,;=%]*)?", 0.5),
+    ]
     CONTEXT = ["网址", "網址", "链接", "鏈接", "url", "link"]
 
 

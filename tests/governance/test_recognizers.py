@@ -72,7 +72,11 @@ def test_phone_formats_our_users_meet():
     # A landline needs context (a bare 0xx number could be anything) and keeps its extension.
     assert found(r, "电话：010-6512 3456 转 88。") == ["010-6512 3456 转 88"]
     assert found(r, "Call 021 5888 1234 ext 12 today") == ["021 5888 1234 ext 12"]
-    assert found(r, "编号 010-6512 3456") == []
+    assert found(r, "或者010-6275 4070") == ["010-6275 4070"]
+    assert found(r, "编号 0106512") == []
+    # A local number without area code only in context, and the next item of a list shares it.
+    assert found(r, "订单号 66174063") == []
+    assert found(r, "电话是多少?\n客服:有两部,你都记一下,57859826和57859828。") == ["57859826", "57859828"]
 
 
 def test_legacy_15_digit_id_only_in_context():
