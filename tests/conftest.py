@@ -25,3 +25,18 @@ def fresh_home(tmp_path, estate_dir) -> Path:
     home = tmp_path / "home"
     shutil.copytree(estate_dir, home / "landing")
     return home
+
+
+@pytest.fixture(scope="session")
+def plant(tmp_path_factory, estate_dir):
+    """One full plant run (every stage through Dagster) over a copy of the demo estate, shared by the tests that
+    only read its results. Returns (settings, run summary, the lines the run logged)."""
+    from pipelines.run import run_plant
+    from pipelines.settings import Settings
+
+    home = tmp_path_factory.mktemp("plant")
+    shutil.copytree(estate_dir, home / "landing")
+    settings = Settings(home=home)
+    lines: list[str] = []
+    first = run_plant(settings, log=lines.append)
+    return settings, first, lines

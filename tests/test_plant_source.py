@@ -2,26 +2,15 @@
 
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from assets.lake import Lake
 from pipelines.run import run_plant
-from pipelines.settings import Settings, project_root
-
-
-@pytest.fixture(scope="module")
-def plant(tmp_path_factory, estate_dir):
-    home = tmp_path_factory.mktemp("plant")
-    shutil.copytree(estate_dir, home / "landing")
-    settings = Settings(home=home)
-    first = run_plant(settings, log=lambda _: None)
-    return settings, first
+from pipelines.settings import project_root
 
 
 def _expected(settings):
@@ -33,7 +22,7 @@ def _raw(settings, source_id, relpath):
 
 
 def test_every_good_record_lands_once_with_provenance(plant):
-    settings, first = plant
+    settings, first, _ = plant
     assert first.ok, first.failed
     for relpath, exp in _expected(settings).items():
         if exp["file_quarantined"]:
@@ -53,7 +42,7 @@ def test_every_good_record_lands_once_with_provenance(plant):
 
 def test_planted_values_sit_at_their_recorded_place(plant):
     """Provenance is right: the manifest's (file, row, column) finds the planted value in raw."""
-    settings, _ = plant
+    settings, _, _ = plant
     sources = {"crm/customers_gb18030.csv": "crm_customers", "branch_tw/customers_big5.csv": "tw_branch_customers",
                "hr/employees.xlsx": "hr_employees", "erp/erp.sqlite": "erp_customers"}
     rows = {rel: {r["_record_index"]: r for r in _raw(settings, src, rel).to_pylist()} for rel, src in sources.items()}
@@ -69,7 +58,7 @@ def test_planted_values_sit_at_their_recorded_place(plant):
 
 
 def test_broken_files_and_records_are_quarantined_with_reasons(plant):
-    settings, _ = plant
+    settings, _, _ = plant
     lake = Lake(settings.lake_uri)
     for relpath, exp in _expected(settings).items():
         for source_id in exp["units"]:
@@ -93,7 +82,7 @@ def test_broken_files_and_records_are_quarantined_with_reasons(plant):
 
 
 def test_runs_materializations_and_accounting_checks_are_in_dagster(plant):
-    settings, first = plant
+    settings, first, _ = plant
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         runs = instance.get_runs()
         assert len(runs) == len(first.run_ids) and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
@@ -112,7 +101,7 @@ def test_runs_materializations_and_accounting_checks_are_in_dagster(plant):
 def test_purification_assets_materialize_with_accounting_and_checks(plant):
     """The plant job materializes purified_records / purified_documents after the raw assets, with the
     accounting in their metadata and both blocking checks passed."""
-    settings, _ = plant
+    settings, _, _ = plant
     estate = json.loads((settings.landing_dir / "estate.json").read_text())
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         for asset in ("purified_records", "purified_documents"):
@@ -135,7 +124,7 @@ def test_purification_assets_materialize_with_accounting_and_checks(plant):
 
 
 def test_second_run_over_unchanged_files_adds_nothing(plant):
-    settings, first = plant
+    settings, first, _ = plant
     lake = Lake(settings.lake_uri)
     before = {p: lake.row_count("raw", p) for p in lake.list_parquet("raw")}
     hashes = {p: lake.read_parquet("raw", p).column("_content_hash").to_pylist() for p in lake.list_parquet("raw")
@@ -147,7 +136,7 @@ def test_second_run_over_unchanged_files_adds_nothing(plant):
 
 
 def test_sensor_requests_a_run_for_the_new_file_only(plant):
-    settings, _ = plant
+    settings, _, _ = plant
     from pipelines.definitions import build_definitions
 
     defs = build_definitions(settings)
@@ -191,7 +180,7 @@ def test_definitions_validate_with_the_cli(tmp_path):
 
 def test_sensor_first_tick_after_a_run_requests_nothing(plant):
     """Files already ingested by `waterworks run` are fresh: a sensor starting with no cursor leaves them."""
-    settings, _ = plant
+    settings, _, _ = plant
     from pipelines.definitions import build_definitions
 
     defs = build_definitions(settings)

@@ -19,7 +19,7 @@ from . import checksums
 from .lexicon import COMPOUND_SURNAMES, SURNAMES
 
 SAMPLE_SIZE = 200
-MIN_COVERAGE = 0.6  # a finding covering this share of a value's characters makes the value that type
+MIN_COVERAGE = 0.8  # a finding covering this share of a value's characters makes the value that type
 MIN_SHARE = 0.6     # this share of sampled values being personal data types the column
 _BARE_CHINESE_NAME = re.compile("^(?:" + "|".join(COMPOUND_SURNAMES) + "|[" + SURNAMES + "])[\u4e00-\u9fff]{1,2}$")
 IDENTIFIER_TYPES = ("CN_RESIDENT_ID", "TW_NATIONAL_ID", "HK_ID", "BANK_CARD")

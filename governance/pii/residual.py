@@ -22,6 +22,11 @@ _D = r"[0-9０-９]"
 _NOT_DIGIT_BEFORE = r"(?<![0-9０-９])"
 _NOT_DIGIT_AFTER = r"(?![0-9０-９])"
 _SEP = r"[ \-－]?"
+# Not a group of a longer grouped number (a card's "1111 1111" is not a phone).
+_NOT_IN_DIGIT_GROUPS_BEFORE = r"(?<![0-9][ \-])"
+_NOT_IN_DIGIT_GROUPS_AFTER = r"(?![ \-][0-9])"
+# A run of digits and separators long enough to be a phone: checked whole against the pseudonym surrogates.
+_PHONE_RUN = re.compile(r"(?:\+|00)?[0-9](?:[0-9 \-]{5,18})[0-9]")
 
 PATTERNS: dict[str, re.Pattern] = {
     "CN_RESIDENT_ID": re.compile(_NOT_DIGIT_BEFORE + _D + "{17}[0-9０-９XxＸｘ]" + _NOT_DIGIT_AFTER),
@@ -33,12 +38,12 @@ PATTERNS: dict[str, re.Pattern] = {
     "IBAN_CODE": re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])"),
     "IP_ADDRESS": re.compile(r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])"),
     "PHONE_NUMBER": re.compile(
-        r"(?:(?:\+|00)(?:86|852|853|886|65|61|44|1)[ \-]?)?(?:"
+        _NOT_IN_DIGIT_GROUPS_BEFORE + r"(?:(?:\+|00)(?:86|852|853|886|65|61|44|1)[ \-]?)?(?:"
         + _NOT_DIGIT_BEFORE + "1[3-9]" + _D + _SEP + _D + "{4}" + _SEP + _D + "{4}"      # mainland mobile
         + "|" + _NOT_DIGIT_BEFORE + "0" + _D + "{1,3}" + _SEP + _D + "{3,4}" + _SEP + _D + "{3,4}"  # area code
         + "|" + _NOT_DIGIT_BEFORE + "[2-9]" + _D + "{3}[ \\-]" + _D + "{4}"            # HK / SG: 9123 4567
         + r"|\(?[2-9]\d{2}\)?[ \-.]?\d{3}[ \-.]\d{4}"                                      # North America
-        + ")" + _NOT_DIGIT_AFTER),
+        + ")" + _NOT_DIGIT_AFTER + _NOT_IN_DIGIT_GROUPS_AFTER),
     # 8 digits with no separator: a local number only after a phone word (checked in residual_findings).
     "LOCAL_PHONE_NUMBER": re.compile(_NOT_DIGIT_BEFORE + "[2-9]" + _D + "{7}" + _NOT_DIGIT_AFTER),
 }
@@ -77,8 +82,9 @@ def residual_findings(text: str) -> list[str]:
     """Entity types of what the strict detector finds in ``text`` (one entry per finding)."""
     if not text:
         return []
+    text = checksums.fold_width(text)  # one character for one: full-width digits and letters match as ASCII
     found = []
-    taken: list[tuple[int, int]] = []
+    taken = [m.span() for m in _PHONE_RUN.finditer(text) if is_surrogate("PHONE_NUMBER", m.group(0))]
     for entity, pattern in PATTERNS.items():  # identifiers first: a resident ID is not also a phone
         for match in pattern.finditer(text):
             value, span = match.group(0), match.span()

@@ -1,0 +1,117 @@
+"""sanitize_table on small purified tables in a temporary lake: the config decides each column's handling,
+pseudonyms are consistent across tables, the residual check fails on a leak with counts only, and bad configs
+name the file."""
+
+import json
+
+import polars as pl
+import pytest
+
+from assets.lake import Lake
+from assets.sanitation.checks import check_residual, check_rows_kept
+from assets.sanitation.config import SanitationConfigError, load_sanitation_config
+from assets.sanitation.sanitize import make_redactor, sanitize_table
+from governance.pii.engine import EngineConfig
+from governance.pii.operators import is_surrogate
+
+KEY = "a pseudonym key for the tests only"
+
+
+@pytest.fixture
+def lake(tmp_path):
+    lake = Lake(str(tmp_path / "lake"))
+    records = pl.DataFrame({
+        "record_id": ["crm:1:0", "crm:1:1", "tw:2:0"], "source_id": ["crm", "crm", "tw"],
+        "landing_path": ["crm/a.csv", "crm/a.csv", "tw/b.csv"], "external_id": ["C0000009", "C0000010", "T1"],
+        "name": ["刘娟", "费伟", "陳俊佑"], "national_id": ["11010519491231002X", "110101199003074514", "A123456789"],
+        "phone": ["13912345678", "138 0013 8000", "0912-345-678"],
+        "attributes": [json.dumps({"备注": "请联系13912345678", "会员等级": "金卡"}, ensure_ascii=False),
+                       json.dumps({"备注": "无", "会员等级": "银卡"}, ensure_ascii=False), "{}"]})
+    documents = pl.DataFrame({
+        "doc_id": ["t:1:0", "t:1:1"], "source_id": ["tickets", "tickets"], "landing_path": ["t.jsonl", "t.jsonl"],
+        "title": [None, None], "language": ["zh-Hans", "zh-Hant"],
+        "body": ["客户刘娟的手机13912345678坏了。", "我是陳俊佑，電話0912-345-678。"],
+        "body_zh_hans": ["客户刘娟的手机13912345678坏了。", "我是陈俊佑，电话0912-345-678。"],
+        "attributes": ["{}", "{}"]})
+    lake.write_parquet("purified", "records.parquet", records.to_arrow())
+    lake.write_parquet("purified", "documents.parquet", documents.to_arrow())
+    return lake
+
+
+def _config(tmp_path, **changes):
+    data = {"operator": "placeholder", "records": {"declared": {"name": "PERSON", "national_id": "NATIONAL_ID",
+                                                                 "phone": "PHONE_NUMBER"},
+                                                    "json": ["attributes"],
+                                                    "keep": ["record_id", "source_id", "landing_path", "external_id"]},
+            "documents": {"text": ["title", "body"], "json": ["attributes"],
+                          "keep": ["doc_id", "source_id", "landing_path", "language"],
+                          "simplified_body": "body_zh_hans", "simplified_conversion": "t2s"}} | changes
+    path = tmp_path / "sanitation.yaml"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return load_sanitation_config(path)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    return EngineConfig(cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def test_placeholders_by_column_plan_and_ledger(tmp_path, lake, engine):
+    config = _config(tmp_path)
+    redactor = make_redactor(config, engine)
+    report = sanitize_table(lake, "records", config, redactor=redactor)
+    out = pl.from_arrow(lake.read_parquet("sanitized", "records.parquet"))
+    assert out["name"].to_list() == ["<PERSON>"] * 3
+    assert out["national_id"].to_list() == ["<CN_RESIDENT_ID>", "<CN_RESIDENT_ID>", "<TW_NATIONAL_ID>"]
+    assert out["external_id"].to_list() == ["C0000009", "C0000010", "T1"]  # keep: passed through
+    assert json.loads(out["attributes"][0]) == {"备注": "请联系<PHONE_NUMBER>", "会员等级": "金卡"}
+    assert report.columns["crm"]["name"] == "declared PERSON" and report.by_type["PHONE_NUMBER"] == 4
+    ledger = pl.from_arrow(lake.read_parquet("sanitized", "ledger/records.parquet"))
+    assert set(ledger["landing_path"]) == {"crm/a.csv", "tw/b.csv"}
+    row = ledger.filter((pl.col("landing_path") == "crm/a.csv") & (pl.col("field") == "name")).row(0, named=True)
+    assert (row["entity_type"], row["count"], row["detector"], row["mode"]) == ("PERSON", 2, "declared", "column")
+    assert check_rows_kept(lake, "records")[0]
+    sanitize_table(lake, "documents", config, redactor=redactor)
+    docs = pl.from_arrow(lake.read_parquet("sanitized", "documents.parquet"))
+    assert docs["body"].to_list() == ["客户<PERSON>的手机<PHONE_NUMBER>坏了。", "我是<PERSON>，電話<PHONE_NUMBER>。"]
+    assert docs["body_zh_hans"][1] == "我是<PERSON>，电话<PHONE_NUMBER>。"  # re-derived from the redacted body
+    passed, meta = check_residual(lake, "documents", 0, config.documents.keep)
+    assert passed and meta["residual_findings"] == 0
+
+
+def test_pseudonyms_are_consistent_across_tables(tmp_path, lake, engine, monkeypatch):
+    monkeypatch.setenv("WATERWORKS_PSEUDONYM_KEY", KEY)
+    config = _config(tmp_path, operator="pseudonym")
+    redactor = make_redactor(config, engine)
+    sanitize_table(lake, "records", config, redactor=redactor)
+    sanitize_table(lake, "documents", config, redactor=redactor)
+    records = pl.from_arrow(lake.read_parquet("sanitized", "records.parquet"))
+    docs = pl.from_arrow(lake.read_parquet("sanitized", "documents.parquet"))
+    phone, name = records["phone"][0], records["name"][0]
+    assert phone != "13912345678" and is_surrogate("PHONE_NUMBER", phone)
+    assert phone in docs["body"][0] and phone in json.loads(records["attributes"][0])["备注"]
+    assert name != "刘娟" and name in docs["body"][0]
+    assert is_surrogate("TW_NATIONAL_ID", records["national_id"][2])
+    for table, keep in (("records", config.records.keep), ("documents", config.documents.keep)):
+        assert check_residual(lake, table, 0, keep)[0], table  # surrogates are not residual PII
+
+
+def test_residual_check_fails_on_a_leak_with_counts_only(tmp_path, lake):
+    leaked = pl.DataFrame({"doc_id": ["d1", "d2"], "body": ["身份证11010519491231002X", "fine"]})
+    lake.write_parquet("sanitized", "documents.parquet", leaked.to_arrow())
+    passed, meta = check_residual(lake, "documents", 0)
+    assert not passed and meta["by_type"] == "CN_RESIDENT_ID=1" and meta["example_rows"].startswith("d1")
+    assert "11010519491231002X" not in json.dumps(meta)
+    assert check_residual(lake, "documents", 1)[0]  # at the threshold: passes
+
+
+def test_bad_config_names_the_file_and_the_problem(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("operator: shred\n", encoding="utf-8")
+    with pytest.raises(SanitationConfigError, match=r"bad.yaml: invalid sanitation config: operator"):
+        load_sanitation_config(path)
+    path.write_text("records: {text: [body], keep: [body]}\n", encoding="utf-8")
+    with pytest.raises(SanitationConfigError, match="listed under both text and keep"):
+        load_sanitation_config(path)
+    with pytest.raises(SanitationConfigError, match="missing.yaml: cannot read"):
+        load_sanitation_config(tmp_path / "missing.yaml")
