@@ -76,7 +76,12 @@ def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False
     """Presidio's AnalyzerEngine with our recognizers. ``ner_only``: the English spaCy pipeline keeps only what
     its NER needs (see ``keep_only_ner``), about twice as fast; the batch analyzer uses it."""
     from .english_addresses import EnglishAddressRecognizer
-    from .names import ChineseAddressRecognizer, ChineseNameRecognizer, EnglishIntroducedNameRecognizer
+    from .names import (
+        ChineseAddressRecognizer,
+        ChineseNameRecognizer,
+        EnglishIntroducedNameRecognizer,
+        MailboxNameRecognizer,
+    )
     from .presidio import AnalyzerEngine, NlpEngineProvider, RecognizerRegistry
     from .recognizers import greater_china_recognizers
     from .web_recognizers import CjkSafeUrlRecognizer, cjk_safe_web_recognizers
@@ -117,7 +122,8 @@ def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False
     registry.add_recognizer(EnglishIntroducedNameRecognizer("en"))
     for language in ("en", "zh"):
         for recognizer in [*greater_china_recognizers(language), ChineseNameRecognizer(language),
-                           ChineseAddressRecognizer(language), EnglishAddressRecognizer(language)]:
+                           ChineseAddressRecognizer(language), EnglishAddressRecognizer(language),
+                           MailboxNameRecognizer(language)]:
             registry.add_recognizer(recognizer)
     for recognizer in cjk_safe_web_recognizers("zh"):
         registry.add_recognizer(recognizer)

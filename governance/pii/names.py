@@ -92,3 +92,15 @@ class ChineseAddressRecognizer(WindowContextRecognizer):
     def validate_result(self, pattern_text: str) -> bool | None:
         # "北京路" alone is a road, not somebody's address: a short match needs a number in it.
         return None if len(pattern_text) >= 6 or any(c.isdigit() for c in pattern_text) else False
+
+
+class MailboxNameRecognizer(WindowContextRecognizer):
+    """The display name of a mailbox: "孙刚 <gtaylor@example.com>", "Shelby Rodriguez <s.r@example.com>" (From, To
+    and Cc headers, signatures, forwarded text). Whatever stands before an address in angle brackets names
+    its owner, a person more often than not."""
+
+    ENTITY = "PERSON"
+    PATTERNS = [
+        Pattern("display_name", r"(?<=^|[,;:]|\s)[^\s<>,;:\"@][^<>,;:\"@\n]{0,38}?(?=\s*<[^<>@\s]+@[^<>\s]+>)", 0.6),
+        Pattern("quoted_display_name", r'"[^"<>@\n]{1,40}"(?=\s*<[^<>@\s]+@[^<>\s]+>)', 0.6),
+    ]

@@ -105,3 +105,13 @@ def test_redact_without_text_fields_uses_column_mode(tmp_path, config):
     assert out["等级"].to_list() == ["金卡", "银卡", "金卡"]
     assert out["备注"].to_list() == ["老客户", "请联系<PHONE_NUMBER>", "无"]
     assert tally.by_type["PERSON"] == 3 and tally.by_type["PHONE_NUMBER"] == 4
+
+
+def test_mailbox_display_names_are_names(config):
+    texts = ["孙刚 <gtaylor@hotmail.com>", 'To: "Lee, Amy" <a@example.com>, Shelby Rodriguez <s@example.com>',
+             "write to support <help@example.com>"]
+    found = [{(r.entity_type, t[r.start:r.end]) for r in rs} for t, rs in zip(texts, BatchAnalyzer(config).analyze(texts),
+                                                                              strict=True)]
+    assert ("PERSON", "孙刚") in found[0]
+    assert {("PERSON", '"Lee, Amy"'), ("PERSON", "Shelby Rodriguez")} <= found[1]
+    assert not any(t == "PERSON" for t, _ in found[2])  # lower-case English text: no name possible
