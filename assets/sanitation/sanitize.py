@@ -13,24 +13,23 @@ import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from governance.pii.batch import BatchOptions
-from governance.pii.engine import EngineConfig
-from governance.pii.redact import Findings, Redactor
+from governance.ledger import ledger_frame, ledger_rows
 
 from ..lake import Lake
 from ..purification.normalize import convert_chinese
 from .config import SanitationConfig, TablePlan
 
+if TYPE_CHECKING:  # the engine (spaCy, Presidio) loads when a table is sanitized, not when the code location loads
+    from governance.pii.engine import EngineConfig
+    from governance.pii.redact import Redactor
+
 ZONE = "sanitized"
 SOURCE_ZONE = "purified"
 ID_COLUMN = {"records": "record_id", "documents": "doc_id"}
-LEDGER_SCHEMA = {"table": pl.String, "source_id": pl.String, "landing_path": pl.String, "doc_id": pl.String,
-                 "field": pl.String, "entity_type": pl.String, "detector": pl.String, "score_band": pl.String,
-                 "mode": pl.String, "operator": pl.String, "count": pl.Int64}
-
 
 @dataclass
 class SanitizeReport:
@@ -52,6 +51,9 @@ def config_hash(config: SanitationConfig) -> str:
 
 
 def make_redactor(config: SanitationConfig, engine: EngineConfig | None = None) -> Redactor:
+    from governance.pii.batch import BatchOptions
+    from governance.pii.redact import Redactor
+
     options = BatchOptions(config.batch.batch_size, config.batch.n_process, config.batch.min_texts_per_process)
     return Redactor(engine, config.language, config.operator, options=options)
 
@@ -60,6 +62,8 @@ def sanitize_frame(frame: pl.DataFrame, table: str, plan: TablePlan, redactor: R
                    report: SanitizeReport) -> tuple[pl.DataFrame, list[dict]]:
     """Redact one table, source by source. Returns the sanitized frame (same rows, order and columns) and
     ledger rows."""
+    from governance.pii.redact import Findings
+
     id_column = ID_COLUMN[table]
     parts, ledger = [], []
     for (source_id,), part in frame.group_by(["source_id"], maintain_order=True):
@@ -95,12 +99,8 @@ def sanitize_frame(frame: pl.DataFrame, table: str, plan: TablePlan, redactor: R
         report.by_type.update(tally.by_type)
         report.columns[source_id] = dict(tally.columns)
         landing = dict(zip(part.get_column(id_column).to_list(), part.get_column("landing_path").to_list(),
-                           strict=True)) if table == "documents" else {}
-        for (label, column, entity, detector, band, mode), count in sorted(tally.ledger.items()):
-            ledger.append({"table": table, "source_id": source_id,
-                           "landing_path": landing.get(label, label), "doc_id": label if table == "documents" else None,
-                           "field": column, "entity_type": entity, "detector": detector, "score_band": band,
-                           "mode": mode, "operator": redactor.operator, "count": count})
+                           strict=True)) if table == "documents" else None
+        ledger += ledger_rows(table, source_id, tally.ledger, redactor.operator, landing)
     out = pl.concat(parts, how="vertical") if parts else frame
     return out.select(frame.columns), ledger
 
@@ -120,7 +120,7 @@ def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: Eng
     report.seconds["redact"] = round(time.perf_counter() - started, 2)
     meta = {"stage": "sanitation", "config_hash": report.config_hash, "operator": config.operator}
     report.uri = lake.write_parquet(ZONE, f"{table}.parquet", sanitized.to_arrow(), meta)
-    ledger_frame = pl.DataFrame(ledger, schema=LEDGER_SCHEMA)
-    report.ledger_uri = lake.write_parquet(ZONE, f"ledger/{table}.parquet", ledger_frame.to_arrow(), meta)
-    report.ledger_rows = ledger_frame.height
+    ledger_table = ledger_frame(ledger)
+    report.ledger_uri = lake.write_parquet(ZONE, f"ledger/{table}.parquet", ledger_table.to_arrow(), meta)
+    report.ledger_rows = ledger_table.height
     return report

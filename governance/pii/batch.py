@@ -27,13 +27,12 @@ from .engine import EngineConfig, detect_language, shared_analyzer
 # place names ("UK", "Shanghai"); a person's address is found as ADDRESS by the address recognizers.
 NOT_PERSONAL = frozenset({"ORGANIZATION", "NRP", "DATE_TIME", "LOCATION"})
 
-_FOUR_DIGITS = re.compile(r"\d(?:\D{0,3}\d){3}")  # \d also matches full-width digits
 _HEX_COLONS = re.compile(r"[0-9A-Fa-f]{0,4}::?[0-9A-Fa-f]{1,4}[:\-][0-9A-Fa-f]{1,4}")
 _AT = re.compile(r"[@＠]")
 _WEB = re.compile(r"(?i)://|www\.|[a-z0-9]\.[a-z]{2,}")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _CJK_ADDRESS = re.compile(r"[省市区區县縣路街道巷弄号號樓楼段]")
-_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z'\-]+")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z][A-Za-z'\-]*")  # a name has a lower-case letter (not UK, EUR)
 # Capitalised words that are (almost) never a name: texts whose capitalised words are all of these need no
 # English NER. Words that are also first names (Will, May, Bill, Mark, Grace…) are deliberately not here.
 _OPENERS = frozenset("""
@@ -46,31 +45,53 @@ Which While Who Why With Would Yes Yesterday Yet You Your Yours PIN ATM OK Sorry
 Don't Didn't Doesn't Won't I'm I've I'd I'll It's What's There's Where's Hey Good Morning Afternoon Evening
 """.split())  # noqa: SIM905
 
-DIGIT_ENTITIES = frozenset({"BANK_CARD", "CN_RESIDENT_ID", "HK_ID", "TW_NATIONAL_ID", "PASSPORT", "PHONE_NUMBER",
-                            "IBAN_CODE", "US_BANK_NUMBER", "US_DRIVER_LICENSE", "US_ITIN", "US_PASSPORT", "US_SSN",
-                            "UK_NHS", "MEDICAL_LICENSE", "CRYPTO", "UUID"})
+# The fewest digits a text must hold (in all) to contain one of these. Phones: 8 digits at least (fewer are not
+# reported, see engine.MIN_PHONE_DIGITS; 7 here for margin); cards 13; resident IDs 15 (legacy) or 18; …
+MIN_DIGITS = {"PHONE_NUMBER": 7, "BANK_CARD": 13, "CN_RESIDENT_ID": 15, "TW_NATIONAL_ID": 8, "HK_ID": 6,
+              "PASSPORT": 6, "IBAN_CODE": 6, "US_BANK_NUMBER": 8, "US_DRIVER_LICENSE": 3, "US_ITIN": 9,
+              "US_PASSPORT": 8, "US_SSN": 9, "UK_NHS": 10, "MEDICAL_LICENSE": 6, "IP_ADDRESS": 4}
+# Shapes of the rest: a long base58/bech32 token (crypto wallet), a UUID's first group.
+SHAPES = {"CRYPTO": re.compile(r"\b(?:[13][1-9A-HJ-NP-Za-km-z]{25,34}|bc1[0-9a-z]{20,})"),
+          "UUID": re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-")}
+_DIGIT = re.compile(r"\d")
+# A run of digits and phone separators. A phone has 7 to 15 digits (E.164); a longer run can hold one only
+# where separators split it ("5143 1469 9494 0136"), so a text whose runs are all contiguous 16+ digit
+# numbers (a card, a resident ID) or shorter than 7 digits holds no phone.
+_NUMBER_RUN = re.compile(r"[+(（]?\d[\d\s\-–().（）]*\d")
 
 
 def needs_english_ner(text: str) -> bool:
     return any(word not in _OPENERS for word in _CAPITALISED.findall(text))
 
 
+def may_hold_phone(text: str) -> bool:
+    for run in _NUMBER_RUN.finditer(text):
+        n = len(_DIGIT.findall(run.group(0)))
+        if n >= 7 and (n <= 15 or not run.group(0).isdigit()):
+            return True
+    return False
+
+
 def possible_entities(text: str, language: str, supported: frozenset[str]) -> set[str]:
     """The entity types ``text`` can hold, by cheap tests; types without a test are always possible."""
-    digits = _FOUR_DIGITS.search(text) is not None
+    digits = len(text) - len(_DIGIT.sub("", text))
     cjk = _CJK.search(text) is not None
     possible = set()
     for entity in supported - NOT_PERSONAL:
-        if entity in DIGIT_ENTITIES:
-            ok = digits
-        elif entity in ("IP_ADDRESS", "MAC_ADDRESS"):
-            ok = digits or _HEX_COLONS.search(text) is not None
+        if entity == "IP_ADDRESS" or entity == "MAC_ADDRESS":
+            ok = digits >= 4 or _HEX_COLONS.search(text) is not None
+        elif entity == "PHONE_NUMBER":
+            ok = digits >= MIN_DIGITS[entity] and may_hold_phone(text)
+        elif entity in MIN_DIGITS:
+            ok = digits >= MIN_DIGITS[entity]
+        elif entity in SHAPES:
+            ok = SHAPES[entity].search(text) is not None
         elif entity == "EMAIL_ADDRESS":
             ok = _AT.search(text) is not None
         elif entity == "URL":
             ok = _WEB.search(text) is not None
         elif entity == "ADDRESS":
-            ok = digits or (cjk and _CJK_ADDRESS.search(text) is not None)
+            ok = digits >= 5 or (cjk and _CJK_ADDRESS.search(text) is not None)  # a ZIP code, or 省市路号…
         elif entity == "PERSON":
             ok = cjk or (language == "en" and needs_english_ner(text))
         else:

@@ -5,6 +5,8 @@ sentence that merely mentions a street does not match."""
 
 from __future__ import annotations
 
+import re
+
 from .presidio import Pattern
 from .recognizers import WindowContextRecognizer
 
@@ -15,6 +17,7 @@ _TAIL = r",? [A-Z]{2} \d{5}(?:-\d{4})?(?!\d)"
 
 class EnglishAddressRecognizer(WindowContextRecognizer):
     ENTITY = "ADDRESS"
+    REQUIRES = re.compile(r"\d{3}")
     PATTERNS = [
         Pattern("us_street_address", r"(?<![\w-])\d{1,6} " + _WORDS + _UNIT + ", " + _WORDS + _TAIL, 0.7),
         Pattern("us_military_address", r"(?<![\w-])(?:(?:PSC|Unit) \d{3,5},? Box \d{3,5}|(?:USNS|USNV|USS|USCGC) "

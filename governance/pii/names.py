@@ -37,6 +37,7 @@ _NOT_A_NAME = "(?!" + "|".join(NOT_NAMES) + ")"
 
 class ChineseNameRecognizer(WindowContextRecognizer):
     ENTITY = "PERSON"
+    REQUIRES = re.compile("[\u4e00-\u9fff]")
     PATTERNS = [
         Pattern("introduced", "(?<=(?:" + "|".join(INTRODUCERS) + r")\s?)" + _NOT_A_NAME + _SURNAME + _GIVEN, 0.75),
         Pattern("introduced_colon", "(?<=(?:" + "|".join(INTRODUCERS) + r")\s?[:：]\s*)" + _NOT_A_NAME + _SURNAME
@@ -56,6 +57,7 @@ class EnglishIntroducedNameRecognizer(WindowContextRecognizer):
     Crystal Mitchell"), which a small NER model misses in short support messages."""
 
     ENTITY = "PERSON"
+    REQUIRES = re.compile(r"(?i)name|this is|i am|i'm|signed")
     REGEX_FLAGS = re.DOTALL | re.MULTILINE  # case matters: a name is capitalised (introducers use (?i:…))
     PATTERNS = [
         Pattern("introduced_full_name", r"(?<=(?i:\bmy name is|\bthis is|\bi am|\bi'm|\bname:|\bsigned,?)\s+)"
@@ -79,6 +81,7 @@ class ChineseAddressRecognizer(WindowContextRecognizer):
     Taiwan: a postcode, then district and road (路, 街, 巷, 段) up to a house number (號) and floor (樓)."""
 
     ENTITY = "ADDRESS"
+    REQUIRES = re.compile("[\u4e00-\u9fff]")
     PATTERNS = [
         Pattern("mainland_address",
                 "(?:" + "|".join(PROVINCES) + ")(?:[" + _HAN + "]{0,6}?(?:省|自治区|自治區|特别行政区|特別行政區|市))?"
@@ -100,6 +103,7 @@ class MailboxNameRecognizer(WindowContextRecognizer):
     its owner, a person more often than not."""
 
     ENTITY = "PERSON"
+    REQUIRES = re.compile(r"<[^<>@\s]+@")
     PATTERNS = [
         Pattern("display_name", r"(?<=^|[,;:]|\s)[^\s<>,;:\"@][^<>,;:\"@\n]{0,38}?(?=\s*<[^<>@\s]+@[^<>\s]+>)", 0.6),
         Pattern("quoted_display_name", r'"[^"<>@\n]{1,40}"(?=\s*<[^<>@\s]+@[^<>\s]+>)', 0.6),

@@ -39,10 +39,11 @@ from presidio_analyzer import (  # noqa: E402
     RecognizerRegistry,
     RecognizerResult,
 )
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer  # noqa: E402
 from presidio_analyzer.nlp_engine import NlpEngineProvider  # noqa: E402
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecognizer  # noqa: E402
 from presidio_anonymizer import AnonymizerEngine  # noqa: E402  (it imports presidio_analyzer: after the guard)
 from presidio_anonymizer.entities import OperatorConfig  # noqa: E402
 
-__all__ = ["AnalyzerEngine", "AnonymizerEngine", "NlpEngineProvider", "OperatorConfig", "Pattern",
+__all__ = ["AnalyzerEngine", "AnonymizerEngine", "LemmaContextAwareEnhancer", "NlpEngineProvider", "OperatorConfig", "Pattern",
            "PatternRecognizer", "PhoneRecognizer", "RecognizerRegistry", "RecognizerResult", "SpacyRecognizer"]

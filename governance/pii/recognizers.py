@@ -45,6 +45,8 @@ class WindowContextRecognizer(PatternRecognizer):
     PATTERNS: list[Pattern] = []
     CONTEXT: list[str] = []
     REGEX_FLAGS: int = re.DOTALL | re.MULTILINE | re.IGNORECASE  # Presidio's default
+    # A cheap test the (half-width) text must pass for any pattern to match; None: always run the patterns.
+    REQUIRES: re.Pattern | None = None
     context_window = 24
     context_score = 0.85
 
@@ -55,6 +57,8 @@ class WindowContextRecognizer(PatternRecognizer):
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None) -> list[RecognizerResult]:
         text = text.translate(HALFWIDTH)
+        if self.REQUIRES is not None and self.REQUIRES.search(text) is None:
+            return []
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
         if not self.context:
             return results
@@ -71,11 +75,15 @@ class WindowContextRecognizer(PatternRecognizer):
         return results
 
 
+_FULLWIDTH_LETTER = "A-Za-zＡ-Ｚａ-ｚ"
+
+
 class CnResidentIdRecognizer(WindowContextRecognizer):
     """Mainland resident identity card: 18 characters with the GB 11643 check character (validated: real birth
     date, checksum), or the legacy 15-digit number (valid date; weak on its own, strong in context)."""
 
     ENTITY = "CN_RESIDENT_ID"
+    REQUIRES = re.compile(r"\d{6}[ \-]?\d{8}")  # 15 digits, or 6 + 8 of a spaced 18-digit ID
     PATTERNS = [
         Pattern("cn_resident_id_18", _NOT_ALNUM_BEFORE + r"\d{6}" + _SEP + r"\d{8}" + _SEP + r"\d{3}[\dXx]"
                 + _NOT_ALNUM_AFTER, 0.5),
@@ -155,6 +163,7 @@ class TwNationalIdRecognizer(WindowContextRecognizer):
     """Taiwan national ID (A123456789) and the new-format resident certificate (A800000014), check digit."""
 
     ENTITY = "TW_NATIONAL_ID"
+    REQUIRES = re.compile(r"\d{8}")
     PATTERNS = [Pattern("tw_national_id", _NOT_ALNUM_BEFORE + r"[A-Za-z][1289]\d{8}" + _NOT_ALNUM_AFTER,
                         0.5)]
     CONTEXT = ["身分證", "身份證", "統一編號", "居留證", "national id", "id no"]
@@ -167,6 +176,7 @@ class HkIdRecognizer(WindowContextRecognizer):
     """Hong Kong identity card: one or two letters, six digits, check digit (often in parentheses)."""
 
     ENTITY = "HK_ID"
+    REQUIRES = re.compile(r"\d{6}")
     PATTERNS = [Pattern("hk_id", _NOT_ALNUM_BEFORE + r"[A-Za-z]{1,2}\d{6}\s?(?:[(（][\dA][)）]|[\dA]"
                         + _NOT_ALNUM_AFTER + ")", 0.5)]
     CONTEXT = ["身份證", "身份证", "香港", "hkid", "hong kong id", "id card"]
@@ -180,6 +190,7 @@ class BankCardRecognizer(WindowContextRecognizer):
     validated by Luhn and issuer prefix."""
 
     ENTITY = "BANK_CARD"
+    REQUIRES = re.compile(r"\d{4}[ \-]?\d{4}")
     PATTERNS = [Pattern("bank_card", _NOT_ALNUM_BEFORE + r"\d(?:[ \-]?\d){12,18}" + _NOT_ALNUM_AFTER, 0.3)]
     CONTEXT = ["卡号", "卡號", "银行卡", "銀行卡", "信用卡", "card", "visa", "mastercard", "unionpay", "银联"]
 
@@ -192,6 +203,7 @@ class PassportRecognizer(WindowContextRecognizer):
     like many other codes: a weak score alone, a strong one after a context word."""
 
     ENTITY = "PASSPORT"
+    REQUIRES = re.compile(f"[{_FULLWIDTH_LETTER}]\\d{{7}}")
     PATTERNS = [Pattern("passport", _NOT_ALNUM_BEFORE + r"[A-Za-z]{1,2}\d{7,8}" + _NOT_ALNUM_AFTER, 0.05)]
     CONTEXT = ["护照", "護照", "passport", "通行证", "通行證"]
 

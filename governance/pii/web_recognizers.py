@@ -18,6 +18,7 @@ _ASCII_WORD_AFTER = r"(?![A-Za-z0-9\-])"
 
 class CjkSafeEmailRecognizer(WindowContextRecognizer):
     ENTITY = "EMAIL_ADDRESS"
+    REQUIRES = re.compile("[@＠]")
     PATTERNS = [Pattern("email", _ASCII_WORD_BEFORE + r"[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+"
                         r"(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}" + _ASCII_WORD_AFTER, 1.0)]
     CONTEXT = ["邮箱", "郵箱", "邮件", "郵件", "email", "e-mail"]
@@ -31,6 +32,7 @@ class CjkSafeUrlRecognizer(WindowContextRecognizer):
     used for English, instead of Presidio's, which reads "wrong.This is" as the domain wrong.th)."""
 
     ENTITY = "URL"
+    REQUIRES = re.compile(r"(?i)://|www\.|[a-z0-9]\.[a-z]")
     REGEX_FLAGS = re.DOTALL | re.MULTILINE  # case matters for bare domains: a sentence's "end.The" is none
     PATTERNS = [
         Pattern("url", r"(?<![A-Za-z0-9])(?i:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+", 0.6),
@@ -42,6 +44,7 @@ class CjkSafeUrlRecognizer(WindowContextRecognizer):
 
 class CjkSafeIpRecognizer(WindowContextRecognizer):
     ENTITY = "IP_ADDRESS"
+    REQUIRES = re.compile(r"\d\.\d|[0-9A-Fa-f]:[0-9A-Fa-f]")
     PATTERNS = [
         Pattern("ipv4", r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9.])", 0.6),
         Pattern("ipv6", r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![0-9A-Fa-f:])", 0.6),
