@@ -43,12 +43,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"  quarantine zone: {lake.uri('quarantine', '')}  ({len(quarantine_files)} Parquet files)")
     for table in ("records", "documents"):
         if lake.exists("purified", f"{table}.parquet"):
-            print(f"  {'purified ' + table + ':':<19} {lake.uri('purified', table + '.parquet')}  "
+            print(f"  {'purified ' + table + ':':<21} {lake.uri('purified', table + '.parquet')}  "
                   f"({lake.row_count('purified', table + '.parquet')} rows; dropped, with reasons: "
                   f"{lake.row_count('purified', 'excluded/' + table + '.parquet')} in purified/excluded/)")
     for table in ("records", "documents"):
         if lake.exists("sanitized", f"{table}.parquet"):
-            print(f"  {'sanitized ' + table + ':':<19} {lake.uri('sanitized', table + '.parquet')}  "
+            print(f"  {'sanitized ' + table + ':':<21} {lake.uri('sanitized', table + '.parquet')}  "
                   f"({lake.row_count('sanitized', table + '.parquet')} rows; audit ledger: "
                   f"{lake.row_count('sanitized', 'ledger/' + table + '.parquet')} rows in sanitized/ledger/)")
     print(f"  Dagster runs:    DAGSTER_HOME={settings.dagster_home} — `make ui`, then "
