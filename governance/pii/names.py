@@ -33,19 +33,21 @@ CONTACT_WORDS = ("方式", "电话", "電話", "客服", "我们", "我們", "�
 _SURNAME = "(?:" + "|".join(COMPOUND_SURNAMES) + "|[" + SURNAMES + "])"
 _GIVEN = f"[\u4e00-\u9fff](?:[^{_STOP}\\W\\d_A-Za-z])?"
 _NOT_A_NAME = "(?!" + "|".join(NOT_NAMES) + ")"
+# Checked first at each position: a surname's first character (cheap) before the introducer lookbehind (not).
+_SURNAME_AHEAD = "(?=[" + SURNAMES + "".join(c[0] for c in COMPOUND_SURNAMES) + "])"
 
 
 class ChineseNameRecognizer(WindowContextRecognizer):
     ENTITY = "PERSON"
     REQUIRES = re.compile("[\u4e00-\u9fff]")
     PATTERNS = [
-        Pattern("introduced", "(?<=(?:" + "|".join(INTRODUCERS) + r")\s?)" + _NOT_A_NAME + _SURNAME + _GIVEN, 0.75),
-        Pattern("introduced_colon", "(?<=(?:" + "|".join(INTRODUCERS) + r")\s?[:：]\s*)" + _NOT_A_NAME + _SURNAME
+        Pattern("introduced", _SURNAME_AHEAD + "(?<=(?:" + "|".join(INTRODUCERS) + r")\s?)" + _NOT_A_NAME + _SURNAME + _GIVEN, 0.75),
+        Pattern("introduced_colon", _SURNAME_AHEAD + "(?<=(?:" + "|".join(INTRODUCERS) + r")\s?[:：]\s*)" + _NOT_A_NAME + _SURNAME
                 + _GIVEN + r"(?=[\s,，。.;；、!！?？)）]|$)", 0.75),
-        Pattern("labelled", "(?<=(?:" + "|".join(LABELS) + r")[:：\s]*)" + _NOT_A_NAME + _SURNAME + _GIVEN, 0.75),
+        Pattern("labelled", _SURNAME_AHEAD + "(?<=(?:" + "|".join(LABELS) + r")[:：\s]*)" + _NOT_A_NAME + _SURNAME + _GIVEN, 0.75),
         Pattern("titled", _SURNAME + _GIVEN + "(?=" + "|".join(TITLES) + ")", 0.6),
         # 请联系吴晶(…) — but not 联系方式, 联系电话, 联系我们…
-        Pattern("contact", "(?<=(?:联系|聯繫|聯絡|致电|致電|询问|詢問)[:：\\s]*)(?!" + "|".join(CONTACT_WORDS) + ")"
+        Pattern("contact", _SURNAME_AHEAD + "(?<=(?:联系|聯繫|聯絡|致电|致電|询问|詢問)[:：\\s]*)(?!" + "|".join(CONTACT_WORDS) + ")"
                 + _SURNAME + _GIVEN, 0.6),
         # A name cell in a table pasted into text: 莫欢,18680462220 (a line or field start, a delimiter, a number).
         Pattern("listed", "(?<=^|[\\n,\\t|;])" + _SURNAME + _GIVEN + "(?=[,\\t|;]\\s*[+0-9])", 0.6),
