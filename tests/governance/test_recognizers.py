@@ -139,6 +139,22 @@ def test_chinese_names_with_context_only():
     assert found(r, "This is 吴欢 (olivia@example.com)") == ["吴欢"]
     assert found(r, "客户要求寄到上海") == []
     assert found(r, "今天天气很好") == []
+    # Contact phrases, table cells, rarer surnames; dialogue speaker labels are not introducers.
+    assert found(r, "如有疑问请联系吴晶(17833207668)。") == ["吴晶"]
+    assert found(r, "请联系方式变更的客户") == []
+    assert found(r, "姓名,手机\n莫欢,18680462220\n") == ["莫欢"]
+    assert found(r, "My name is 萧建, you can reach me") == ["萧建"]
+    assert found(r, "客户:谢谢你。\n客户:景点在哪里?") == []
+    assert found(r, "客户：张三\n") == ["张三"]
+
+
+def test_english_introduced_names_are_capitalised():
+    from governance.pii.names import EnglishIntroducedNameRecognizer
+
+    r = EnglishIntroducedNameRecognizer()
+    assert found(r, "This is Alexandra Walker (ellen51@example.com), card 5143") == ["Alexandra Walker"]
+    assert found(r, "hi, my name is Wei and I lost my card") == ["Wei"]
+    assert found(r, "This is my card and this is the wrong amount") == []
 
 
 def test_chinese_addresses_mainland_and_taiwan():
