@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..yaml_config import load_yaml_model
 
 DEFAULT_CONFIG = Path(__file__).with_name("purification.yaml")
 
@@ -110,12 +111,4 @@ class PurificationConfigError(ValueError):
 
 
 def load_purification_config(path: Path | str | None = None) -> PurificationConfig:
-    path = Path(path or DEFAULT_CONFIG)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return PurificationConfig.model_validate(data)
-    except (OSError, yaml.YAMLError) as exc:
-        raise PurificationConfigError(f"{path}: cannot read the purification config: {exc}") from exc
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise PurificationConfigError(f"{path}: invalid purification config: {problems}") from exc
+    return load_yaml_model(Path(path or DEFAULT_CONFIG), PurificationConfig, "the purification config", PurificationConfigError)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from governance.pii.operators import OPERATORS
+
+from ..yaml_config import load_yaml_model
 
 DEFAULT_CONFIG = Path(__file__).with_name("sanitation.yaml")
 
@@ -91,12 +92,4 @@ class SanitationConfigError(ValueError):
 
 
 def load_sanitation_config(path: Path | str | None = None) -> SanitationConfig:
-    path = Path(path or DEFAULT_CONFIG)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return SanitationConfig.model_validate(data)
-    except (OSError, yaml.YAMLError) as exc:
-        raise SanitationConfigError(f"{path}: cannot read the sanitation config: {exc}") from exc
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise SanitationConfigError(f"{path}: invalid sanitation config: {problems}") from exc
+    return load_yaml_model(Path(path or DEFAULT_CONFIG), SanitationConfig, "the sanitation config", SanitationConfigError)

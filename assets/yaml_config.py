@@ -1,0 +1,23 @@
+"""Loading a stage's YAML config into its pydantic model, with errors that name the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def load_yaml_model(path: Path, model: type[Model], what: str, error: type[Exception]) -> Model:
+    """``what`` names the config in messages ("the sanitation config"); ``error`` is the stage's error type."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        return model.model_validate(data)
+    except (OSError, yaml.YAMLError) as exc:
+        raise error(f"{path}: cannot read {what}: {exc}") from exc
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise error(f"{path}: invalid {what.removeprefix('the ')}: {problems}") from exc
