@@ -23,7 +23,8 @@ class TablePlan(_Strict):
     text: list[str] = []
     json_: list[str] = Field([], alias="json")
     keep: list[str] = []
-    simplified_body: str | None = None
+    simplified_body: str | None = None        # a column derived from `simplified_source` after redaction
+    simplified_source: str = "body"
     simplified_conversion: str | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

@@ -91,7 +91,8 @@ def sanitize_frame(frame: pl.DataFrame, table: str, plan: TablePlan, redactor: R
         if plan.simplified_body and plan.simplified_body in part.columns and plan.simplified_conversion:
             derived = pl.col(plan.simplified_body)
             part = part.with_columns(pl.when(derived.is_not_null())
-                                     .then(convert_chinese(pl.col("body"), plan.simplified_conversion))
+                                     .then(convert_chinese(pl.col(plan.simplified_source),
+                                                           plan.simplified_conversion))
                                      .alias(plan.simplified_body))
         parts.append(part)
         report.texts += tally.texts

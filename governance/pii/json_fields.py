@@ -68,6 +68,4 @@ def leaves(node, path: str = "", locator: tuple = ()):
 def set_leaf(node, locator: tuple, value) -> None:
     for step in locator[:-1]:
         node = node.value if step is None else node[step]
-    if isinstance(node, _Embedded):
-        node = node.value
-    node[locator[-1]] = value
+    node[locator[-1]] = value  # the last step is a key or index: leaves never end on an embedded document

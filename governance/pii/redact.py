@@ -124,21 +124,24 @@ class Redactor:
 
     # -- the three modes -------------------------------------------------------------------------------------
 
-    def redact_texts(self, values: list, field_name: str, labels: list[str], tally: Findings) -> list:
+    def find_in_texts(self, values: list, field_name: str, labels: list[str], tally: Findings) -> list:
+        """Findings per value (tallied); the analysis behind both redacting and scanning."""
         texts = [v if isinstance(v, str) else (str(v) if v is not None else None) for v in values]
-        out = list(values)
-        for i, (text, results) in enumerate(zip(texts, self.analyze(texts), strict=True)):
+        found = self.analyze(texts)
+        for i, (text, results) in enumerate(zip(texts, found, strict=True)):
             if text is None or not text.strip():
                 continue
             tally.texts += 1
-            if not results:
-                continue
-            tally.texts_with_pii += 1
+            if results:
+                tally.texts_with_pii += 1
             for r in results:
                 tally.add(labels[i], field_name, r.entity_type, r.recognition_metadata.get("recognizer_name", "?"),
                           r.score, "text")
-            out[i] = self._anonymize(text, results)
-        return out
+        return found
+
+    def redact_texts(self, values: list, field_name: str, labels: list[str], tally: Findings) -> list:
+        found = self.find_in_texts(values, field_name, labels, tally)
+        return [self._anonymize(str(v), results) if results else v for v, results in zip(values, found, strict=True)]
 
     def redact_typed(self, values: list, field_name: str, entity_type: str, detector: str, labels: list[str],
                      tally: Findings) -> list:
@@ -236,7 +239,7 @@ class Redactor:
         labels = [str(i) for i in range(frame.height)]
         for name, dtype in frame.schema.items():
             if dtype == pl.String:
-                self.redact_texts(frame.get_column(name).to_list(), name, labels, tally)
+                self.find_in_texts(frame.get_column(name).to_list(), name, labels, tally)  # nothing replaced
         return tally
 
 
