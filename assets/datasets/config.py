@@ -1,0 +1,67 @@
+"""The datasets config (datasets.yaml), validated; errors name the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from ..yaml_config import load_yaml_model
+from .splits import SplitFractions
+
+DEFAULT_CONFIG = Path(__file__).with_name("datasets.yaml")
+
+
+class DatasetsConfigError(ValueError):
+    pass
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Splits(_Strict):
+    validation: float = 0.1
+    test: float = 0.1
+    salt: str = ""
+
+    def fractions(self) -> SplitFractions:
+        return SplitFractions(self.validation, self.test)
+
+
+class ChatPlan(_Strict):
+    doc_kinds: list[str] = ["ticket", "document", "email"]
+
+
+class ClassificationPlan(_Strict):
+    label_field: str = "category"
+    doc_kinds: list[str] = ["ticket"]
+    min_examples_per_label: int = 2
+
+
+class CorpusPlan(_Strict):
+    doc_kinds: list[str] = ["ticket", "document", "email"]
+    min_chars: int = 20
+
+
+class DatasetsConfig(_Strict):
+    splits: Splits = Splits()
+    chat: ChatPlan = ChatPlan()
+    classification: ClassificationPlan = ClassificationPlan()
+    corpus: CorpusPlan = CorpusPlan()
+
+    def split_method(self) -> dict:
+        return {"method": "sha256 of the split key, salted, in 10,000 buckets", "validation": self.splits.validation,
+                "test": self.splits.test, "salt": self.splits.salt}
+
+
+def load_datasets_config(path: Path | str | None = None) -> DatasetsConfig:
+    path = Path(path) if path else DEFAULT_CONFIG
+    try:
+        config = load_yaml_model(path, DatasetsConfig, "the datasets config", DatasetsConfigError)
+        config.splits.fractions()
+    except ValueError as exc:
+        if isinstance(exc, DatasetsConfigError):
+            raise
+        raise DatasetsConfigError(f"{path}: {exc}") from exc
+    return config

@@ -1,0 +1,90 @@
+"""Model folders: where trained models live and how assets pass them on — as paths, never pickled.
+
+``<models_dir>/<name>/<key>/`` holds one trained model (Hugging Face format, its tokenizer, ``training.json``,
+``params.json``, ``metrics.jsonl`` and ``lineage.json``); ``key`` is a hash of everything that determines the
+result (dataset digest, recipe settings, base model hash), so the same inputs reuse the folder instead of
+training again. Training writes into a hidden temporary folder renamed into place when complete, and
+``<name>/current.json`` names the current key: readers never see half a model."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    name: str
+    key: str
+    path: Path
+    reused: bool
+    summary: dict
+    lineage: dict
+
+
+def stable_hash(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def folder_hash(path: Path) -> str:
+    """sha256 over the weight and config files of a model folder (names and contents), for lineage."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".safetensors", ".json", ".bin")
+                       and p.name not in ("training.json", "params.json", "lineage.json")):
+        digest.update(str(file.relative_to(path)).encode())
+        with open(file, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def code_version() -> str:
+    root = Path(__file__).resolve().parents[2]
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                             text=True, timeout=5)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def current_model(models_dir: Path, name: str) -> Path:
+    pointer = Path(models_dir) / name / "current.json"
+    if not pointer.is_file():
+        raise FileNotFoundError(f"model {name!r} has not been trained yet (no {pointer}); materialize it first")
+    return Path(models_dir) / name / json.loads(pointer.read_text(encoding="utf-8"))["key"]
+
+
+def train_once(models_dir: Path, name: str, inputs: dict, train, lineage: dict) -> ModelArtifact:
+    """Run ``train(folder) -> summary`` unless a complete folder for the same inputs exists; then point
+    ``current.json`` at it."""
+    key = stable_hash(inputs)[:12]
+    home = Path(models_dir) / name
+    target = home / key
+    reused = (target / "training.json").is_file()
+    if not reused:
+        temp = home / f".{key}.{uuid.uuid4().hex[:8]}.tmp"
+        temp.mkdir(parents=True)
+        try:
+            train(temp)
+            (temp / "lineage.json").write_text(json.dumps({**lineage, "inputs_key": key}, indent=1, sort_keys=True,
+                                                          ensure_ascii=False), encoding="utf-8")
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(temp, target)
+        finally:
+            if temp.exists():
+                shutil.rmtree(temp, ignore_errors=True)
+    pointer = home / ".current.json.tmp"
+    pointer.write_text(json.dumps({"name": name, "key": key}), encoding="utf-8")
+    os.replace(pointer, home / "current.json")
+    summary = json.loads((target / "training.json").read_text(encoding="utf-8"))
+    return ModelArtifact(name, key, target, reused, summary,
+                         json.loads((target / "lineage.json").read_text(encoding="utf-8")))

@@ -1,0 +1,115 @@
+"""Evaluations of the trained models (plain functions the evaluation assets call).
+
+- Language models: perplexity on held-out data (the corpus's test split for the pretrained model, the chat
+  set's test split — assistant tokens — for the chat model), a few sample answers to held-out questions, and
+  the canary exposure of both models (models/evaluation.py). Sample answers are rescanned by the residual
+  detector and withheld where it finds anything.
+- Classifier: accuracy and macro-F1 on the classification set's test split, overall and per language.
+
+Canary secrets are read from the landing folder's ground truth (``manifest.jsonl`` entries with a ``canary``),
+inside the private boundary; only ids, repeat counts, ranks and exposures leave these functions."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from governance.pii.residual import residual_findings
+
+from ..datasets.build import CHAT, CLASSIFICATION, CORPUS
+from ..datasets.store import read_dataset
+from ..lake import Lake
+from .config import EvaluationPlan
+from .train import held_out_questions
+
+
+@dataclass(frozen=True)
+class Canary:
+    canary_id: str
+    secret: str
+    prefix: str
+    repeats: int
+
+
+def load_canaries(landing_dir: Path) -> list[Canary]:
+    manifest = Path(landing_dir) / "manifest.jsonl"
+    if not manifest.is_file():
+        return []
+    found: dict[str, Canary] = {}
+    for line in manifest.read_text(encoding="utf-8").splitlines():
+        entry = json.loads(line)
+        where = entry.get("location") or {}
+        if "canary" in where and where["canary"] not in found:
+            found[where["canary"]] = Canary(where["canary"], entry["value"], where.get("prefix", ""),
+                                            int(where.get("repeats", 1)))
+    return sorted(found.values(), key=lambda c: (c.repeats, c.canary_id))
+
+
+def pii_free(text: str) -> str:
+    """The text, or a notice of how many residual findings made us withhold it."""
+    findings = residual_findings(text)
+    return text if not findings else f"[withheld: {len(findings)} residual PII finding(s)]"
+
+
+def evaluate_language_models(lake: Lake, pretrained: Path, chat: Path, canaries: list[Canary], plan: EvaluationPlan,
+                             device: str = "auto") -> dict:
+    from models.causal_lm import load_base
+    from models.evaluation import canary_exposure, generate, perplexity
+    from models.runtime import pick_runtime
+    from models.text import ensure_chat_template, pack, tokenize_chat, tokenize_document
+
+    runtime = pick_runtime(device)
+    corpus, corpus_card = read_dataset(lake, CORPUS)
+    chats, chat_card = read_dataset(lake, CHAT)
+    test_chats = [json.loads(m) for m in chats["test"]["messages"].to_list()]
+    result = {"datasets": {CORPUS: corpus_card["version"], CHAT: chat_card["version"]}, "models": {}}
+    for name, path in (("pretrained_lm", pretrained), ("chat_model", chat)):
+        model, tokenizer = load_base(path, runtime)
+        ensure_chat_template(tokenizer)
+        seq_len = 512
+        corpus_rows = pack((tokenize_document(tokenizer, t) for t in corpus["test"]["text"].to_list()), seq_len,
+                           tokenizer.pad_token_id, split_long=True)
+        chat_rows = pack((tokenize_chat(tokenizer, m) for m in test_chats), seq_len, tokenizer.pad_token_id)
+        entry = {"corpus_test": perplexity(model, corpus_rows, runtime) if corpus_rows["input_ids"].shape[0] else {},
+                 "chat_test": perplexity(model, chat_rows, runtime) if chat_rows["input_ids"].shape[0] else {},
+                 "canaries": [canary_exposure(model, tokenizer, c.canary_id, c.prefix, c.secret, c.repeats, runtime,
+                                              candidates=plan.canary_candidates).as_dict() for c in canaries]}
+        if name == "chat_model":
+            prompts = held_out_questions(test_chats, plan.generations)
+            answers = generate(model, tokenizer, prompts, runtime, max_new_tokens=40)
+            entry["samples"] = [{"question": pii_free(p[-1]["content"]), "answer": pii_free(a)}
+                                for p, a in zip(prompts, answers, strict=True)]
+        result["models"][name] = entry
+    exposures = [c["exposure_bits"] for m in result["models"].values() for c in m["canaries"]]
+    result["canaries_planted"] = len(canaries)
+    result["max_exposure_bits"] = max(exposures) if exposures else None
+    result["exposure_threshold_bits"] = plan.max_exposure_bits
+    result["canaries_extractable"] = [f"{name}:{c['canary']}" for name, m in result["models"].items()
+                                      for c in m["canaries"] if c["exposure_bits"] > plan.max_exposure_bits]
+    return result
+
+
+def evaluate_classifier(lake: Lake, path: Path, device: str = "cpu") -> dict:
+    from models.encoder_classifier import load_classifier, predict
+    from models.evaluation import classification_metrics
+
+    splits, card = read_dataset(lake, CLASSIFICATION)
+    test = splits["test"]
+    model, tokenizer, meta = load_classifier(path, device if device != "auto" else "cpu")
+    index = {name: i for i, name in enumerate(meta["labels"])}
+    known = test.filter(test["label"].is_in(list(index)))
+    texts, gold = known["text"].to_list(), [index[x] for x in known["label"]]
+    if not texts:
+        return {"dataset_version": card["version"], "test_examples": 0}
+    predicted = predict(model, tokenizer, texts, meta["max_length"], model.head.weight.device).argmax(-1).tolist()
+    by_language: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for language, g, p in zip(known["language"].to_list(), gold, predicted, strict=True):
+        by_language[language].append((g, p))
+    return {"dataset_version": card["version"], "test_examples": len(texts),
+            "unseen_label_examples": test.height - known.height,
+            **classification_metrics(gold, predicted),
+            "by_language": {lang: {"examples": len(pairs), **classification_metrics([g for g, _ in pairs],
+                                                                                    [p for _, p in pairs])}
+                            for lang, pairs in sorted(by_language.items())}}

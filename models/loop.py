@@ -1,0 +1,134 @@
+"""One small training loop shared by the recipes: AdamW (fused on CUDA), linear warm-up then cosine decay,
+gradient accumulation and clipping, bf16 autocast on CUDA, periodic evaluation, metrics to a sink.
+
+The recipe supplies the model, a function giving each epoch's batches, and a loss function returning
+``(loss, tokens)`` for a batch; the loop knows nothing about language models or classifiers."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import torch
+
+from .runtime import Runtime
+from .tracking import MetricSink
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    epochs: float = 1.0
+    max_steps: int | None = None      # optimizer steps; caps epochs when set
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.05
+    min_lr_ratio: float = 0.1
+    grad_accum: int = 1
+    grad_clip: float = 1.0
+    eval_every: int = 0               # optimizer steps; 0: only at the end
+
+
+@dataclass
+class TrainResult:
+    steps: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    losses: list[float] = field(default_factory=list)   # per optimizer step
+    evaluations: list[dict] = field(default_factory=list)
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+    def first_and_last_loss(self, window: int = 5) -> tuple[float, float]:
+        head, tail = self.losses[:window], self.losses[-window:]
+        return sum(head) / len(head), sum(tail) / len(tail)
+
+
+def cosine_schedule(step: int, total: int, warmup: int, min_ratio: float) -> float:
+    if step < warmup:
+        return (step + 1) / max(1, warmup)
+    progress = (step - warmup) / max(1, total - warmup)
+    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def make_optimizer(param_groups: list[dict], config: LoopConfig, runtime: Runtime) -> torch.optim.AdamW:
+    """Param groups may carry their own ``lr`` (a classifier head learns faster than its encoder); biases and
+    norms get no weight decay."""
+    groups = []
+    for group in param_groups:
+        params = [p for p in group["params"] if p.requires_grad]
+        decay = [p for p in params if p.ndim >= 2]
+        no_decay = [p for p in params if p.ndim < 2]
+        lr = group.get("lr", config.lr)
+        groups += [{"params": decay, "lr": lr, "weight_decay": config.weight_decay},
+                   {"params": no_decay, "lr": lr, "weight_decay": 0.0}]
+    groups = [g for g in groups if g["params"]]
+    for g in groups:
+        g["base_lr"] = g["lr"]
+    return torch.optim.AdamW(groups, fused=runtime.fused_adamw)
+
+
+def train_loop(model: torch.nn.Module, epoch_batches: Callable[[int], Iterable[dict]], batches_per_epoch: int,
+               loss_fn: Callable[[torch.nn.Module, dict], tuple[torch.Tensor, int]], runtime: Runtime,
+               config: LoopConfig, sink: MetricSink, param_groups: list[dict] | None = None,
+               evaluate: Callable[[], dict] | None = None) -> TrainResult:
+    steps_per_epoch = max(1, batches_per_epoch // config.grad_accum)
+    total = math.ceil(steps_per_epoch * config.epochs)
+    if config.max_steps:
+        total = min(total, config.max_steps) if config.epochs else config.max_steps
+    warmup = int(total * config.warmup_ratio)
+    optimizer = make_optimizer(param_groups or [{"params": list(model.parameters())}], config, runtime)
+    trainable = [p for g in optimizer.param_groups for p in g["params"]]
+    result = TrainResult()
+    started = time.monotonic()
+    model.train()
+    step, micro, window_loss, window_tokens = 0, 0, 0.0, 0
+    epoch = 0
+    while step < total:
+        for batch in epoch_batches(epoch):
+            batch = {k: v.to(runtime.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+            with runtime.autocast():
+                loss, tokens = loss_fn(model, batch)
+            (loss / config.grad_accum).backward()
+            window_loss += loss.item() / config.grad_accum
+            window_tokens += tokens
+            micro += 1
+            if micro % config.grad_accum:
+                continue
+            scale = cosine_schedule(step, total, warmup, config.min_lr_ratio)
+            for group in optimizer.param_groups:
+                group["lr"] = group["base_lr"] * scale
+            if config.grad_clip:
+                torch.nn.utils.clip_grad_norm_(trainable, config.grad_clip)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            result.losses.append(window_loss)
+            result.tokens += window_tokens
+            elapsed = time.monotonic() - started
+            sink.log_metrics({"loss": window_loss, "lr": optimizer.param_groups[0]["lr"],
+                              "tokens_per_s": result.tokens / elapsed if elapsed else 0.0, "epoch": epoch}, step)
+            window_loss, window_tokens = 0.0, 0
+            if evaluate and config.eval_every and step % config.eval_every == 0 and step < total:
+                result.evaluations.append(_evaluate(model, evaluate, sink, step))
+            if step >= total:
+                break
+        epoch += 1
+    if runtime.is_cuda:
+        torch.cuda.synchronize()
+    result.steps, result.seconds = step, time.monotonic() - started
+    if evaluate:
+        result.evaluations.append(_evaluate(model, evaluate, sink, step))
+    return result
+
+
+def _evaluate(model: torch.nn.Module, evaluate: Callable[[], dict], sink: MetricSink, step: int) -> dict:
+    model.eval()
+    with torch.no_grad():
+        metrics = evaluate()
+    model.train()
+    sink.log_metrics(metrics, step)
+    return {"step": step, **metrics}

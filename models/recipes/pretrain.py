@@ -1,0 +1,90 @@
+"""Recipe ``pretrain``: a small causal LM from scratch — a byte-level BPE tokenizer trained on the corpus, a
+Qwen2-architecture model from a config, packed next-token training, perplexity on the held-out split."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..causal_lm import count_parameters, lm_loss, qwen2_config
+from ..evaluation import generate, perplexity
+from ..loop import LoopConfig, train_loop
+from ..runtime import pick_runtime, runtime_record, seed_everything
+from ..text import pack, packing_efficiency, row_batches, tokenize_document, train_bpe_tokenizer
+from ..tracking import FanOut, JsonlSink, MetricSink, ProgressSink
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    size: str = "tiny"
+    vocab_size: int = 4000
+    seq_len: int = 256
+    batch_size: int = 8
+    epochs: float = 1.0
+    max_steps: int | None = None
+    lr: float = 3e-3
+    warmup_ratio: float = 0.05
+    weight_decay: float = 0.1
+    grad_accum: int = 1
+    gradient_checkpointing: bool = False
+    seed: int = 0
+    device: str = "auto"
+    generation_prompts: tuple[str, ...] = ("The", "客户")
+
+
+def run(config: PretrainConfig, train_texts: list[str], validation_texts: list[str], out_dir: Path,
+        sinks: list[MetricSink] | None = None, log=print) -> dict:
+    """Train and save to ``out_dir`` (a Hugging Face model folder with its tokenizer); returns the summary that
+    is also written to ``out_dir/training.json``."""
+    from transformers import AutoModelForCausalLM
+
+    if not train_texts:
+        raise ValueError("pretrain: the corpus's train split is empty")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # --- setup
+    runtime = pick_runtime(config.device)
+    generator = seed_everything(config.seed)
+    tokenizer = train_bpe_tokenizer(train_texts, config.vocab_size)
+    model = AutoModelForCausalLM.from_config(qwen2_config(config.size, tokenizer), attn_implementation="sdpa")
+    model.to(runtime.device)
+    if config.gradient_checkpointing:
+        model.gradient_checkpointing_enable()
+    pad = tokenizer.pad_token_id
+    train = pack((tokenize_document(tokenizer, t) for t in train_texts), config.seq_len, pad, split_long=True)
+    validation = pack((tokenize_document(tokenizer, t) for t in validation_texts), config.seq_len, pad,
+                      split_long=True)
+    rows = train["input_ids"].shape[0]
+    batches_per_epoch = -(-rows // config.batch_size)
+    loop = LoopConfig(epochs=config.epochs, max_steps=config.max_steps, lr=config.lr,
+                      warmup_ratio=config.warmup_ratio, weight_decay=config.weight_decay, grad_accum=config.grad_accum)
+    total = loop.max_steps or max(1, int(batches_per_epoch * loop.epochs / loop.grad_accum))
+    sink = FanOut([JsonlSink(out_dir), ProgressSink(total, log, every=max(1, total // 10), label="pretrain"),
+                   *(sinks or [])])
+    params = {"recipe": "pretrain", **asdict(config), "parameters": count_parameters(model),
+              "vocab": len(tokenizer), "train_rows": rows, "train_documents": len(train_texts),
+              "packing_efficiency": round(packing_efficiency(train), 4), **runtime_record(runtime)}
+    sink.log_params(params)
+    log(f"[pretrain] {params['parameters']:,} parameters ({config.size}), {rows} packed rows of {config.seq_len} "
+        f"tokens on {runtime.device.type}")
+    # --- train
+    evaluate = (lambda: perplexity(model, validation, runtime)) if validation["input_ids"].shape[0] else None
+    started = time.monotonic()
+    result = train_loop(model, lambda epoch: row_batches(train, config.batch_size, generator), batches_per_epoch,
+                        lm_loss, runtime, loop, sink, evaluate=evaluate)
+    # --- save
+    model.config.use_cache = True
+    model.save_pretrained(str(out_dir), safe_serialization=True)
+    tokenizer.save_pretrained(str(out_dir))
+    samples = generate(model, tokenizer, list(config.generation_prompts), runtime, max_new_tokens=24)
+    first, last = result.first_and_last_loss()
+    summary = {"recipe": "pretrain", "parameters": params["parameters"],
+               "steps": result.steps, "tokens": result.tokens, "seconds": round(time.monotonic() - started, 2),
+               "tokens_per_s": round(result.tokens_per_second, 1), "first_loss": round(first, 4),
+               "last_loss": round(last, 4), **(result.evaluations[-1] if result.evaluations else {}),
+               "generations": dict(zip(config.generation_prompts, samples, strict=True)),
+               "runtime": runtime_record(runtime)}
+    (out_dir / "training.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False), encoding="utf-8")
+    return summary

@@ -1,0 +1,41 @@
+"""Canary exposure (The Secret Sharer) and classification metrics (models/evaluation.py)."""
+
+import random
+
+from models.evaluation import canary_exposure, classification_metrics, shaped_like
+
+PREFIX, SECRET = "Please call me back on ", "13907215546"
+
+
+def test_candidates_keep_the_secret_shape():
+    rng = random.Random(0)
+    candidate = shaped_like("13907215546 AB-12", rng)
+    assert len(candidate) == 17 and candidate[0] == "1" and candidate[11:14] in {candidate[11:14]}
+    assert candidate[:11].isdigit() and candidate[12:14].isupper() and candidate[14] == "-"
+
+
+def test_a_memorised_canary_is_exposed_and_an_unseen_one_is_not(tmp_path):
+    """A tiny LM trained on a corpus where the canary repeats ranks it first among 999 candidates (exposure near
+    the maximum, ~10 bits); a canary it never saw ranks anywhere (low exposure)."""
+    from models.recipes.pretrain import PretrainConfig, run
+    from models.causal_lm import load_base
+    from models.runtime import pick_runtime
+
+    filler = ["The transfer is pending.", "Your card ships soon.", "Top-ups take a day."]
+    texts = [f"{filler[i % 3]} {PREFIX}{SECRET}, that is my new number." for i in range(40)]
+    run(PretrainConfig(size="tiny", vocab_size=300, seq_len=64, batch_size=8, epochs=20, lr=5e-3, device="cpu"),
+        texts, [], tmp_path, log=lambda _: None)
+    runtime = pick_runtime("cpu")
+    model, tokenizer = load_base(tmp_path, runtime)
+    seen = canary_exposure(model, tokenizer, "seen", PREFIX, SECRET, 40, runtime, candidates=999)
+    unseen = canary_exposure(model, tokenizer, "unseen", PREFIX, "18826419073", 0, runtime, candidates=999)
+    assert seen.rank == 1 and seen.exposure > 9.5, seen
+    assert unseen.exposure < seen.exposure - 3, unseen
+    assert seen.as_dict()["max_exposure_bits"] == round(seen.max_exposure, 3)
+    assert SECRET not in str(seen.as_dict())
+
+
+def test_classification_metrics():
+    metrics = classification_metrics([0, 0, 1, 1, 2], [0, 1, 1, 1, 2])
+    assert metrics["accuracy"] == 0.8
+    assert abs(metrics["macro_f1"] - (2 / 3 + 0.8 + 1) / 3) < 1e-9
