@@ -51,12 +51,33 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"  {'sanitized ' + table + ':':<21} {lake.uri('sanitized', table + '.parquet')}  "
                   f"({lake.row_count('sanitized', table + '.parquet')} rows; audit ledger: "
                   f"{lake.row_count('sanitized', 'ledger/' + table + '.parquet')} rows in sanitized/ledger/)")
+    _print_datasets_and_models(settings, lake)
     print(f"  Dagster runs:    DAGSTER_HOME={settings.dagster_home} — `make ui`, then "
           f"http://127.0.0.1:{settings.dagster_ui_port}/runs")
     print(f"  MLflow:          `make mlflow-ui`, then http://127.0.0.1:{settings.mlflow_ui_port}")
     for label in summary.failed:
         print(f"  FAILED: {label} (see the run in the Dagster UI)", file=sys.stderr)
     return 0 if summary.ok else 1
+
+
+def _print_datasets_and_models(settings, lake) -> None:
+    from assets.datasets.store import ZONE, read_card
+
+    for name in ("chat", "classification", "corpus"):
+        if lake.exists(ZONE, f"{name}/current.json"):
+            card = read_card(lake, name)
+            rows = "/".join(str(card["rows"][s]) for s in ("train", "validation", "test"))
+            print(f"  {'dataset ' + name + ':':<25} {lake.uri(ZONE, name + '/' + card['version'])}  "
+                  f"(train/validation/test {rows})")
+    for name in ("pretrained_lm", "chat_model", "intent_classifier"):
+        pointer = settings.models_dir / name / "current.json"
+        if pointer.is_file():
+            folder = settings.models_dir / name / json.loads(pointer.read_text(encoding="utf-8"))["key"]
+            summary = json.loads((folder / "training.json").read_text(encoding="utf-8"))
+            score = (f"val accuracy {summary['val_accuracy']:.3f}" if "val_accuracy" in summary
+                     else f"val perplexity {summary['perplexity']:.1f}" if summary.get("perplexity") else "")
+            print(f"  {'model ' + name + ':':<25} {folder}  ({summary['steps']} steps, {summary['seconds']:.0f}s, "
+                  f"{score})")
 
 
 def _cmd_settings(args: argparse.Namespace) -> int:

@@ -17,8 +17,8 @@ def test_candidates_keep_the_secret_shape():
 def test_a_memorised_canary_is_exposed_and_an_unseen_one_is_not(tmp_path):
     """A tiny LM trained on a corpus where the canary repeats ranks it first among 999 candidates (exposure near
     the maximum, ~10 bits); a canary it never saw ranks anywhere (low exposure)."""
-    from models.recipes.pretrain import PretrainConfig, run
     from models.causal_lm import load_base
+    from models.recipes.pretrain import PretrainConfig, run
     from models.runtime import pick_runtime
 
     filler = ["The transfer is pending.", "Your card ships soon.", "Top-ups take a day."]

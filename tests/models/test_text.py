@@ -2,7 +2,14 @@
 
 import torch
 
-from models.text import IGNORE, pack, packing_efficiency, tokenize_chat, tokenize_document, train_bpe_tokenizer
+from models.text import (
+    IGNORE,
+    pack,
+    packing_efficiency,
+    tokenize_chat,
+    tokenize_document,
+    train_bpe_tokenizer,
+)
 
 CHAT = [{"role": "system", "content": "You help."}, {"role": "user", "content": "Where is my card?"},
         {"role": "assistant", "content": "It ships today."}, {"role": "user", "content": "谢谢"},
