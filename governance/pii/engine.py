@@ -48,13 +48,25 @@ def blank_chinese_pipeline(cache_dir: Path) -> Path:
     return path
 
 
+# A calendar date written with separators (2024-01-01, 2024/1/31, 31.12.2024): phonenumbers at leniency
+# POSSIBLE reads one as a phone number, and timestamps in exports (created_at) are full of them.
+_DATE = re.compile(r"(?:19|20)\d\d([-/.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])"
+                   r"|(?:0?[1-9]|[12]\d|3[01])([-/.])(?:0?[1-9]|1[0-2])\2(?:19|20)\d\d")
+
+
+def looks_like_date(value: str) -> bool:
+    return _DATE.fullmatch(value.strip()) is not None
+
+
 class PlausiblePhoneRecognizer(PhoneRecognizer):
     """Presidio's phone recognizer at leniency POSSIBLE, less what no one dials: a number with fewer than
-    MIN_PHONE_DIGITS digits (a salary, an order or customer number) is not reported as a phone."""
+    MIN_PHONE_DIGITS digits (a salary, an order or customer number) or a calendar date is not reported as a
+    phone."""
 
     def analyze(self, text, entities, nlp_artifacts=None):
         return [r for r in super().analyze(text, entities, nlp_artifacts)
-                if sum(c.isdigit() for c in text[r.start:r.end]) >= MIN_PHONE_DIGITS]
+                if sum(c.isdigit() for c in text[r.start:r.end]) >= MIN_PHONE_DIGITS
+                and not looks_like_date(text[r.start:r.end])]
 
 
 class PlausibleNameSpacyRecognizer(SpacyRecognizer):

@@ -34,6 +34,12 @@ def test_english_text(analyzer):
     assert not any(t == "CREDIT_CARD" for t, _ in found)  # one card, one type
 
 
+def test_dates_and_timestamps_are_not_phone_numbers(analyzer):
+    for text in ("2024-01-01T09:04:00", "created 2024/1/31 at noon", "due 31.12.2024", "2023-11-05"):
+        assert not any(t == "PHONE_NUMBER" for t, _ in detected(analyzer, text)), text
+    assert ("PHONE_NUMBER", "(415) 555-0123") in detected(analyzer, "on 2024-01-01 call (415) 555-0123")
+
+
 def test_simplified_and_traditional_chinese(analyzer):
     text = "我叫王伟，手机号+86 138 0013 8000，身份证11010519491231002X，请发邮件到wangwei@example.com。"
     assert {("PHONE_NUMBER", "+86 138 0013 8000"), ("CN_RESIDENT_ID", "11010519491231002X"),
