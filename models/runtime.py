@@ -32,6 +32,7 @@ class Runtime:
 
 def pick_runtime(prefer: str = "auto") -> Runtime:
     """``prefer``: auto (CUDA if available), cuda, or cpu."""
+    _quiet_transformers()
     if prefer not in ("auto", "cuda", "cpu"):
         raise ValueError(f"device must be auto, cuda or cpu, not {prefer!r}")
     if prefer == "cuda" and not torch.cuda.is_available():
@@ -49,6 +50,13 @@ def pick_runtime(prefer: str = "auto") -> Runtime:
                    "torch": torch.__version__, "cpu_threads": torch.get_num_threads(),
                    "cuda": torch.version.cuda or "none"}
     return Runtime(device=device, dtype=dtype, fused_adamw=use_cuda, description=description)
+
+
+def _quiet_transformers() -> None:
+    """No per-file progress bars (loading weights, writing shards) in logs: our own progress lines suffice."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
 
 
 def seed_everything(seed: int) -> torch.Generator:

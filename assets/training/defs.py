@@ -55,7 +55,12 @@ def model_metadata(artifact: ModelArtifact) -> dict:
 
 
 def _log(context):
-    return lambda line: context.log.info(line)
+    """Training progress to the Dagster log (the UI) and to stdout (the console of `waterworks run`)."""
+    def log(line: str) -> None:
+        context.log.info(line)
+        print(f"  {line}", flush=True)
+
+    return log
 
 
 @dg.asset(name=PRETRAINED_LM, deps=["pretrain_corpus"], pool=POOL, kinds={"pytorch", "transformers"}, **_COMMON,
