@@ -1,6 +1,8 @@
 """The training stage's plain functions (the assets call them): read a dataset version from the lake, run a
 recipe from models/recipes into a model folder, and record lineage — dataset name, version and digest, base
-model and its hash, recipe settings, code version. torch is imported only inside these functions' recipes."""
+model and its hash, recipe settings, code version. torch is imported only inside these functions' recipes.
+``sinks`` (``models.tracking.MetricSink``) receive the run's params and per-step metrics besides the model
+folder's own files: the distribution stage passes an MLflow sink here."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ def _dataset_lineage(card: dict) -> dict:
 
 
 def train_pretrained_lm(lake: Lake, models_dir: Path, profile: Profile, device: str | None = None,
-                        log: Callable[[str], None] = print) -> ModelArtifact:
+                        log: Callable[[str], None] = print, sinks: list | None = None) -> ModelArtifact:
     from models.recipes import pretrain
 
     splits, card = read_dataset(lake, CORPUS)
@@ -34,7 +36,8 @@ def train_pretrained_lm(lake: Lake, models_dir: Path, profile: Profile, device: 
     lineage = {"recipe": "pretrain", "datasets": [_dataset_lineage(card)], "base_model": None,
                "code_version": code_version(), "config": repr(config)}
     return train_once(models_dir, PRETRAINED_LM, inputs, lambda folder: pretrain.run(
-        config, splits["train"]["text"].to_list(), splits["validation"]["text"].to_list(), folder, log=log), lineage)
+        config, splits["train"]["text"].to_list(), splits["validation"]["text"].to_list(), folder, sinks=sinks,
+        log=log), lineage)
 
 
 def resolve_base_model(models_dir: Path, base_model_path: str | None) -> tuple[Path, str, str]:
@@ -61,7 +64,7 @@ def held_out_questions(chat_test: list[list[dict]], n: int) -> list[list[dict]]:
 
 def train_chat_model(lake: Lake, models_dir: Path, profile: Profile, base_model_path: str | None,
                      device: str | None = None, generations: int = 3,
-                     log: Callable[[str], None] = print) -> ModelArtifact:
+                     log: Callable[[str], None] = print, sinks: list | None = None) -> ModelArtifact:
     from models.recipes import lora_sft
 
     splits, card = read_dataset(lake, CHAT)
@@ -73,12 +76,13 @@ def train_chat_model(lake: Lake, models_dir: Path, profile: Profile, base_model_
                "base_model": {"path": str(base), "sha256": base_hash, "origin": origin},
                "code_version": code_version(), "config": repr(config)}
     return train_once(models_dir, CHAT_MODEL, inputs, lambda folder: lora_sft.run(
-        config, base, chats["train"], chats["validation"], folder, log=log,
+        config, base, chats["train"], chats["validation"], folder, sinks=sinks, log=log,
         generation_prompts=held_out_questions(chats["test"], generations)), lineage)
 
 
 def train_intent_classifier(lake: Lake, models_dir: Path, profile: Profile, encoder_path: str | None,
-                            device: str | None = None, log: Callable[[str], None] = print) -> ModelArtifact:
+                            device: str | None = None, log: Callable[[str], None] = print,
+                            sinks: list | None = None) -> ModelArtifact:
     from models.encoder_classifier import default_encoder_path
     from models.recipes import lora_classify
 
@@ -96,4 +100,4 @@ def train_intent_classifier(lake: Lake, models_dir: Path, profile: Profile, enco
     train, validation = splits["train"], splits["validation"]
     return train_once(models_dir, INTENT_CLASSIFIER, inputs, lambda folder: lora_classify.run(
         config, train["text"].to_list(), [index[x] for x in train["label"]], validation["text"].to_list(),
-        [index[x] for x in validation["label"]], names, folder, log=log), lineage)
+        [index[x] for x in validation["label"]], names, folder, sinks=sinks, log=log), lineage)
