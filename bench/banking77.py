@@ -97,12 +97,14 @@ def probe(train_x, train_y, val_x, val_y, test, c: float = 10.0) -> dict:
     return out
 
 
-def fine_tune(method: str, epochs: float, train_x, train_y, val_x, val_y, names, test, out: Path, seed: int) -> dict:
+def fine_tune(method: str, epochs: float, train_x, train_y, val_x, val_y, names, test, out: Path, seed: int,
+              **settings) -> dict:
     from models.encoder_classifier import load_classifier, predict
     from models.evaluation import classification_metrics
     from models.recipes.lora_classify import ClassifyConfig, run
 
-    config = ClassifyConfig(method=method, epochs=epochs, seed=seed, device="cpu")
+    config = ClassifyConfig(method=method, epochs=epochs, seed=seed, device="cpu",
+                            **{k: v for k, v in settings.items() if v is not None})
     summary = run(config, train_x, train_y, val_x, val_y, names, out, log=lambda line: print(line, flush=True))
     result = {"val_accuracy": summary["val_accuracy"], "val_macro_f1": summary["val_macro_f1"],
               "seconds": summary["seconds"], "examples_per_s": summary["examples_per_s"],
@@ -124,6 +126,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=4.0)
     parser.add_argument("--limit", type=int, help="use only the first N training rows (quick looks)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr", type=float, help="encoder / adapter learning rate (default: the recipe's)")
+    parser.add_argument("--label-smoothing", type=float, help="default: the recipe's (0)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/waterworks-bench-banking77"))
     args = parser.parse_args()
 
@@ -152,9 +156,10 @@ def main() -> None:
     if "probe" in methods:
         results["linear probe (frozen)"] = probe(train_x, train_y, val_x, val_y, test)
         print("probe", results["linear probe (frozen)"], flush=True)
+    settings = {"lr": args.lr, "label_smoothing": args.label_smoothing}
     for method in (m for m in methods if m in ("lora", "full")):
         results[f"{method} fine-tuning"] = fine_tune(method, args.epochs, train_x, train_y, val_x, val_y, names, test,
-                                                     args.out / method, args.seed)
+                                                     args.out / method, args.seed, **settings)
         print(method, results[f"{method} fine-tuning"], flush=True)
     sanitation = None
     if args.sanitation_method in ("lora", "full"):
@@ -163,10 +168,10 @@ def main() -> None:
         key = f"{args.sanitation_method} fine-tuning"
         if key not in results:
             results[key] = fine_tune(args.sanitation_method, args.epochs, train_x, train_y, val_x, val_y, names, test,
-                                     args.out / args.sanitation_method, args.seed)
+                                     args.out / args.sanitation_method, args.seed, **settings)
         results[f"{key}, PII injected + redacted"] = fine_tune(
             args.sanitation_method, args.epochs, redacted_x, train_y, val_x, val_y, names, test,
-            args.out / f"{args.sanitation_method}-sanitized", args.seed)
+            args.out / f"{args.sanitation_method}-sanitized", args.seed, **settings)
     print("\n| configuration | val accuracy | val macro-F1 | " + ("test accuracy | " if test else "")
           + "seconds | vs bar 93.7 % |")
     print("|---|---|---|" + ("---|" if test else "") + "---|---|")

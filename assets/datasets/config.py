@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
-from ..yaml_config import load_yaml_model
+from ..yaml_config import StrictModel, load_yaml_model
 from .splits import SplitFractions
 
 DEFAULT_CONFIG = Path(__file__).with_name("datasets.yaml")
@@ -16,11 +14,7 @@ class DatasetsConfigError(ValueError):
     pass
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Splits(_Strict):
+class Splits(StrictModel):
     validation: float = 0.1
     test: float = 0.1
     salt: str = ""
@@ -29,22 +23,22 @@ class Splits(_Strict):
         return SplitFractions(self.validation, self.test)
 
 
-class ChatPlan(_Strict):
+class ChatPlan(StrictModel):
     doc_kinds: list[str] = ["ticket", "document", "email"]
 
 
-class ClassificationPlan(_Strict):
+class ClassificationPlan(StrictModel):
     label_field: str = "category"
     doc_kinds: list[str] = ["ticket"]
     min_examples_per_label: int = 2
 
 
-class CorpusPlan(_Strict):
+class CorpusPlan(StrictModel):
     doc_kinds: list[str] = ["ticket", "document", "email"]
     min_chars: int = 20
 
 
-class DatasetsConfig(_Strict):
+class DatasetsConfig(StrictModel):
     splits: Splits = Splits()
     chat: ChatPlan = ChatPlan()
     classification: ClassificationPlan = ClassificationPlan()

@@ -7,9 +7,9 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import model_validator
 
-from ..yaml_config import load_yaml_model
+from ..yaml_config import StrictModel, load_yaml_model
 
 DEFAULT_CONFIG = Path(__file__).with_name("training.yaml")
 RECIPES = ("pretrain", "lora_sft", "classify")
@@ -19,11 +19,7 @@ class TrainingConfigError(ValueError):
     pass
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EvaluationPlan(_Strict):
+class EvaluationPlan(StrictModel):
     canary_candidates: int = 999
     max_exposure_bits: float = 9.0
     generations: int = 3
@@ -43,7 +39,7 @@ def _recipe_fields() -> dict[str, set[str]]:
     return fields
 
 
-class Profile(_Strict):
+class Profile(StrictModel):
     evaluation: EvaluationPlan = EvaluationPlan()
     pretrain: dict = {}
     lora_sft: dict = {}
@@ -59,7 +55,7 @@ class Profile(_Strict):
         return self
 
 
-class TrainingConfig(_Strict):
+class TrainingConfig(StrictModel):
     default_profile: str
     profiles: dict[str, Profile]
 
