@@ -50,13 +50,10 @@ DEVICE = "cuda"
 
 
 def build(size: str, vocab: int, attn: str):
-    from transformers import AutoModelForCausalLM
+    from models.causal_lm import build_from_config, qwen2_config
+    from models.runtime import pick_runtime
 
-    from models.causal_lm import qwen2_config
-
-    torch.manual_seed(0)
-    model = AutoModelForCausalLM.from_config(qwen2_config(size, _Tok(vocab)), attn_implementation=attn)
-    return model.to(DEVICE)
+    return build_from_config(qwen2_config(size, _Tok(vocab)), pick_runtime(DEVICE), seed=0, attn=attn)
 
 
 def lora(model):

@@ -46,13 +46,13 @@ def qwen2_config(size: str, tokenizer):
         pad_token_id=tokenizer.pad_token_id)
 
 
-def build_from_config(config, runtime: Runtime, seed: int):
-    """A freshly initialised model (seeded), in float32 on CPU and in the runtime's dtype on CUDA is left to
-    autocast: master weights stay float32 so that AdamW updates are exact."""
+def build_from_config(config, runtime: Runtime, seed: int, attn: str = "sdpa"):
+    """A freshly initialised model (seeded) on the runtime's device. Weights stay float32 on every device (bf16
+    comes from autocast on CUDA), so that AdamW's updates are exact."""
     from transformers import AutoModelForCausalLM
 
     torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_config(config, attn_implementation="sdpa")
+    model = AutoModelForCausalLM.from_config(config, attn_implementation=attn)
     return model.to(runtime.device)
 
 

@@ -88,7 +88,9 @@ def train_loop(model: torch.nn.Module, epoch_batches: Callable[[int], Iterable[d
     step, micro, window_loss, window_tokens = 0, 0, 0.0, 0
     epoch = 0
     while step < total:
+        seen = 0
         for batch in epoch_batches(epoch):
+            seen += 1
             batch = {k: v.to(runtime.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
             with runtime.autocast():
                 loss, tokens = loss_fn(model, batch)
@@ -116,6 +118,9 @@ def train_loop(model: torch.nn.Module, epoch_batches: Callable[[int], Iterable[d
                 result.evaluations.append(_evaluate(model, evaluate, sink, step))
             if step >= total:
                 break
+        if not seen or (seen < config.grad_accum and step == 0):
+            raise ValueError(f"training data gives {seen} batch(es) per epoch, fewer than one optimizer step "
+                             f"needs ({config.grad_accum})")
         epoch += 1
     if runtime.is_cuda:
         torch.cuda.synchronize()

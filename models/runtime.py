@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import platform
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -71,4 +71,4 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def runtime_record(runtime: Runtime) -> dict:
-    return {**runtime.description, **{k: v for k, v in asdict(runtime).items() if k == "fused_adamw"}}
+    return {**runtime.description, "fused_adamw": runtime.fused_adamw}

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from ..resources import LakeResource, TrainingResource
-from .artifacts import ModelArtifact
+from .artifacts import ModelArtifact, current_model
 from .config import load_training_config
 from .evaluate import evaluate_classifier, evaluate_language_models, load_canaries
 from .train import (
@@ -117,8 +117,6 @@ def _models_dir(training: TrainingResource) -> Path:
                       "the exposure of every canary secret planted in the raw estate.")
 def lm_evaluation(context: dg.AssetExecutionContext, lake: LakeResource,
                   training: TrainingResource) -> dg.MaterializeResult:
-    from .artifacts import current_model
-
     plan = training.recipe_profile().evaluation
     canaries = load_canaries(Path(training.landing_dir))
     result = evaluate_language_models(lake.lake(), current_model(_models_dir(training), PRETRAINED_LM),
@@ -152,8 +150,6 @@ def lm_evaluation(context: dg.AssetExecutionContext, lake: LakeResource,
                       "overall and per language.")
 def classifier_evaluation(context: dg.AssetExecutionContext, lake: LakeResource,
                           training: TrainingResource) -> dg.MaterializeResult:
-    from .artifacts import current_model
-
     result = evaluate_classifier(lake.lake(), current_model(_models_dir(training), INTENT_CLASSIFIER),
                                  training.device)
     context.log.info(f"classifier on test: {json.dumps({k: v for k, v in result.items() if k != 'by_language'})}")

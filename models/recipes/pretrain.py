@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..causal_lm import count_parameters, lm_loss, qwen2_config
+from ..causal_lm import build_from_config, count_parameters, lm_loss, qwen2_config
 from ..evaluation import generate, perplexity
 from ..loop import LoopConfig, train_loop
 from ..runtime import pick_runtime, runtime_record, seed_everything
@@ -38,8 +38,6 @@ def run(config: PretrainConfig, train_texts: list[str], validation_texts: list[s
         sinks: list[MetricSink] | None = None, log=print) -> dict:
     """Train and save to ``out_dir`` (a Hugging Face model folder with its tokenizer); returns the summary that
     is also written to ``out_dir/training.json``."""
-    from transformers import AutoModelForCausalLM
-
     if not train_texts:
         raise ValueError("pretrain: the corpus's train split is empty")
     out_dir = Path(out_dir)
@@ -48,8 +46,7 @@ def run(config: PretrainConfig, train_texts: list[str], validation_texts: list[s
     runtime = pick_runtime(config.device)
     generator = seed_everything(config.seed)
     tokenizer = train_bpe_tokenizer(train_texts, config.vocab_size)
-    model = AutoModelForCausalLM.from_config(qwen2_config(config.size, tokenizer), attn_implementation="sdpa")
-    model.to(runtime.device)
+    model = build_from_config(qwen2_config(config.size, tokenizer), runtime, config.seed)
     if config.gradient_checkpointing:
         model.gradient_checkpointing_enable()
     pad = tokenizer.pad_token_id

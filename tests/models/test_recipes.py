@@ -88,3 +88,19 @@ def test_linear_probe_initialises_the_head_before_fine_tuning(tmp_path):
     summary = run(ClassifyConfig(method="lora", max_steps=1, epochs=1, batch_size=4, max_length=16, device="cpu"),
                   texts, labels, texts[:4], labels[:4], ["a", "b"], tmp_path, log=lambda _: None)
     assert summary["probe_train_accuracy"] == 1.0 and summary["probe_val_accuracy"] == 1.0
+
+
+def test_loop_refuses_data_that_gives_no_optimizer_step():
+    from models.loop import LoopConfig, train_loop
+    from models.runtime import pick_runtime
+
+    model = torch.nn.Linear(2, 1)
+    with pytest.raises(ValueError, match="batch"):
+        train_loop(model, lambda epoch: iter(()), 1, lambda m, b: (m.weight.sum(), 1), pick_runtime("cpu"),
+                   LoopConfig(max_steps=3), _Quiet())
+
+
+class _Quiet:
+    def log_params(self, params): pass
+    def log_metrics(self, metrics, step): pass
+    def log_artifact(self, path): pass
