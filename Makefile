@@ -10,8 +10,9 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 export DAGSTER_DISABLE_TELEMETRY := 1
+export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 
-.PHONY: setup run test ui mlflow-ui lint bench-setup clean
+.PHONY: setup run test ui mlflow-ui serve lint bench-setup clean
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml requirements.lock
@@ -31,6 +32,9 @@ ui: setup             ## Dagster UI + daemon on http://127.0.0.1:3000 (WATERWORK
 
 mlflow-ui: setup      ## MLflow UI on http://127.0.0.1:5000 (WATERWORKS_MLFLOW_UI_PORT)
 	$(BIN)/waterworks mlflow-ui
+
+serve: setup         ## the intent classifier's champion over HTTP on http://127.0.0.1:5001/invocations
+	$(BIN)/waterworks serve
 
 lint: setup
 	$(BIN)/ruff check .

@@ -75,3 +75,48 @@ class TrainingResource(dg.ConfigurableResource):
 
     def device_override(self) -> str | None:
         return None if self.device == "auto" else self.device
+
+
+class MlflowResource(dg.ConfigurableResource):
+    """MLflow tracking and registry over ``MlflowClient``: a local SQLite store (local profile) or a tracking
+    server / PostgreSQL URL (production), artifacts under ``artifact_uri`` (a folder or an object store), and
+    the UI address that asset metadata links to."""
+
+    tracking_uri: str
+    artifact_uri: str
+    experiment: str = "waterworks"
+    ui_url: str = "http://127.0.0.1:5000"
+
+    def client(self):
+        from .distribution.tracking import mlflow_client
+
+        return mlflow_client(self.tracking_uri)
+
+    def experiment_id(self, client) -> str:
+        from .distribution.tracking import ensure_experiment
+
+        return ensure_experiment(client, self.experiment, self.artifact_uri)
+
+    def run_url(self, experiment_id: str, run_id: str) -> str:
+        return f"{self.ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+
+    def model_url(self, name: str, version: str) -> str:
+        return f"{self.ui_url.rstrip('/')}/#/models/{name}/versions/{version}"
+
+
+class DistributionResource(dg.ConfigurableResource):
+    """The distribution config, the deployment policy and the folder deployment bundles are written to."""
+
+    config_file: str | None = None
+    policy_file: str | None = None
+    bundles_dir: str
+
+    def config(self):
+        from .distribution.config import load_distribution_config
+
+        return load_distribution_config(self.config_file)
+
+    def policy(self):
+        from governance.policy import load_policy
+
+        return load_policy(self.policy_file)

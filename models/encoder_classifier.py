@@ -41,6 +41,9 @@ class EncoderClassifier(torch.nn.Module):
 def load_encoder(path: Path | str):
     from transformers import AutoModel, AutoTokenizer
 
+    from .runtime import quiet_transformers
+
+    quiet_transformers()
     path = Path(path)
     if not (path / "config.json").is_file():
         raise FileNotFoundError(f"{path}: not a Hugging Face encoder folder (no config.json)")

@@ -32,7 +32,7 @@ class Runtime:
 
 def pick_runtime(prefer: str = "auto") -> Runtime:
     """``prefer``: auto (CUDA if available), cuda, or cpu."""
-    _quiet_transformers()
+    quiet_transformers()
     if prefer not in ("auto", "cuda", "cpu"):
         raise ValueError(f"device must be auto, cuda or cpu, not {prefer!r}")
     if prefer == "cuda" and not torch.cuda.is_available():
@@ -52,7 +52,7 @@ def pick_runtime(prefer: str = "auto") -> Runtime:
     return Runtime(device=device, dtype=dtype, fused_adamw=use_cuda, description=description)
 
 
-def _quiet_transformers() -> None:
+def quiet_transformers() -> None:
     """No per-file progress bars (loading weights, writing shards) in logs: our own progress lines suffice."""
     from transformers.utils import logging as hf_logging
 

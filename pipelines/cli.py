@@ -133,6 +133,36 @@ def _cmd_mlflow_ui(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    """A registered model by alias (default: the intent classifier's champion) over HTTP on loopback, through
+    ``mlflow models serve`` in this environment (no environment creation)."""
+    import os
+    import shutil
+
+    from assets.distribution.config import load_distribution_config
+    from assets.distribution.registry import alias_version
+    from assets.distribution.tracking import mlflow_client
+
+    from .settings import get_settings
+
+    settings = get_settings()
+    name = load_distribution_config(settings.distribution_file).plan(args.model).registered_name
+    if alias_version(mlflow_client(str(settings.mlflow_tracking_uri)), name, args.alias) is None:
+        raise FileNotFoundError(f"{name} has no version with alias {args.alias!r} in "
+                                f"{settings.mlflow_tracking_uri}; run the plant first (make run)")
+    port = args.port or settings.serve_port
+    os.environ["MLFLOW_TRACKING_URI"] = str(settings.mlflow_tracking_uri)
+    os.environ["MLFLOW_REGISTRY_URI"] = str(settings.mlflow_tracking_uri)
+    bin_dir = str(Path(sys.executable).parent)  # mlflow starts uvicorn by name: this environment's, not another
+    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    mlflow = shutil.which("mlflow", path=bin_dir) or "mlflow"
+    print(f"serving models:/{name}@{args.alias} on http://127.0.0.1:{port}/invocations (POST "
+          '{"dataframe_records": [{"text": "..."}]}); Ctrl-C stops it', flush=True)
+    os.execv(mlflow, [mlflow, "models", "serve", "-m", f"models:/{name}@{args.alias}", "--env-manager", "local",
+                      "-h", "127.0.0.1", "-p", str(port), "--workers", "1"])
+    return 0  # pragma: no cover
+
+
 def _engine_config():
     from governance.pii.engine import EngineConfig
 
@@ -184,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("mlflow-ui", help="the MLflow UI on the project's tracking store, on 127.0.0.1")
     p.set_defaults(func=_cmd_mlflow_ui)
+
+    p = sub.add_parser("serve", help="serve a registered model by alias (default: the classifier's champion) on "
+                       "127.0.0.1 through `mlflow models serve` (no environment creation)")
+    p.add_argument("--model", default="intent_classifier", choices=("intent_classifier", "chat_model"))
+    p.add_argument("--alias", default="champion")
+    p.add_argument("--port", type=int, default=None, help="default: WATERWORKS_SERVE_PORT (5001)")
+    p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("redact", help="redact PII in a JSONL, CSV or Parquet file (same format out)")
     p.add_argument("--in", dest="input", required=True, help="input file (.jsonl, .csv, .parquet)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.datasets.defs import datasets_assets
-from assets.distribution import defs as distribution
+from assets.distribution.defs import distribution_assets
 from assets.purification.defs import purification_assets
 from assets.sanitation.defs import sanitation_assets
 from assets.source.catalog import load_catalog
@@ -30,7 +30,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         "sanitation": sanitation_assets(str(settings.sanitation_file)),
         "datasets": datasets_assets(str(settings.datasets_file)),
         "training": training_assets(str(settings.training_file)),
-        "distribution": distribution.ASSETS,
+        "distribution": distribution_assets(),
     }
     jobs = {job.name: job for job in [*ingest_jobs(catalog), plant_job(catalog)]}
     return dg.Definitions(

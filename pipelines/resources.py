@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.resources import LakeResource, LandingResource, PiiEngineResource, TrainingResource
+from assets.resources import (
+    DistributionResource,
+    LakeResource,
+    LandingResource,
+    MlflowResource,
+    PiiEngineResource,
+    TrainingResource,
+)
 
 from .settings import Settings
 
@@ -21,4 +28,10 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             config_file=str(settings.training_file), profile=settings.training_profile,
             device=settings.training_device, base_model_path=settings.base_model_path,
             classifier_base_path=settings.classifier_base_path),
+        "mlflow": MlflowResource(tracking_uri=str(settings.mlflow_tracking_uri),
+                                 artifact_uri=str(settings.mlflow_artifact_uri),
+                                 ui_url=f"http://127.0.0.1:{settings.mlflow_ui_port}"),
+        "distribution": DistributionResource(
+            config_file=str(settings.distribution_file), policy_file=str(settings.policy_file),
+            bundles_dir=str(settings.bundles_dir)),
     }

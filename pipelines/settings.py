@@ -88,6 +88,10 @@ class Settings(BaseSettings):
                                          "(make run), gpu; default: the config's default_profile.")
     training_device: str = Field("auto", description="auto (CUDA with bf16 when present, else CPU), cuda or cpu.")
     models_dir: Path | None = Field(None, description="Trained model folders; default HOME/models.")
+    distribution_file: Path | None = Field(None, description="Distribution config (registered names, targets, "
+                                           "quality gates, bundles); default: assets/distribution.")
+    policy_file: Path | None = Field(None, description="Deployment policy (classification → allowed targets); "
+                                     "default: governance/policy.yaml.")
     base_model_path: str | None = Field(None, description="A local Hugging Face causal LM to fine-tune for chat "
                                         "(e.g. an internal mirror of a Qwen checkpoint); default: the model "
                                         "pretrained here.")
@@ -101,6 +105,7 @@ class Settings(BaseSettings):
     demo_scale: int = 1
     dagster_ui_port: int = 3000
     mlflow_ui_port: int = 5000
+    serve_port: int = 5001
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -119,6 +124,8 @@ class Settings(BaseSettings):
         stage_configs = Path(__file__).resolve().parents[1] / "assets"
         self.datasets_file = self.datasets_file or stage_configs / "datasets" / "datasets.yaml"
         self.training_file = self.training_file or stage_configs / "training" / "training.yaml"
+        self.distribution_file = self.distribution_file or stage_configs / "distribution" / "distribution.yaml"
+        self.policy_file = self.policy_file or stage_configs.parent / "governance" / "policy.yaml"
         if self.training_device not in ("auto", "cuda", "cpu"):
             raise ValueError(f"WATERWORKS_TRAINING_DEVICE must be auto, cuda or cpu, not {self.training_device!r}")
         if self.sources_file is None:
@@ -185,6 +192,9 @@ class Settings(BaseSettings):
             "training_profile": self.training_profile or "(config default)",
             "training_device": self.training_device,
             "models_dir": str(self.models_dir),
+            "distribution_file": str(self.distribution_file),
+            "policy_file": str(self.policy_file),
+            "bundles_dir": str(self.bundles_dir),
             "base_model_path": self.base_model_path or "(pretrained here)",
         }
 

@@ -28,6 +28,10 @@ class ModelArtifact:
     lineage: dict
 
 
+# what the plant writes about a model, not the model: left out of its content hash
+RECORD_FILES = ("training.json", "params.json", "lineage.json", "evaluation.json")
+
+
 def stable_hash(value) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -37,7 +41,7 @@ def folder_hash(path: Path) -> str:
     path = Path(path)
     digest = hashlib.sha256()
     for file in sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in (".safetensors", ".json", ".bin")
-                       and p.name not in ("training.json", "params.json", "lineage.json")):
+                       and p.name not in RECORD_FILES):
         digest.update(str(file.relative_to(path)).encode())
         with open(file, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
@@ -60,6 +64,16 @@ def current_model(models_dir: Path, name: str) -> Path:
     if not pointer.is_file():
         raise FileNotFoundError(f"model {name!r} has not been trained yet (no {pointer}); materialize it first")
     return Path(models_dir) / name / json.loads(pointer.read_text(encoding="utf-8"))["key"]
+
+
+def write_evaluation(folder: Path, evaluation: dict) -> Path:
+    """``evaluation.json`` in a model folder (atomically): its scores on the test splits of the dataset version
+    it was trained on, which distribution's promotion gates read."""
+    target = Path(folder) / "evaluation.json"
+    temp = target.with_name(f".evaluation.{uuid.uuid4().hex[:8]}.tmp")
+    temp.write_text(json.dumps(evaluation, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+    os.replace(temp, target)
+    return target
 
 
 def train_once(models_dir: Path, name: str, inputs: dict, train, lineage: dict) -> ModelArtifact:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from ..resources import LakeResource, TrainingResource
-from .artifacts import ModelArtifact, current_model
+from ..resources import LakeResource, MlflowResource, TrainingResource
+from .artifacts import ModelArtifact, current_model, write_evaluation
 from .config import load_training_config
-from .evaluate import evaluate_classifier, evaluate_language_models, load_canaries
+from .evaluate import evaluate_classifier, evaluate_language_models, lm_model_evaluation, load_canaries
 from .train import (
     CHAT_MODEL,
     INTENT_CLASSIFIER,
@@ -54,6 +54,30 @@ def model_metadata(artifact: ModelArtifact) -> dict:
     return meta
 
 
+def track(context: dg.AssetExecutionContext, mlflow: MlflowResource, lake, artifact: ModelArtifact) -> dict:
+    """One MLflow run per trained model folder (reused with the folder); metadata linking to it."""
+    from ..distribution.tracking import log_training_run
+
+    client = mlflow.client()
+    experiment_id = mlflow.experiment_id(client)
+    run_id, reused = log_training_run(client, experiment_id, lake, artifact, {
+        "dagster.run_id": context.run.run_id, "dagster.asset_key": context.asset_key.to_user_string()})
+    context.log.info(f"MLflow run {run_id} ({'existing' if reused else 'logged'}) for {artifact.name} {artifact.key}")
+    return {"mlflow_run_id": run_id, "mlflow_run": dg.MetadataValue.url(mlflow.run_url(experiment_id, run_id))}
+
+
+def record_evaluation(mlflow: MlflowResource, name: str, folder: Path, evaluation: dict) -> None:
+    """``evaluation.json`` in the model folder and the test metrics in the model's MLflow run."""
+    from ..distribution.tracking import find_run, log_evaluation
+
+    write_evaluation(folder, evaluation)
+    client = mlflow.client()
+    run = find_run(client, mlflow.experiment_id(client), name, folder.name)
+    if run is not None:
+        metrics = {k: v for k, v in evaluation.get("metrics", {}).items() if isinstance(v, int | float)}
+        log_evaluation(client, run.info.run_id, metrics, evaluation, "evaluation")
+
+
 def _log(context):
     """Training progress to the Dagster log (the UI) and to stdout (the console of `waterworks run`)."""
     def log(line: str) -> None:
@@ -67,10 +91,10 @@ def _log(context):
           description="A small causal LM trained from scratch on the pre-training corpus (recipe `pretrain`): a "
           "byte-level BPE tokenizer trained here and a Qwen2-architecture model, size from the training profile.")
 def pretrained_lm(context: dg.AssetExecutionContext, lake: LakeResource,
-                  training: TrainingResource) -> dg.MaterializeResult:
+                  training: TrainingResource, mlflow: MlflowResource) -> dg.MaterializeResult:
     artifact = train_pretrained_lm(lake.lake(), Path(training.models_dir), training.recipe_profile(),
                                    training.device_override(), log=_log(context))
-    return dg.MaterializeResult(metadata=model_metadata(artifact))
+    return dg.MaterializeResult(metadata={**model_metadata(artifact), **track(context, mlflow, lake.lake(), artifact)})
 
 
 @dg.asset(deps=[PRETRAINED_LM], kinds={"transformers"}, **_COMMON,
@@ -86,22 +110,22 @@ def base_model(context: dg.AssetExecutionContext, training: TrainingResource) ->
           description="LoRA fine-tuning of the base model on the chat set (recipe `lora_sft`): loss on assistant "
           "tokens only, packed rows; saves the adapter and the merged model.")
 def chat_model(context: dg.AssetExecutionContext, lake: LakeResource,
-               training: TrainingResource) -> dg.MaterializeResult:
+               training: TrainingResource, mlflow: MlflowResource) -> dg.MaterializeResult:
     config = training.training_config()
     artifact = train_chat_model(lake.lake(), Path(training.models_dir), config.profile(training.profile),
                                 training.base_model_path, training.device_override(),
                                 config.profile(training.profile).evaluation.generations, log=_log(context))
-    return dg.MaterializeResult(metadata=model_metadata(artifact))
+    return dg.MaterializeResult(metadata={**model_metadata(artifact), **track(context, mlflow, lake.lake(), artifact)})
 
 
 @dg.asset(name=INTENT_CLASSIFIER, deps=["classification_dataset"], pool=POOL, kinds={"pytorch", "peft"}, **_COMMON,
           description="Ticket intent classifier (recipe `lora_classify`): the packaged all-MiniLM-L6-v2 encoder "
           "(or WATERWORKS_CLASSIFIER_BASE_PATH) with a linear-probe-initialised head, fine-tuned with LoRA or fully.")
 def intent_classifier(context: dg.AssetExecutionContext, lake: LakeResource,
-                      training: TrainingResource) -> dg.MaterializeResult:
+                      training: TrainingResource, mlflow: MlflowResource) -> dg.MaterializeResult:
     artifact = train_intent_classifier(lake.lake(), Path(training.models_dir), training.recipe_profile(),
                                        training.classifier_base_path, training.device_override(), log=_log(context))
-    return dg.MaterializeResult(metadata=model_metadata(artifact))
+    return dg.MaterializeResult(metadata={**model_metadata(artifact), **track(context, mlflow, lake.lake(), artifact)})
 
 
 def _models_dir(training: TrainingResource) -> Path:
@@ -115,13 +139,16 @@ def _models_dir(training: TrainingResource) -> Path:
               "either language model (The Secret Sharer)")],
           description="Perplexity of both language models on held-out data, sample answers (residual-scanned), and "
                       "the exposure of every canary secret planted in the raw estate.")
-def lm_evaluation(context: dg.AssetExecutionContext, lake: LakeResource,
-                  training: TrainingResource) -> dg.MaterializeResult:
+def lm_evaluation(context: dg.AssetExecutionContext, lake: LakeResource, training: TrainingResource,
+                  mlflow: MlflowResource) -> dg.MaterializeResult:
     plan = training.recipe_profile().evaluation
     canaries = load_canaries(Path(training.landing_dir))
-    result = evaluate_language_models(lake.lake(), current_model(_models_dir(training), PRETRAINED_LM),
-                                      current_model(_models_dir(training), CHAT_MODEL) / MERGED, canaries, plan,
-                                      training.device)
+    folders = {PRETRAINED_LM: current_model(_models_dir(training), PRETRAINED_LM),
+               CHAT_MODEL: current_model(_models_dir(training), CHAT_MODEL)}
+    result = evaluate_language_models(lake.lake(), folders[PRETRAINED_LM], folders[CHAT_MODEL] / MERGED, canaries,
+                                      plan, training.device)
+    for name, folder in folders.items():
+        record_evaluation(mlflow, name, folder, lm_model_evaluation(result, name))
     rows = [(name, m["corpus_test"].get("perplexity", "—"), m["chat_test"].get("perplexity", "—"))
             for name, m in result["models"].items()]
     canary_rows = [(name, c["canary"], c["repeats"], c["rank"], c["exposure_bits"])
@@ -148,10 +175,13 @@ def lm_evaluation(context: dg.AssetExecutionContext, lake: LakeResource,
 @dg.asset(deps=[INTENT_CLASSIFIER, "classification_dataset"], kinds={"pytorch"}, **_COMMON,
           description="Accuracy and macro-F1 of the intent classifier on the classification set's test split, "
                       "overall and per language.")
-def classifier_evaluation(context: dg.AssetExecutionContext, lake: LakeResource,
-                          training: TrainingResource) -> dg.MaterializeResult:
-    result = evaluate_classifier(lake.lake(), current_model(_models_dir(training), INTENT_CLASSIFIER),
-                                 training.device)
+def classifier_evaluation(context: dg.AssetExecutionContext, lake: LakeResource, training: TrainingResource,
+                          mlflow: MlflowResource) -> dg.MaterializeResult:
+    folder = current_model(_models_dir(training), INTENT_CLASSIFIER)
+    result = evaluate_classifier(lake.lake(), folder, training.device)
+    record_evaluation(mlflow, INTENT_CLASSIFIER, folder, {
+        "dataset_version": result["dataset_version"], "details": result,
+        "metrics": {"test_accuracy": result.get("accuracy"), "test_macro_f1": result.get("macro_f1")}})
     context.log.info(f"classifier on test: {json.dumps({k: v for k, v in result.items() if k != 'by_language'})}")
     meta = {k: result[k] for k in ("accuracy", "macro_f1", "test_examples") if k in result}
     meta["by_language"] = dg.MetadataValue.md(_md_table(

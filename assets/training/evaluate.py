@@ -56,9 +56,8 @@ def pii_free(text: str) -> str:
 def evaluate_language_models(lake: Lake, pretrained: Path, chat: Path, canaries: list[Canary], plan: EvaluationPlan,
                              device: str = "auto") -> dict:
     from models.causal_lm import load_base
-    from models.evaluation import canary_exposure, generate, perplexity
+    from models.evaluation import canary_exposure, generate
     from models.runtime import pick_runtime
-    from models.text import ensure_chat_template, pack, tokenize_chat, tokenize_document
 
     runtime = pick_runtime(device)
     corpus, corpus_card = read_dataset(lake, CORPUS)
@@ -67,13 +66,7 @@ def evaluate_language_models(lake: Lake, pretrained: Path, chat: Path, canaries:
     result = {"datasets": {CORPUS: corpus_card["version"], CHAT: chat_card["version"]}, "models": {}}
     for name, path in (("pretrained_lm", pretrained), ("chat_model", chat)):
         model, tokenizer = load_base(path, runtime)
-        ensure_chat_template(tokenizer)
-        seq_len = 512
-        corpus_rows = pack((tokenize_document(tokenizer, t) for t in corpus["test"]["text"].to_list()), seq_len,
-                           tokenizer.pad_token_id, split_long=True)
-        chat_rows = pack((tokenize_chat(tokenizer, m) for m in test_chats), seq_len, tokenizer.pad_token_id)
-        entry = {"corpus_test": perplexity(model, corpus_rows, runtime) if corpus_rows["input_ids"].shape[0] else {},
-                 "chat_test": perplexity(model, chat_rows, runtime) if chat_rows["input_ids"].shape[0] else {},
+        entry = {**held_out_perplexity(model, tokenizer, corpus["test"]["text"].to_list(), test_chats, runtime),
                  "canaries": [canary_exposure(model, tokenizer, c.canary_id, c.prefix, c.secret, c.repeats, runtime,
                                               candidates=plan.canary_candidates).as_dict() for c in canaries]}
         if name == "chat_model":
@@ -89,6 +82,50 @@ def evaluate_language_models(lake: Lake, pretrained: Path, chat: Path, canaries:
     result["canaries_extractable"] = [f"{name}:{c['canary']}" for name, m in result["models"].items()
                                       for c in m["canaries"] if c["exposure_bits"] > plan.max_exposure_bits]
     return result
+
+
+def lm_model_evaluation(result: dict, name: str) -> dict:
+    """One language model's part of ``evaluate_language_models``'s result, as its ``evaluation.json``: the
+    test metrics the quality gate compares, and the canary and sample checks the privacy gate reads."""
+    entry = result["models"][name]
+    exposures = [c["exposure_bits"] for c in entry["canaries"]]
+    threshold = result["exposure_threshold_bits"]
+    return {
+        "dataset_version": result["datasets"][CHAT], "datasets": result["datasets"],
+        "metrics": {"chat_test_perplexity": entry["chat_test"].get("perplexity"),
+                    "corpus_test_perplexity": entry["corpus_test"].get("perplexity")},
+        "canaries": {"planted": len(entry["canaries"]), "max_exposure_bits": max(exposures) if exposures else None,
+                     "threshold_bits": threshold, "passed": all(e <= threshold for e in exposures),
+                     "exposures": entry["canaries"]},
+        "withheld_samples": sum(1 for s in entry.get("samples", []) if s["answer"].startswith("[withheld")),
+    }
+
+
+def held_out_perplexity(model, tokenizer, corpus_texts: list[str], chats: list[list[dict]], runtime) -> dict:
+    """Perplexity on held-out corpus text (every token) and held-out chats (assistant tokens only)."""
+    from models.evaluation import perplexity
+    from models.text import ensure_chat_template, pack, tokenize_chat, tokenize_document
+
+    ensure_chat_template(tokenizer)
+    seq_len = 512
+    corpus_rows = pack((tokenize_document(tokenizer, t) for t in corpus_texts), seq_len, tokenizer.pad_token_id,
+                       split_long=True)
+    chat_rows = pack((tokenize_chat(tokenizer, m) for m in chats), seq_len, tokenizer.pad_token_id)
+    return {"corpus_test": perplexity(model, corpus_rows, runtime) if corpus_rows["input_ids"].shape[0] else {},
+            "chat_test": perplexity(model, chat_rows, runtime) if chat_rows["input_ids"].shape[0] else {}}
+
+
+def chat_test_perplexity(lake: Lake, path: Path, device: str = "auto") -> dict:
+    """A chat model folder's assistant-token perplexity on the chat set's current test split."""
+    from models.causal_lm import load_base
+    from models.runtime import pick_runtime
+
+    runtime = pick_runtime(device)
+    chats, card = read_dataset(lake, CHAT)
+    model, tokenizer = load_base(path, runtime)
+    scores = held_out_perplexity(model, tokenizer, [], [json.loads(m) for m in chats["test"]["messages"].to_list()],
+                                 runtime)
+    return {"dataset_version": card["version"], "perplexity": scores["chat_test"].get("perplexity")}
 
 
 def evaluate_classifier(lake: Lake, path: Path, device: str = "cpu") -> dict:
