@@ -13,6 +13,7 @@ import json
 import os
 import tempfile
 import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -110,7 +111,6 @@ def sanitation_audit_summary(lake: Lake, sources: list[str]) -> dict:
 
 
 def _dataset_inputs(lake: Lake, lineage: dict):
-    from mlflow.data.artifact_dataset_sources import LocalArtifactDatasetSource
     from mlflow.data.dataset_source_registry import resolve_dataset_source
     from mlflow.data.meta_dataset import MetaDataset
     from mlflow.entities import DatasetInput, InputTag
@@ -118,7 +118,9 @@ def _dataset_inputs(lake: Lake, lineage: dict):
     inputs = []
     for dataset in lineage.get("datasets", []):
         uri = lake.uri(ZONE, f"{dataset['name']}/{dataset['version']}")
-        source = resolve_dataset_source(uri) if "://" in uri else LocalArtifactDatasetSource(uri)
+        with warnings.catch_warnings():  # MLflow registers its local source class twice and warns about it
+            warnings.simplefilter("ignore", UserWarning)
+            source = resolve_dataset_source(uri)
         meta = MetaDataset(source=source, name=dataset["name"], digest=dataset["version"])
         inputs.append(DatasetInput(meta._to_mlflow_entity(), tags=[InputTag("mlflow.data.context", "training")]))
     return inputs
