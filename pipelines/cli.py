@@ -52,6 +52,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                   f"({lake.row_count('sanitized', table + '.parquet')} rows; audit ledger: "
                   f"{lake.row_count('sanitized', 'ledger/' + table + '.parquet')} rows in sanitized/ledger/)")
     _print_datasets_and_models(settings, lake)
+    _print_registry_and_bundles(settings)
     print(f"  Dagster runs:    DAGSTER_HOME={settings.dagster_home} — `make ui`, then "
           f"http://127.0.0.1:{settings.dagster_ui_port}/runs")
     print(f"  MLflow:          `make mlflow-ui`, then http://127.0.0.1:{settings.mlflow_ui_port}")
@@ -78,6 +79,28 @@ def _print_datasets_and_models(settings, lake) -> None:
                      else f"val perplexity {summary['perplexity']:.1f}" if summary.get("perplexity") else "")
             print(f"  {'model ' + name + ':':<25} {folder}  ({summary['steps']} steps, {summary['seconds']:.0f}s, "
                   f"{score})")
+
+
+def _print_registry_and_bundles(settings) -> None:
+    if not str(settings.mlflow_tracking_uri).startswith("sqlite:///") or not Path(
+            str(settings.mlflow_tracking_uri)[len("sqlite:///"):]).is_file():
+        return
+    from assets.distribution.config import load_distribution_config
+    from assets.distribution.registry import CANDIDATE, CHAMPION, alias_version
+    from assets.distribution.tracking import mlflow_client
+
+    client = mlflow_client(str(settings.mlflow_tracking_uri))
+    for plan in load_distribution_config(settings.distribution_file).models.values():
+        candidate, champion = (alias_version(client, plan.registered_name, a) for a in (CANDIDATE, CHAMPION))
+        if candidate is None:
+            continue
+        refused = [k[5:] for k, v in candidate.tags.items() if k.startswith("gate.") and v == "refused"]
+        print(f"  {'registry ' + plan.registered_name + ':':<40} candidate v{candidate.version}, champion "
+              f"{'v' + champion.version if champion else 'none'}"
+              + (f" (candidate refused by the {', '.join(refused)} gate)" if refused else ""))
+    for manifest in sorted(settings.bundles_dir.glob("*/*/v*/manifest.json")):
+        size = sum(p.stat().st_size for p in manifest.parent.rglob("*") if p.is_file())
+        print(f"  {'bundle ' + manifest.parent.parent.parent.name + ':':<25} {manifest.parent}  ({size / 1e6:.1f} MB)")
 
 
 def _cmd_settings(args: argparse.Namespace) -> int:

@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from governance.policy import Policy, decide_targets
 
+from ..folders import build_folder
 from .config import EdgeBundle, ServerBundle
 
 SERVER, EDGE, CLOUD = "server", "edge", "cloud"
@@ -82,18 +81,13 @@ def write_bundle(bundles_dir: Path, target: str, name: str, version: str, header
     final = home / f"v{version}"
     if (final / MANIFEST).is_file():
         return Bundle(target, name, version, final, json.loads((final / MANIFEST).read_text(encoding="utf-8")), True)
-    temp = home / f".v{version}.{uuid.uuid4().hex[:8]}.tmp"
-    temp.mkdir(parents=True)
-    try:
-        extra = build(temp)
-        manifest = {"bundle": target, **header, **extra, "files": file_list(temp)}
-        (temp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(temp, final)
-    finally:
-        if temp.exists():
-            shutil.rmtree(temp, ignore_errors=True)
+    def fill(folder: Path) -> dict:
+        extra = build(folder)
+        manifest = {"bundle": target, **header, **extra, "files": file_list(folder)}
+        (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+        return manifest
+
+    manifest = build_folder(final, fill)
     return Bundle(target, name, version, final, manifest, False)
 
 

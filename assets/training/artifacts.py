@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..folders import build_folder
 
 
 @dataclass(frozen=True)
@@ -84,18 +85,12 @@ def train_once(models_dir: Path, name: str, inputs: dict, train, lineage: dict) 
     target = home / key
     reused = (target / "training.json").is_file()
     if not reused:
-        temp = home / f".{key}.{uuid.uuid4().hex[:8]}.tmp"
-        temp.mkdir(parents=True)
-        try:
-            train(temp)
-            (temp / "lineage.json").write_text(json.dumps({**lineage, "inputs_key": key}, indent=1, sort_keys=True,
-                                                          ensure_ascii=False), encoding="utf-8")
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(temp, target)
-        finally:
-            if temp.exists():
-                shutil.rmtree(temp, ignore_errors=True)
+        def fill(folder: Path) -> None:
+            train(folder)
+            (folder / "lineage.json").write_text(json.dumps({**lineage, "inputs_key": key}, indent=1,
+                                                            sort_keys=True, ensure_ascii=False), encoding="utf-8")
+
+        build_folder(target, fill)
     pointer = home / ".current.json.tmp"
     pointer.write_text(json.dumps({"name": name, "key": key}), encoding="utf-8")
     os.replace(pointer, home / "current.json")

@@ -5,9 +5,9 @@ parity, and an HTTP prediction from the served champion."""
 import hashlib
 import json
 import os
-import sqlite3
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time

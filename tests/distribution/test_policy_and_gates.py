@@ -91,5 +91,5 @@ def test_privacy_gate():
 def test_policy_gate():
     policy = load_policy()
     refused = policy_gate(decide_targets(_lineage("restricted"), ["public_cloud"], policy))
-    assert not refused.passed and "restricted data in its lineage may not go to public_cloud" == refused.reason
+    assert not refused.passed and refused.reason == "restricted data in its lineage may not go to public_cloud"
     assert policy_gate(decide_targets(_lineage("internal"), ["edge"], policy)).passed
