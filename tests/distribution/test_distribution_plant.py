@@ -89,6 +89,12 @@ def test_models_are_registered_with_candidate_and_champion_aliases(plant):
         assert {champion.tags[f"gate.{g}"] for g in ("quality", "privacy", "policy")} == {"passed"}
         meta = _materialization(settings, f"champion_{model}").metadata
         assert meta["promoted"].value is True and "| quality | passed |" in meta["gates"].value
+    with fluent_tracking(str(settings.mlflow_tracking_uri)) as mlflow:
+        classifier_info = mlflow.models.get_model_info(f"models:/{CLASSIFIER}@{CHAMPION}")
+        chat_info = mlflow.models.get_model_info(f"models:/{CHAT}@{CHAMPION}")
+    assert classifier_info.signature.inputs.input_names() == ["text"]
+    assert set(classifier_info.flavors) >= {"python_function"} and "transformers" in chat_info.flavors
+    assert chat_info.signature is not None
     assert "confidential data may go to private_cloud" in alias_version(client, CHAT, CHAMPION).tags[
         "gate.policy.reason"]  # the chat model's base was pretrained on mail classified confidential
     # registering the same trained folder again changes nothing
