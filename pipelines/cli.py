@@ -96,7 +96,7 @@ def _print_registry_and_bundles(settings) -> None:
             continue
         refused = [k[5:] for k, v in candidate.tags.items() if k.startswith("gate.") and v == "refused"]
         print(f"  {'registry ' + plan.registered_name + ':':<40} candidate v{candidate.version}, champion "
-              f"{'v' + champion.version if champion else 'none'}"
+              f"{f'v{champion.version}' if champion else 'none'}"
               + (f" (candidate refused by the {', '.join(refused)} gate)" if refused else ""))
     for manifest in sorted(settings.bundles_dir.glob("*/*/v*/manifest.json")):
         size = sum(p.stat().st_size for p in manifest.parent.rglob("*") if p.is_file())
