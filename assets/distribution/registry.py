@@ -50,15 +50,18 @@ def find_version(client, name: str, model_key: str):
 
 
 def log_chat_model(tracking_uri: str, run_id: str, merged_folder: Path):
-    """The merged chat model (Hugging Face folder) with the transformers flavor, task text-generation."""
+    """The merged chat model (Hugging Face folder) with the transformers flavor as an ``llm/v1/chat`` model:
+    served, it takes OpenAI-style ``{"messages": [...]}`` and applies the model's own chat template."""
     from models.causal_lm import load_base
     from models.runtime import pick_runtime
 
     model, tokenizer = load_base(merged_folder, pick_runtime("cpu"))
+    model.name_or_path = model.config.name_or_path = "chat_model"  # answers name this, not a local path
     with fluent_tracking(tracking_uri) as mlflow, mlflow.start_run(run_id=run_id):
         return mlflow.transformers.log_model(
-            transformers_model={"model": model, "tokenizer": tokenizer}, name=MODEL_NAME, task="text-generation",
-            input_example=_pii_free_example(CHAT_EXAMPLE), pip_requirements=pinned(*SERVING_REQUIREMENTS))
+            transformers_model={"model": model, "tokenizer": tokenizer}, name=MODEL_NAME, task="llm/v1/chat",
+            input_example={"messages": [{"role": "user", "content": _pii_free_example(CHAT_EXAMPLE)}]},
+            pip_requirements=pinned(*SERVING_REQUIREMENTS))
 
 
 def log_classifier_model(tracking_uri: str, run_id: str, classifier_folder: Path):

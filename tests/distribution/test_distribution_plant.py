@@ -105,6 +105,18 @@ def test_models_are_registered_with_candidate_and_champion_aliases(plant):
     assert not created and again.version == alias_version(client, CLASSIFIER, CANDIDATE).version
 
 
+def test_chat_champion_answers_openai_style_messages(plant):
+    settings, _, _ = plant
+    with fluent_tracking(str(settings.mlflow_tracking_uri)) as mlflow:
+        chat = mlflow.pyfunc.load_model(f"models:/{CHAT}@{CHAMPION}")
+    answer = chat.predict({"messages": [{"role": "user", "content": "How do I reset my password?"}],
+                           "max_tokens": 8})
+    answer = answer[0] if isinstance(answer, list) else answer
+    assert answer["object"] == "chat.completion" and answer["model"] == "chat_model"
+    assert answer["choices"][0]["message"]["role"] == "assistant"
+    assert 0 < answer["usage"]["completion_tokens"] <= 8
+
+
 @pytest.fixture
 def registry_copy(plant, tmp_path):
     """A copy of the plant's MLflow database (artifacts stay where they are) with a second classifier version,
