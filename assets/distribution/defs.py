@@ -112,8 +112,7 @@ def _champion_asset(task: Task) -> dg.AssetsDefinition:
     return _asset
 
 
-def champion_bundles(target: str, lake, training: TrainingResource, mlflow: MlflowResource,
-                     distribution: DistributionResource, log) -> tuple[list[Bundle], list[tuple[str, str]]]:
+def champion_bundles(target: str, lake, mlflow: MlflowResource, distribution: DistributionResource, log) -> tuple[list[Bundle], list[tuple[str, str]]]:
     """Bundles of every champion meant for ``target``; (bundles, [(model, why it was left out)])."""
     config, policy = distribution.config(), distribution.policy()
     client = mlflow.client()
@@ -162,9 +161,9 @@ def champion_bundles(target: str, lake, training: TrainingResource, mlflow: Mlfl
 def _bundle_asset(target: str, description: str) -> dg.AssetsDefinition:
     @dg.asset(name=f"{target}_bundle", deps=[f"champion_{t}" for t in TASKS], kinds={"mlflow", *(
         {"onnx"} if target == EDGE else set())}, **_COMMON, description=description)
-    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, training: TrainingResource,
-               mlflow: MlflowResource, distribution: DistributionResource) -> dg.MaterializeResult:
-        bundles, skipped = champion_bundles(target, lake.lake(), training, mlflow, distribution, context.log.info)
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource,
+               distribution: DistributionResource) -> dg.MaterializeResult:
+        bundles, skipped = champion_bundles(target, lake.lake(), mlflow, distribution, context.log.info)
         rows = [(b.name, b.version, b.manifest["classification"], f"{b.bytes / 1e6:.1f} MB", str(b.path))
                 for b in bundles]
         meta = {"target": TARGET_OF[target], "bundles": len(bundles),
