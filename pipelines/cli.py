@@ -186,6 +186,19 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover
 
 
+def _cmd_lineage(args: argparse.Namespace) -> int:
+    from assets.distribution.lineage import lineage_text, model_lineage
+    from assets.distribution.tracking import mlflow_client
+    from assets.lake import Lake
+
+    from .settings import get_settings
+
+    settings = get_settings()
+    lineage = model_lineage(mlflow_client(str(settings.mlflow_tracking_uri)), Lake(str(settings.lake_uri)), args.model)
+    print(json.dumps(lineage, indent=1, ensure_ascii=False) if args.json else lineage_text(lineage))
+    return 0
+
+
 def _engine_config():
     from governance.pii.engine import EngineConfig
 
@@ -244,6 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alias", default="champion")
     p.add_argument("--port", type=int, default=None, help="default: WATERWORKS_SERVE_PORT (5001)")
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("lineage", help="a registered model version back to its datasets, zones and landing files")
+    p.add_argument("--model", required=True, help="NAME@ALIAS (e.g. waterworks-chat@champion) or NAME/VERSION")
+    p.add_argument("--json", action="store_true", help="JSON instead of a tree")
+    p.set_defaults(func=_cmd_lineage)
 
     p = sub.add_parser("redact", help="redact PII in a JSONL, CSV or Parquet file (same format out)")
     p.add_argument("--in", dest="input", required=True, help="input file (.jsonl, .csv, .parquet)")

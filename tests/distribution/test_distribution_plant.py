@@ -301,3 +301,28 @@ def test_no_planted_value_in_mlflow_or_bundles(plant):
     text = "\n".join(haystack)
     assert "waterworks-intent-classifier" in text  # the database was read
     assert sorted(v for v in values if v in text)[:3] == []
+
+
+def test_lineage_of_a_champion_reaches_the_landing_files(plant):
+    from assets.distribution.lineage import model_lineage
+
+    settings, _, _ = plant
+    lineage = model_lineage(_client(settings), Lake(settings.lake_uri), f"{CHAT}@{CHAMPION}")
+    assert lineage["model"]["version"] == str(alias_version(_client(settings), CHAT, CHAMPION).version)
+    chat = lineage["datasets"][0]
+    assert chat["name"] == "chat" and chat["version"] == current_version(Lake(settings.lake_uri), "chat")
+    assert chat["built_from"] == ["sanitized_documents", "purified_documents"]
+    assert "raw_support_tickets" in chat["raw_assets"]
+    for entry in chat["landing_files"]:  # the exact bytes that were delivered
+        assert hashlib.sha256((settings.landing_dir / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
+    base = lineage["base_model"]
+    assert base["origin"] == "pretrained_lm" and base["datasets"][0]["name"] == "corpus"
+    assert "confidential" in base["datasets"][0]["classifications"]  # the mail archive, through the base model
+    env = {**os.environ, "WATERWORKS_HOME": str(settings.home)}
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "lineage", "--model", f"{CLASSIFIER}@{CHAMPION}"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "dataset classification@" in done.stdout and "landing tickets/tickets_2024.jsonl  sha256 " in done.stdout
+    bad = subprocess.run([sys.executable, "-m", "pipelines.cli", "lineage", "--model", CHAT], env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "NAME@ALIAS" in bad.stderr
