@@ -1,5 +1,6 @@
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+# MLflow code that falls back to the global default store (sqlite:///mlflow.db and ./mlruns in the working
+# directory) must not write into the checkout: point the default at a throwaway folder.
+os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{tempfile.mkdtemp(prefix='stray-mlflow-')}/mlflow.db")
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from ..metadata import md_table
 from ..resources import DistributionResource, LakeResource, MlflowResource, TrainingResource
-from ..training.artifacts import ModelArtifact, current_model
+from ..training.artifacts import ModelArtifact, current_model, load_artifact, read_evaluation
 from .bundles import (
     CLOUD,
     EDGE,
@@ -26,7 +27,7 @@ from .bundles import (
     write_bundle,
 )
 from .promotion import DATASET_TAG, decide_promotion, metric_tag
-from .registry import CHAMPION, alias_version, download_model, hf_folder_of, read_evaluation, register
+from .registry import CHAMPION, alias_version, download_model, hf_folder_of, register
 from .tasks import TASKS, Task
 from .tracking import log_training_run
 
@@ -34,15 +35,8 @@ GROUP = "distribution"
 _COMMON = {"group_name": GROUP, "tags": {"stage": GROUP}, "owners": ["team:ml-platform"]}
 
 
-def _md_table(header: tuple[str, ...], rows: list[tuple]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows])
-
-
 def _artifact(training: TrainingResource, name: str) -> ModelArtifact:
-    folder = current_model(Path(training.models_dir), name)
-    read = lambda file: json.loads((folder / file).read_text(encoding="utf-8"))  # noqa: E731
-    return ModelArtifact(name, folder.name, folder, True, read("training.json"), read("lineage.json"))
+    return load_artifact(current_model(Path(training.models_dir), name))
 
 
 def _registration_asset(task: Task) -> dg.AssetsDefinition:
@@ -99,7 +93,7 @@ def _champion_asset(task: Task) -> dg.AssetsDefinition:
         verdict = "promoted to champion" if promotion.promoted else "refused"
         context.log.info(f"{plan.registered_name} version {promotion.version}: {verdict} — "
                          + "; ".join(f"{g.gate}: {g.reason}" for g in promotion.gates))
-        gates = _md_table(("gate", "result", "reason"), [(g.gate, "passed" if g.passed else "REFUSED", g.reason)
+        gates = md_table(("gate", "result", "reason"), [(g.gate, "passed" if g.passed else "REFUSED", g.reason)
                                                          for g in promotion.gates])
         return dg.MaterializeResult(
             metadata={"candidate_version": int(promotion.version), "promoted": promotion.promoted,
@@ -122,8 +116,8 @@ def champion_bundles(target: str, lake, mlflow: MlflowResource, distribution: Di
         if TARGET_OF[target] not in plan.targets:
             skipped.append((task.model, f"not meant for {TARGET_OF[target]} (targets: {', '.join(plan.targets)})"))
             continue
-        if target == EDGE and task.model != "intent_classifier":
-            skipped.append((task.model, "no edge export for causal LMs yet"))
+        if target == EDGE and not task.edge:
+            skipped.append((task.model, "no edge export for it yet"))
             continue
         champion = alias_version(client, plan.registered_name, CHAMPION)
         if champion is None:
@@ -141,7 +135,7 @@ def champion_bundles(target: str, lake, mlflow: MlflowResource, distribution: Di
                                           Path(scratch) / "model")
             if target == SERVER:
                 build = (build_chat_server(hf_folder_of(mlflow_model), plan.registered_name, config.bundles.server)
-                         if task.model == "chat_model" else build_pyfunc_server(mlflow_model))
+                         if task.server == "vllm" else build_pyfunc_server(mlflow_model))
             elif target == EDGE:
                 from ..datasets.build import CLASSIFICATION
                 from ..datasets.store import read_split
@@ -167,9 +161,9 @@ def _bundle_asset(target: str, description: str) -> dg.AssetsDefinition:
         rows = [(b.name, b.version, b.manifest["classification"], f"{b.bytes / 1e6:.1f} MB", str(b.path))
                 for b in bundles]
         meta = {"target": TARGET_OF[target], "bundles": len(bundles),
-                "contents": dg.MetadataValue.md(_md_table(("model", "version", "classification", "size", "path"),
+                "contents": dg.MetadataValue.md(md_table(("model", "version", "classification", "size", "path"),
                                                           rows)),
-                "left_out": dg.MetadataValue.md(_md_table(("model", "reason"), skipped)) if skipped else "none"}
+                "left_out": dg.MetadataValue.md(md_table(("model", "reason"), skipped)) if skipped else "none"}
         if target == EDGE:
             for b in bundles:
                 meta["parity_int8"] = dg.MetadataValue.json(b.manifest["parity"]["int8"])

@@ -5,7 +5,6 @@ find versions by the model key they were trained as. Aliases and tags, never sta
 from __future__ import annotations
 
 import importlib.metadata as metadata
-import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -140,16 +139,3 @@ def hf_folder_of(mlflow_model: Path) -> Path:
         if file.is_file() and not (weights / file.name).exists():
             shutil.copy2(file, weights / file.name)
     return weights
-
-
-def version_summary(version) -> dict:
-    return {"name": version.name, "version": version.version, "run_id": version.run_id,
-            "aliases": list(getattr(version, "aliases", []) or []), "tags": dict(version.tags),
-            "source": version.source}
-
-
-def read_evaluation(folder: Path) -> dict:
-    path = Path(folder) / "evaluation.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{folder} has no evaluation.json: materialize its evaluation asset first")
-    return json.loads(path.read_text(encoding="utf-8"))

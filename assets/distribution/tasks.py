@@ -20,6 +20,8 @@ class Task:
     logged_folder: Callable[[Path], Path]            # model folder → the folder MLflow stores
     log_model: Callable[[str, str, Path], object]    # (tracking uri, run id, folder) → ModelInfo
     rescore: Callable[[Lake, Path], float | None]    # (lake, downloaded folder) → the gate metric
+    server: str                                      # its server bundle: "vllm" (a causal LM) or "pyfunc"
+    edge: bool                                       # whether an edge (ONNX) export exists for it
 
 
 def _chat_rescore(lake: Lake, folder: Path) -> float | None:
@@ -36,7 +38,7 @@ def _classifier_rescore(lake: Lake, folder: Path) -> float | None:
 
 TASKS = {
     CHAT_MODEL: Task(CHAT_MODEL, "lm_evaluation", lambda folder: folder / MERGED, registry.log_chat_model,
-                     _chat_rescore),
+                     _chat_rescore, server="vllm", edge=False),
     INTENT_CLASSIFIER: Task(INTENT_CLASSIFIER, "classifier_evaluation", lambda folder: folder,
-                            registry.log_classifier_model, _classifier_rescore),
+                            registry.log_classifier_model, _classifier_rescore, server="pyfunc", edge=True),
 }

@@ -3,6 +3,7 @@ wrapper over purify.py with its accounting as metadata and blocking checks for s
 
 import dagster as dg
 
+from ..metadata import md_table
 from ..resources import LakeResource
 from ..source.catalog import SourceCatalog
 from .checks import check_accounting, check_schema
@@ -18,12 +19,6 @@ from .purify import (
 GROUP = "purification"
 
 
-def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def report_metadata(report: PurifyReport, schema: dict) -> dict:
     dropped = sum(report.dropped.values())
     meta = {
@@ -36,11 +31,11 @@ def report_metadata(report: PurifyReport, schema: dict) -> dict:
         "accounting": dg.MetadataValue.md(
             f"in **{report.rows_in}** = out **{report.rows_out}** + dropped **{dropped}** "
             f"({', '.join(f'{k} {v}' for k, v in sorted(report.dropped.items())) or 'none'})"),
-        "dropped_by_reason": dg.MetadataValue.md(_table(
+        "dropped_by_reason": dg.MetadataValue.md(md_table(
             ("reason", "rows", "example ids"),
             [(k, v, ", ".join(report.drop_examples.get(k, []))) for k, v in sorted(report.dropped.items())]))
         if report.dropped else "none",
-        "by_source": dg.MetadataValue.md(_table(
+        "by_source": dg.MetadataValue.md(md_table(
             ("source", "in", "out"),
             [(s, n, report.rows_out_by_source.get(s, 0)) for s, n in sorted(report.rows_in_by_source.items())])),
         "seconds_by_step": dg.MetadataValue.json(report.seconds),
@@ -48,7 +43,7 @@ def report_metadata(report: PurifyReport, schema: dict) -> dict:
         "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(n, str(t)) for n, t in schema.items()]),
     }
     if report.languages:
-        meta["languages"] = dg.MetadataValue.md(_table(("language", "documents"), sorted(report.languages.items())))
+        meta["languages"] = dg.MetadataValue.md(md_table(("language", "documents"), sorted(report.languages.items())))
     if report.uri:
         meta["uri"] = dg.MetadataValue.path(report.uri)
         meta["excluded_uri"] = dg.MetadataValue.path(report.excluded_uri)

@@ -4,6 +4,7 @@ by the independent rescan (above the configured threshold), and no row lost."""
 
 import dagster as dg
 
+from ..metadata import md_table
 from ..resources import LakeResource, PiiEngineResource
 from .checks import check_residual, check_rows_kept
 from .config import load_sanitation_config
@@ -12,20 +13,15 @@ from .sanitize import SanitizeReport, sanitize_table
 GROUP = "sanitation"
 
 
-def _table(header: tuple[str, ...], rows: list[tuple]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
-
-
 def report_metadata(report: SanitizeReport) -> dict:
     columns = sorted({(source, column, how) for source, cols in report.columns.items() for column, how in cols.items()})
     return {
         "dagster/row_count": report.rows,
         "texts_examined": report.texts,
         "texts_changed": report.texts_changed,
-        "findings_by_type": dg.MetadataValue.md(_table(("entity type", "findings"), sorted(report.by_type.items())))
+        "findings_by_type": dg.MetadataValue.md(md_table(("entity type", "findings"), sorted(report.by_type.items())))
         if report.by_type else "none",
-        "columns": dg.MetadataValue.md(_table(("source", "column", "handled as"), columns)),
+        "columns": dg.MetadataValue.md(md_table(("source", "column", "handled as"), columns)),
         "ledger_rows": report.ledger_rows,
         "seconds_by_step": dg.MetadataValue.json(report.seconds),
         "config_hash": report.config_hash,

@@ -94,6 +94,18 @@ def train_once(models_dir: Path, name: str, inputs: dict, train, lineage: dict) 
     pointer = home / ".current.json.tmp"
     pointer.write_text(json.dumps({"name": name, "key": key}), encoding="utf-8")
     os.replace(pointer, home / "current.json")
-    summary = json.loads((target / "training.json").read_text(encoding="utf-8"))
-    return ModelArtifact(name, key, target, reused, summary,
-                         json.loads((target / "lineage.json").read_text(encoding="utf-8")))
+    return load_artifact(target, reused)
+
+
+def load_artifact(folder: Path, reused: bool = True) -> ModelArtifact:
+    """A complete model folder as a ``ModelArtifact`` (its ``training.json`` and ``lineage.json``)."""
+    folder = Path(folder)
+    read = lambda name: json.loads((folder / name).read_text(encoding="utf-8"))  # noqa: E731
+    return ModelArtifact(folder.parent.name, folder.name, folder, reused, read("training.json"), read("lineage.json"))
+
+
+def read_evaluation(folder: Path) -> dict:
+    path = Path(folder) / "evaluation.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{folder} has no evaluation.json: materialize its evaluation asset first")
+    return json.loads(path.read_text(encoding="utf-8"))

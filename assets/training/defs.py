@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from ..metadata import md_table
 from ..resources import LakeResource, MlflowResource, TrainingResource
 from .artifacts import ModelArtifact, current_model, write_evaluation
 from .config import load_training_config
@@ -26,11 +27,6 @@ from .train import (
 GROUP = "training"
 POOL = "gpu"
 _COMMON = {"group_name": GROUP, "tags": {"stage": GROUP}, "owners": ["team:ml-platform"]}
-
-
-def _md_table(header: tuple[str, ...], rows: list[tuple]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    return "\n".join(lines + ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
 
 
 def model_metadata(artifact: ModelArtifact) -> dict:
@@ -155,12 +151,12 @@ def lm_evaluation(context: dg.AssetExecutionContext, lake: LakeResource, trainin
                    for name, m in result["models"].items() for c in m["canaries"]]
     samples = result["models"]["chat_model"].get("samples", [])
     meta = {
-        "perplexity": dg.MetadataValue.md(_md_table(("model", "corpus test", "chat test (assistant)"),
+        "perplexity": dg.MetadataValue.md(md_table(("model", "corpus test", "chat test (assistant)"),
                                                     [(n, _fmt(a), _fmt(b)) for n, a, b in rows])),
-        "canary_exposure": dg.MetadataValue.md(_md_table(("model", "canary", "repeats", "rank", "exposure (bits)"),
+        "canary_exposure": dg.MetadataValue.md(md_table(("model", "canary", "repeats", "rank", "exposure (bits)"),
                                                          canary_rows)) if canary_rows else "no canaries planted",
         "max_exposure_bits": result["max_exposure_bits"] if result["max_exposure_bits"] is not None else "n/a",
-        "samples": dg.MetadataValue.md(_md_table(("held-out question", "answer"),
+        "samples": dg.MetadataValue.md(md_table(("held-out question", "answer"),
                                                  [(_cell(s["question"]), _cell(s["answer"])) for s in samples])),
         "evaluation": dg.MetadataValue.json({k: v for k, v in result.items() if k != "models"}),
     }
@@ -184,7 +180,7 @@ def classifier_evaluation(context: dg.AssetExecutionContext, lake: LakeResource,
         "metrics": {"test_accuracy": result.get("accuracy"), "test_macro_f1": result.get("macro_f1")}})
     context.log.info(f"classifier on test: {json.dumps({k: v for k, v in result.items() if k != 'by_language'})}")
     meta = {k: result[k] for k in ("accuracy", "macro_f1", "test_examples") if k in result}
-    meta["by_language"] = dg.MetadataValue.md(_md_table(
+    meta["by_language"] = dg.MetadataValue.md(md_table(
         ("language", "examples", "accuracy", "macro-F1"),
         [(lang, r["examples"], _fmt(r["accuracy"]), _fmt(r["macro_f1"])) for lang, r in
          result.get("by_language", {}).items()]))
@@ -196,8 +192,8 @@ def _fmt(value) -> str:
     return f"{value:.4g}" if isinstance(value, int | float) else str(value)
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")[:200]
+def _cell(text: str) -> str:  # long answers cut for the table
+    return text[:200]
 
 
 def training_assets(config_path: str | None = None) -> list[dg.AssetsDefinition]:

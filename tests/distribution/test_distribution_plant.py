@@ -20,11 +20,12 @@ import pytest
 from assets.datasets.store import current_version
 from assets.distribution.config import load_distribution_config
 from assets.distribution.promotion import DATASET_TAG, decide_promotion, metric_tag
-from assets.distribution.registry import CANDIDATE, CHAMPION, alias_version, read_evaluation, register
+from assets.distribution.registry import CANDIDATE, CHAMPION, alias_version, register
 from assets.distribution.tracking import find_run, fluent_tracking, mlflow_client
 from assets.lake import Lake
-from assets.training.artifacts import ModelArtifact, current_model
+from assets.training.artifacts import ModelArtifact, current_model, load_artifact, read_evaluation
 from governance.policy import load_policy
+from tests.planted import planted_values
 
 CLASSIFIER, CHAT = "waterworks-intent-classifier", "waterworks-chat"
 TRAINED = {"pretrained_lm": "corpus", "chat_model": "chat", "intent_classifier": "classification"}
@@ -35,9 +36,7 @@ def _client(settings):
 
 
 def _artifact(settings, name: str) -> ModelArtifact:
-    folder = current_model(settings.models_dir, name)
-    return ModelArtifact(name, folder.name, folder, True, json.loads((folder / "training.json").read_text()),
-                         json.loads((folder / "lineage.json").read_text()))
+    return load_artifact(current_model(settings.models_dir, name))
 
 
 def _materialization(settings, key: str):
@@ -290,8 +289,7 @@ def test_serve_without_a_champion_says_so(tmp_path):
 
 def test_no_planted_value_in_mlflow_or_bundles(plant):
     settings, _, _ = plant
-    planted = [json.loads(line) for line in (settings.landing_dir / "manifest.jsonl").read_text().splitlines()]
-    values = {e["value"] for e in planted if len(e["value"]) >= 5}
+    values = planted_values(settings.landing_dir)
     haystack = []
     roots = [settings.bundles_dir, settings.home / "mlflow"]
     for root in roots:

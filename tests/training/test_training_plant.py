@@ -2,7 +2,6 @@
 model folders hold, and that no planted personal value reached datasets, models or their evaluations."""
 
 import json
-import re
 
 import dagster as dg
 import polars as pl
@@ -12,6 +11,7 @@ from assets.lake import Lake
 from assets.training.artifacts import current_model
 from assets.training.config import load_training_config
 from assets.training.train import train_pretrained_lm
+from tests.planted import planted_values
 
 DATASETS = ("chat", "classification", "corpus")
 MODELS = ("pretrained_lm", "chat_model", "intent_classifier")
@@ -19,10 +19,6 @@ MODELS = ("pretrained_lm", "chat_model", "intent_classifier")
 
 def _manifest(settings) -> list[dict]:
     return [json.loads(line) for line in (settings.landing_dir / "manifest.jsonl").read_text("utf-8").splitlines()]
-
-
-def _searchable(value: str) -> bool:
-    return len(value) >= 5 or (len(value) >= 3 and re.search(r"[\u4e00-\u9fff]", value) is not None)
 
 
 def _latest(instance, key: str):
@@ -95,9 +91,8 @@ def test_no_planted_value_in_datasets_cards_or_model_folders(plant):
     settings, _, _ = plant
     lake = Lake(settings.lake_uri)
     planted = _manifest(settings)
-    canaries = {e["value"] for e in planted if "canary" in e["location"]}
-    assert len(canaries) == 6
-    values = {e["value"] for e in planted if _searchable(e["value"])} | canaries
+    assert len({e["value"] for e in planted if "canary" in e["location"]}) == 6
+    values = planted_values(settings.landing_dir)
     haystack = []
     for name in DATASETS:
         splits, card = read_dataset(lake, name)
