@@ -105,16 +105,23 @@ class MlflowResource(dg.ConfigurableResource):
 
 
 class DistributionResource(dg.ConfigurableResource):
-    """The distribution config, the deployment policy and the folder deployment bundles are written to."""
+    """The distribution config and the folder deployment bundles are written to."""
 
     config_file: str | None = None
-    policy_file: str | None = None
     bundles_dir: str
 
     def config(self):
         from .distribution.config import load_distribution_config
 
         return load_distribution_config(self.config_file)
+
+
+class GovernanceResource(dg.ConfigurableResource):
+    """The data-use policy (which classifications may feed which training and go to which target) and the
+    folder compliance reports are written to."""
+
+    policy_file: str | None = None
+    reports_dir: str
 
     def policy(self):
         from governance.policy import load_policy

@@ -1,6 +1,6 @@
-"""Deployment policy: which targets (public cloud, private cloud, edge) a model may go to, decided by the most
-restrictive data classification in its lineage. Plain code, no Dagster; ``governance/policy.yaml`` is the
-default policy file.
+"""Data-use policy: which data classifications may feed which training, and which targets (public cloud,
+private cloud, edge) a model may go to, decided by the most restrictive data classification in its lineage.
+Plain code, no Dagster; ``governance/policy.yaml`` is the default policy file.
 
 A model's lineage is its ``lineage.json`` (written by the training stage): the datasets it was trained on with
 their document counts per classification, and its base model — whose own ``lineage.json`` is followed when the
@@ -26,15 +26,17 @@ class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     classifications: tuple[str, ...]
+    training: dict[str, tuple[str, ...]] = {}
     targets: dict[str, tuple[str, ...]]
     external_base_model: str = "public"
 
     @model_validator(mode="after")
     def _known_names(self) -> Policy:
         known = set(self.classifications)
-        for target, allowed in self.targets.items():
-            if unknown := set(allowed) - known:
-                raise ValueError(f"targets.{target} names unknown classifications {sorted(unknown)}")
+        for section in ("training", "targets"):
+            for name, allowed in getattr(self, section).items():
+                if unknown := set(allowed) - known:
+                    raise ValueError(f"{section}.{name} names unknown classifications {sorted(unknown)}")
         if self.external_base_model not in known:
             raise ValueError(f"external_base_model {self.external_base_model!r} is not a known classification")
         return self
@@ -106,3 +108,39 @@ def decide_targets(lineage: dict, requested: list[str], policy: Policy) -> Targe
     classification = policy.most_restrictive(lineage_classifications(lineage, policy))
     allowed = tuple(policy.allowed_targets(classification))
     return TargetDecision(classification, allowed, tuple(requested), tuple(t for t in requested if t not in allowed))
+
+
+@dataclass(frozen=True)
+class TrainingDecision:
+    training: str                  # the training asset
+    dataset: str                   # the dataset it reads
+    classifications: dict          # documents per classification in the dataset
+    allowed: tuple[str, ...]       # classifications the policy lets feed this training
+    refused: tuple[str, ...]       # present in the dataset but not allowed
+
+    @property
+    def passed(self) -> bool:
+        return not self.refused
+
+    @property
+    def reason(self) -> str:
+        if self.passed:
+            return (f"{', '.join(sorted(self.classifications)) or 'no'} data may feed {self.training} "
+                    f"(allowed: {', '.join(self.allowed)})")
+        return (f"{', '.join(self.refused)} data ({sum(self.classifications[c] for c in self.refused)} documents) "
+                f"may not feed {self.training}; the policy allows {', '.join(self.allowed) or 'nothing'}")
+
+    def as_dict(self) -> dict:
+        return {"training": self.training, "dataset": self.dataset, "classifications": dict(self.classifications),
+                "allowed": list(self.allowed), "refused": list(self.refused), "passed": self.passed,
+                "reason": self.reason}
+
+
+def decide_training(training: str, dataset: str, classifications: dict[str, int], policy: Policy) -> TrainingDecision:
+    """May a dataset holding these documents per classification feed ``training``? A training the policy does
+    not name may read nothing: the policy is an allow-list."""
+    for name in classifications:
+        policy.rank(name)
+    allowed = tuple(policy.training.get(training, ()))
+    refused = tuple(sorted((c for c, n in classifications.items() if n and c not in allowed), key=policy.rank))
+    return TrainingDecision(training, dataset, dict(classifications), allowed, refused)

@@ -10,7 +10,7 @@ from assets.purification.defs import purification_assets
 from assets.sanitation.defs import sanitation_assets
 from assets.source.catalog import load_catalog
 from assets.source.defs import source_assets
-from assets.training.defs import training_assets
+from assets.training.defs import training_assets, training_policy_checks
 
 from .automation import build_daily_refresh, build_landing_sensor
 from .jobs import ingest_jobs, plant_job
@@ -35,6 +35,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     jobs = {job.name: job for job in [*ingest_jobs(catalog), plant_job(catalog)]}
     return dg.Definitions(
         assets=[a for stage in STAGES for a in stage_assets[stage]],
+        asset_checks=training_policy_checks(),
         jobs=list(jobs.values()),
         sensors=[build_landing_sensor(settings, catalog, list(jobs.values()))],
         schedules=build_daily_refresh(settings, catalog, jobs),

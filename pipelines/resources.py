@@ -7,6 +7,7 @@ import dagster as dg
 
 from assets.resources import (
     DistributionResource,
+    GovernanceResource,
     LakeResource,
     LandingResource,
     MlflowResource,
@@ -31,7 +32,7 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "mlflow": MlflowResource(tracking_uri=str(settings.mlflow_tracking_uri),
                                  artifact_uri=str(settings.mlflow_artifact_uri),
                                  ui_url=f"http://127.0.0.1:{settings.mlflow_ui_port}"),
-        "distribution": DistributionResource(
-            config_file=str(settings.distribution_file), policy_file=str(settings.policy_file),
-            bundles_dir=str(settings.bundles_dir)),
+        "distribution": DistributionResource(config_file=str(settings.distribution_file),
+                                             bundles_dir=str(settings.bundles_dir)),
+        "governance": GovernanceResource(policy_file=str(settings.policy_file), reports_dir=str(settings.reports_dir)),
     }

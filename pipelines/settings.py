@@ -90,7 +90,8 @@ class Settings(BaseSettings):
     models_dir: Path | None = Field(None, description="Trained model folders; default HOME/models.")
     distribution_file: Path | None = Field(None, description="Distribution config (registered names, targets, "
                                            "quality gates, bundles); default: assets/distribution.")
-    policy_file: Path | None = Field(None, description="Deployment policy (classification → allowed targets); "
+    policy_file: Path | None = Field(None, description="Data-use policy (classification → trainings it may feed, "
+                                     "deployment targets it may go to); "
                                      "default: governance/policy.yaml.")
     base_model_path: str | None = Field(None, description="A local Hugging Face causal LM to fine-tune for chat "
                                         "(e.g. an internal mirror of a Qwen checkpoint); default: the model "

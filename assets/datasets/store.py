@@ -31,8 +31,13 @@ class DatasetVersion:
     reused: bool = False
 
 
-def content_digest(frame: pl.DataFrame) -> str:
+def content_digest(frame: pl.DataFrame, governance: dict | None = None) -> str:
+    """Digest of the examples (ids and splits) and of the governance facts that travel with them (the document
+    counts per data classification): a source reclassified from internal to restricted makes a new version,
+    so the models trained on it get a new key and a lineage that says restricted."""
     lines = sorted(f"{i}\t{s}" for i, s in zip(frame["example_id"], frame["split"], strict=True))
+    if governance:
+        lines.append(json.dumps(governance, sort_keys=True))
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
@@ -40,7 +45,7 @@ def write_version(lake: Lake, name: str, frame: pl.DataFrame, card: dict,
                   render: Callable[[dict], str]) -> tuple[DatasetVersion, dict]:
     """Write one version (rows sorted by example id within each split) with its card (``render`` makes the
     markdown from the complete card) and make it current. Returns the version and the complete card."""
-    digest = content_digest(frame)
+    digest = content_digest(frame, {"classifications": card.get("classifications", {})})
     version = digest[:12]
     rows = {split: frame.filter(pl.col("split") == split).height for split in SPLITS}
     uris = {split: lake.uri(ZONE, f"{name}/{version}/{split}.parquet") for split in SPLITS}

@@ -11,7 +11,13 @@ from pathlib import Path
 import dagster as dg
 
 from ..metadata import md_table
-from ..resources import DistributionResource, LakeResource, MlflowResource, TrainingResource
+from ..resources import (
+    DistributionResource,
+    GovernanceResource,
+    LakeResource,
+    MlflowResource,
+    TrainingResource,
+)
 from ..training.artifacts import ModelArtifact, current_model, load_artifact, read_evaluation
 from .bundles import (
     CLOUD,
@@ -74,20 +80,27 @@ def _registration_asset(task: Task) -> dg.AssetsDefinition:
 
 
 def _champion_asset(task: Task) -> dg.AssetsDefinition:
-    check = dg.AssetCheckSpec("promotion_gates", asset=f"champion_{task.model}",
-                              description="quality, privacy and policy gates all passed for the candidate")
+    asset_name = f"champion_{task.model}"
+    checks = [dg.AssetCheckSpec("promotion_gates", asset=asset_name,
+                                description="quality, privacy and policy gates all passed for the candidate "
+                                "(a refusal keeps the previous champion)"),
+              dg.AssetCheckSpec("deployment_policy", asset=asset_name, blocking=True,
+                                description="the most restrictive data classification in the candidate's lineage "
+                                "allows every deployment target it is meant for; a refusal stops the bundles")]
 
-    @dg.asset(name=f"champion_{task.model}", deps=[f"registered_{task.model}"], kinds={"mlflow"}, **_COMMON,
-              check_specs=[check],
+    @dg.asset(name=asset_name, deps=[f"registered_{task.model}"], kinds={"mlflow"}, **_COMMON,
+              check_specs=checks,
               description=f"Promotion of the {task.model} candidate to alias `champion` through three gates: quality "
               "(beats the champion on the same test split), privacy (residual scan, canaries), policy (its data "
-              "classification allows its deployment targets). Refusals keep the previous champion.")
+              "classification allows its deployment targets). Refusals keep the previous champion; a policy "
+              "refusal also fails the blocking `deployment_policy` check, so no bundle is built in that run.")
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource, training: TrainingResource,
-               mlflow: MlflowResource, distribution: DistributionResource) -> dg.MaterializeResult:
+               mlflow: MlflowResource, distribution: DistributionResource,
+               governance: GovernanceResource) -> dg.MaterializeResult:
         plan = distribution.config().plan(task.model)
         artifact = _artifact(training, task.model)
         the_lake = lake.lake()
-        promotion = decide_promotion(mlflow.client(), mlflow.tracking_uri, the_lake, plan, distribution.policy(),
+        promotion = decide_promotion(mlflow.client(), mlflow.tracking_uri, the_lake, plan, governance.policy(),
                                      artifact.lineage, read_evaluation(artifact.path),
                                      lambda folder: task.rescore(the_lake, folder))
         verdict = "promoted to champion" if promotion.promoted else "refused"
@@ -95,20 +108,28 @@ def _champion_asset(task: Task) -> dg.AssetsDefinition:
                          + "; ".join(f"{g.gate}: {g.reason}" for g in promotion.gates))
         gates = md_table(("gate", "result", "reason"), [(g.gate, "passed" if g.passed else "REFUSED", g.reason)
                                                          for g in promotion.gates])
+        policy = next(g for g in promotion.gates if g.gate == "policy")
         return dg.MaterializeResult(
             metadata={"candidate_version": int(promotion.version), "promoted": promotion.promoted,
                       "champion_version": promotion.champion or "none", "gates": dg.MetadataValue.md(gates),
                       "decision": dg.MetadataValue.json(promotion.as_dict())},
-            check_results=[dg.AssetCheckResult(
-                check_name="promotion_gates", passed=promotion.promoted, severity=dg.AssetCheckSeverity.WARN,
-                metadata={g.gate: ("passed: " if g.passed else "refused: ") + g.reason for g in promotion.gates})])
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name="promotion_gates", passed=promotion.promoted, severity=dg.AssetCheckSeverity.WARN,
+                    metadata={g.gate: ("passed: " if g.passed else "refused: ") + g.reason for g in promotion.gates}),
+                dg.AssetCheckResult(
+                    check_name="deployment_policy", passed=policy.passed, severity=dg.AssetCheckSeverity.ERROR,
+                    metadata={"decision": policy.reason, "version": str(promotion.version),
+                              **{k: ", ".join(v) if isinstance(v, list) else v
+                                 for k, v in policy.evidence.items()}})])
 
     return _asset
 
 
-def champion_bundles(target: str, lake, mlflow: MlflowResource, distribution: DistributionResource, log) -> tuple[list[Bundle], list[tuple[str, str]]]:
+def champion_bundles(target: str, lake, mlflow: MlflowResource, distribution: DistributionResource, policy,
+                     log) -> tuple[list[Bundle], list[tuple[str, str]]]:
     """Bundles of every champion meant for ``target``; (bundles, [(model, why it was left out)])."""
-    config, policy = distribution.config(), distribution.policy()
+    config = distribution.config()
     client = mlflow.client()
     bundles, skipped = [], []
     for task in TASKS.values():
@@ -156,8 +177,9 @@ def _bundle_asset(target: str, description: str) -> dg.AssetsDefinition:
     @dg.asset(name=f"{target}_bundle", deps=[f"champion_{t}" for t in TASKS], kinds={"mlflow", *(
         {"onnx"} if target == EDGE else set())}, **_COMMON, description=description)
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource, mlflow: MlflowResource,
-               distribution: DistributionResource) -> dg.MaterializeResult:
-        bundles, skipped = champion_bundles(target, lake.lake(), mlflow, distribution, context.log.info)
+               distribution: DistributionResource, governance: GovernanceResource) -> dg.MaterializeResult:
+        bundles, skipped = champion_bundles(target, lake.lake(), mlflow, distribution, governance.policy(),
+                                            context.log.info)
         rows = [(b.name, b.version, b.manifest["classification"], f"{b.bytes / 1e6:.1f} MB", str(b.path))
                 for b in bundles]
         meta = {"target": TARGET_OF[target], "bundles": len(bundles),

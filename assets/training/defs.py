@@ -9,10 +9,12 @@ from pathlib import Path
 import dagster as dg
 
 from ..metadata import md_table
-from ..resources import LakeResource, MlflowResource, TrainingResource
+from ..datasets.defs import ASSET_OF
+from ..resources import GovernanceResource, LakeResource, MlflowResource, TrainingResource
 from .artifacts import ModelArtifact, current_model, write_evaluation
 from .config import load_training_config
 from .evaluate import evaluate_classifier, evaluate_language_models, lm_model_evaluation, load_canaries
+from .policy import TRAINED_ON, training_decision
 from .train import (
     CHAT_MODEL,
     INTENT_CLASSIFIER,
@@ -194,6 +196,29 @@ def _fmt(value) -> str:
 
 def _cell(text: str) -> str:  # long answers cut for the table
     return text[:200]
+
+
+def _training_policy_check(training: str) -> dg.AssetChecksDefinition:
+    dataset_asset = ASSET_OF[TRAINED_ON[training]]
+
+    @dg.asset_check(asset=dataset_asset, name=f"training_policy_{training}", blocking=True,
+                    description=f"The data-use policy lets every data classification in {dataset_asset} feed "
+                    f"{training} (governance/policy.yaml, `training`); if not, {training} is not trained.")
+    def _check(lake: LakeResource, governance: GovernanceResource) -> dg.AssetCheckResult:
+        decision = training_decision(lake.lake(), training, governance.policy())
+        return dg.AssetCheckResult(
+            passed=decision.passed, severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"decision": decision.reason, "dataset": decision.dataset,
+                      "classifications": ", ".join(f"{k}={v}" for k, v in sorted(decision.classifications.items())),
+                      "allowed": ", ".join(decision.allowed) or "none",
+                      "refused": ", ".join(decision.refused) or "none"})
+
+    return _check
+
+
+def training_policy_checks() -> list[dg.AssetChecksDefinition]:
+    """One blocking check per training, on the dataset it reads."""
+    return [_training_policy_check(training) for training in TRAINED_ON]
 
 
 def training_assets(config_path: str | None = None) -> list[dg.AssetsDefinition]:
