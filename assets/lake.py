@@ -73,8 +73,8 @@ class Lake:
         if self.exists(zone, relpath):
             self.fs.delete_file(self.path(zone, relpath))
 
-    def read_parquet(self, zone: str, relpath: str) -> pa.Table:
-        return pq.read_table(self.path(zone, relpath), filesystem=self.fs)
+    def read_parquet(self, zone: str, relpath: str, columns: list[str] | None = None) -> pa.Table:
+        return pq.read_table(self.path(zone, relpath), filesystem=self.fs, columns=columns)
 
     def row_count(self, zone: str, relpath: str) -> int:
         """Rows of one Parquet file from its footer (no data read); 0 when the file does not exist."""
@@ -82,6 +82,11 @@ class Lake:
             return 0
         with self.fs.open_input_file(self.path(zone, relpath)) as handle:
             return pq.read_metadata(handle).num_rows
+
+    def columns(self, zone: str, relpath: str) -> list[str]:
+        """Column names of one Parquet file (reads only the footer)."""
+        with self.fs.open_input_file(self.path(zone, relpath)) as handle:
+            return pq.read_schema(handle).names
 
     def parquet_metadata(self, zone: str, relpath: str) -> dict[str, str] | None:
         """Our key/value metadata of one file (cheap: reads only the footer); None when absent."""

@@ -199,6 +199,37 @@ def _cmd_lineage(args: argparse.Namespace) -> int:
     return 0
 
 
+def plant_view(settings):
+    """The plant as the settings place it, for reports."""
+    from assets.distribution.config import load_distribution_config
+    from assets.distribution.tracking import mlflow_client
+    from assets.lake import Lake
+    from assets.reporting.facts import PlantView
+    from assets.source.catalog import load_catalog
+    from governance.policy import load_policy
+
+    return PlantView(Lake(str(settings.lake_uri)), load_catalog(settings.sources_file), settings.models_dir,
+                     load_policy(settings.policy_file), mlflow_client(str(settings.mlflow_tracking_uri)),
+                     load_distribution_config(settings.distribution_file), settings.bundles_dir)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from assets.reporting.build import produce_report, report_summary
+
+    from .settings import get_settings
+
+    settings = get_settings()
+    if not Path(str(settings.lake_uri)).exists() and "://" not in str(settings.lake_uri):
+        raise FileNotFoundError(f"no lake at {settings.lake_uri}: run the plant first (make run)")
+    out = Path(args.out) if args.out else settings.reports_dir / "manual"
+    files, report = produce_report(plant_view(settings), out, {"job": "waterworks report"})
+    print(f"compliance report: {files.html}\n  JSON: {files.json} (schema: {files.schema})")
+    for key, value in report_summary(report).items():
+        print(f"  {key.replace('_', ' ')}: {value}")
+    print(f"  {report['impact_assessment']['conclusion']}")
+    return 0
+
+
 def _engine_config():
     from governance.pii.engine import EngineConfig
 
@@ -262,6 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="NAME@ALIAS (e.g. waterworks-chat@champion) or NAME/VERSION")
     p.add_argument("--json", action="store_true", help="JSON instead of a tree")
     p.set_defaults(func=_cmd_lineage)
+
+    p = sub.add_parser("report", help="write the compliance report (self-contained HTML with charts, JSON with "
+                       "its schema) of the plant as it stands")
+    p.add_argument("--out", default=None, help="folder to write report.html, report.json, schema.json into "
+                   "(default: WATERWORKS_REPORTS_DIR/manual)")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("redact", help="redact PII in a JSONL, CSV or Parquet file (same format out)")
     p.add_argument("--in", dest="input", required=True, help="input file (.jsonl, .csv, .parquet)")

@@ -7,6 +7,7 @@ import dagster as dg
 from assets.datasets.defs import datasets_assets
 from assets.distribution.defs import distribution_assets
 from assets.purification.defs import purification_assets
+from assets.reporting.defs import report_job, report_sensors, reporting_assets
 from assets.sanitation.defs import sanitation_assets
 from assets.source.catalog import load_catalog
 from assets.source.defs import source_assets
@@ -18,7 +19,7 @@ from .resources import resources_for
 from .settings import Settings, get_settings
 
 # The stages in the order the UI and the reports show them.
-STAGES = ("source", "purification", "sanitation", "datasets", "training", "distribution")
+STAGES = ("source", "purification", "sanitation", "datasets", "training", "distribution", "governance")
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
@@ -31,13 +32,15 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         "datasets": datasets_assets(str(settings.datasets_file)),
         "training": training_assets(str(settings.training_file)),
         "distribution": distribution_assets(),
+        "governance": reporting_assets(),
     }
-    jobs = {job.name: job for job in [*ingest_jobs(catalog), plant_job(catalog)]}
+    plant, report = plant_job(catalog), report_job()
+    jobs = {job.name: job for job in [*ingest_jobs(catalog), plant, report]}
     return dg.Definitions(
         assets=[a for stage in STAGES for a in stage_assets[stage]],
         asset_checks=training_policy_checks(),
         jobs=list(jobs.values()),
-        sensors=[build_landing_sensor(settings, catalog, list(jobs.values()))],
+        sensors=[build_landing_sensor(settings, catalog, list(jobs.values())), *report_sensors(plant, report)],
         schedules=build_daily_refresh(settings, catalog, jobs),
         resources=resources_for(settings),
     )

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assets.lake import Lake
+from assets.reporting.defs import REPORT_JOB, REPORTED_RUN_TAG
 from assets.source.catalog import load_catalog
 from assets.source.ingest import is_fresh
 from assets.source.landing import scan_landing
@@ -67,5 +68,11 @@ def run_plant(settings: Settings, full: bool = False, log: Callable[[str], None]
         summary.run_ids.append(result.run_id)
         if not result.success:
             summary.failed.append(PLANT_JOB)
+        # The compliance report of this plant run, succeeded or not (as the report sensors do under `make ui`).
+        report = defs.resolve_job_def(REPORT_JOB).execute_in_process(
+            instance=instance, raise_on_error=False, run_config=QUIET, tags={REPORTED_RUN_TAG: result.run_id})
+        summary.run_ids.append(report.run_id)
+        if not report.success:
+            summary.failed.append(REPORT_JOB)
     summary.seconds = time.monotonic() - started
     return summary

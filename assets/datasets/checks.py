@@ -9,9 +9,10 @@ from governance.pii.residual import ResidualReport
 
 from ..lake import Lake
 from .splits import SPLITS
-from .store import read_split
+from .store import ZONE, read_split
 
 TEXT_COLUMNS = ("text", "messages")
+RESIDUAL_FILE = "residual_scan.json"  # the result, kept beside the version it describes (the reports read it)
 
 
 def residual_scan(lake: Lake, name: str, version: str) -> ResidualReport:
@@ -34,3 +35,17 @@ def check_dataset_residual(lake: Lake, name: str, version: str, max_findings: in
         "residual_findings": report.total, "max_findings": max_findings, "values_scanned": report.values_scanned,
         "by_type": ", ".join(f"{k}={v}" for k, v in sorted(report.by_type.items())) or "none",
         "example_ids": ", ".join(sorted(report.rows)[:10]) or "none"}
+
+
+def record_residual(lake: Lake, name: str, version: str, passed: bool, meta: dict) -> None:
+    lake.write_bytes(ZONE, f"{name}/{version}/{RESIDUAL_FILE}",
+                     json.dumps({"passed": passed, **meta}, indent=1, sort_keys=True).encode())
+
+
+def residual_result(lake: Lake, name: str, version: str) -> dict:
+    """The residual rescan of one dataset version: as the dataset asset recorded it, else scanned now."""
+    relpath = f"{name}/{version}/{RESIDUAL_FILE}"
+    if lake.exists(ZONE, relpath):
+        return json.loads(lake.read_bytes(ZONE, relpath))
+    passed, meta = check_dataset_residual(lake, name, version)
+    return {"passed": passed, **meta}

@@ -6,7 +6,7 @@ import dagster as dg
 
 from ..resources import LakeResource
 from .build import CHAT, CLASSIFICATION, CORPUS, BuiltDataset, build_chat, build_classification, build_corpus
-from .checks import check_dataset_residual
+from .checks import check_dataset_residual, record_residual
 from .config import load_datasets_config
 
 GROUP = "datasets"
@@ -45,6 +45,7 @@ def _dataset_asset(name: str, build, config_path: str | None, description: str) 
         context.log.info(f"{name} version {built.version.version} "
                          f"({'unchanged' if built.version.reused else 'new'}): {built.version.rows}")
         passed, meta = check_dataset_residual(the_lake, name, built.version.version)
+        record_residual(the_lake, name, built.version.version, passed, meta)
         return dg.MaterializeResult(metadata=dataset_metadata(built), check_results=[
             dg.AssetCheckResult(check_name="no_residual_pii", passed=passed, metadata=meta,
                                 severity=dg.AssetCheckSeverity.ERROR)])

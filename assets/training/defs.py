@@ -8,8 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from ..metadata import md_table
 from ..datasets.defs import ASSET_OF
+from ..metadata import md_table
 from ..resources import GovernanceResource, LakeResource, MlflowResource, TrainingResource
 from .artifacts import ModelArtifact, current_model, write_evaluation
 from .config import load_training_config

@@ -1,4 +1,4 @@
-"""The deployment policy and the three promotion gates as plain functions."""
+"""The data-use policy (training and deployment) and the three promotion gates as plain functions."""
 
 import json
 
@@ -6,7 +6,13 @@ import pytest
 
 from assets.distribution.config import QualityGate, load_distribution_config
 from assets.distribution.gates import policy_gate, privacy_gate, quality_gate
-from governance.policy import PolicyError, decide_targets, lineage_classifications, load_policy
+from governance.policy import (
+    PolicyError,
+    decide_targets,
+    decide_training,
+    lineage_classifications,
+    load_policy,
+)
 
 
 def _lineage(*classifications: str, base: dict | None = None) -> dict:
@@ -34,10 +40,25 @@ def test_classification_follows_the_base_model_trained_here(tmp_path):
     assert decide_targets(external, ["public_cloud"], policy).classification == policy.external_base_model
 
 
+def test_restricted_data_trains_nothing_by_default():
+    policy = load_policy()
+    refused = decide_training("intent_classifier", "classification@abc", {"internal": 500, "restricted": 3}, policy)
+    assert not refused.passed and refused.refused == ("restricted",)
+    assert refused.reason == ("restricted data (3 documents) may not feed intent_classifier; the policy allows "
+                              "public, internal, confidential")
+    assert decide_training("chat_model", "chat@abc", {"public": 3, "confidential": 1}, policy).passed
+    assert decide_training("chat_model", "chat@abc", {"restricted": 0}, policy).passed  # counts, not keys
+    unknown = decide_training("new_model", "chat@abc", {"public": 1}, policy)  # the policy is an allow-list
+    assert not unknown.passed and "allows nothing" in unknown.reason
+
+
 def test_policy_errors_name_the_file_and_the_problem(tmp_path):
     bad = tmp_path / "policy.yaml"
     bad.write_text("classifications: [public]\ntargets: {edge: [secret]}\n")
     with pytest.raises(PolicyError, match=r"policy.yaml.*unknown classifications \['secret'\]"):
+        load_policy(bad)
+    bad.write_text("classifications: [public]\ntraining: {chat_model: [public, secret]}\ntargets: {}\n")
+    with pytest.raises(PolicyError, match=r"training.chat_model names unknown classifications \['secret'\]"):
         load_policy(bad)
     with pytest.raises(PolicyError, match="unknown deployment target"):
         decide_targets(_lineage("public"), ["moon"], load_policy())

@@ -1,0 +1,127 @@
+"""The compliance report from the plant's facts: the impact assessment added, validated against its JSON
+schema, checked for anything that looks like a personal-data value, and written as ``report.json`` (with
+``schema.json`` beside it) and ``report.html`` — one self-contained page (inline CSS and SVG charts, no script,
+nothing fetched). Plain code, no Dagster; ``assets/reporting`` gathers the facts."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import charts
+from .piia import impact_assessment
+
+SCHEMA_FILE = Path(__file__).with_name("schema.json")
+TEMPLATE_FILE = Path(__file__).with_name("report.html.j2")
+SCHEMA_VERSION = "1.0"
+# Strings that are identifiers, not text: content hashes, versions, run ids (scanning them for ID-shaped digit
+# runs would only find false alarms).
+_HEX_ID = re.compile(r"^(?:[0-9a-f]{8,64}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+CHARTS = ("pii_type_by_source", "pii_type_by_language", "operators", "funnel", "reasons", "canaries", "policy")
+
+
+class ReportError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    json: Path
+    schema: Path
+
+
+def load_schema() -> dict:
+    return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+
+
+def validate(report: dict, without: tuple[str, ...] = ()) -> None:
+    """Raise ReportError listing every place the report breaks its schema (``without``: top-level sections
+    not made yet, e.g. the assessment before it is derived from the facts)."""
+    import jsonschema
+
+    schema = load_schema()
+    schema["required"] = [key for key in schema["required"] if key not in without]
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(report), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ReportError("the report does not match governance/report/schema.json: " + "; ".join(
+            f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message[:200]}" for e in errors[:10]))
+
+
+def _strings(value, path: str = ""):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, f"{path}/{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, f"{path}/{i}")
+    elif isinstance(value, str) and not _HEX_ID.match(value):
+        yield path, value
+
+
+def residual_values(report: dict) -> tuple[dict[str, int], list[str]]:
+    """Findings of the independent residual detector over every string of the report: ({type: count}, the
+    JSON paths that hold them). Types, counts and places, never the value."""
+    from governance.pii.residual import ResidualReport
+
+    scan = ResidualReport()
+    for path, text in _strings(report):
+        scan.add(path, "report", text)
+    return dict(scan.by_type), sorted(scan.rows)
+
+
+def build_report(facts: dict) -> dict:
+    report = {"schema_version": SCHEMA_VERSION, **facts}
+    validate(report, without=("impact_assessment",))  # the facts first: the assessment reads them
+    report["impact_assessment"] = impact_assessment(facts)
+    validate(report)
+    found, where = residual_values(report)
+    if found:
+        raise ReportError(f"the report would hold values shaped like personal data ({found}) at "
+                          f"{', '.join(where[:10])}; not written")
+    return report
+
+
+def render_charts(report: dict) -> dict[str, str]:
+    targets = list(report["policy"]["target_rules"])
+    return {
+        "pii_type_by_source": charts.pii_type_by_source(report["pii"]),
+        "pii_type_by_language": charts.pii_type_by_language(report["pii"]),
+        "operators": charts.operators_applied(report["pii"]),
+        "funnel": charts.record_funnel(report["funnel"]),
+        "reasons": charts.drop_and_quarantine_reasons(report["funnel"]),
+        "canaries": charts.canary_exposure(report["canaries"]),
+        "policy": charts.policy_matrix(report["models"], targets),
+    }
+
+
+def render_html(report: dict) -> str:
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True)
+    template = env.from_string(TEMPLATE_FILE.read_text(encoding="utf-8"))
+    svgs = {name: jinja2.utils.markupsafe.Markup(svg) for name, svg in render_charts(report).items()}
+    return template.render(r=report, charts=svgs)
+
+
+def _write(path: Path, text: str) -> None:
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, path)
+
+
+def write_report(report: dict, out_dir: Path | str) -> ReportFiles:
+    """``report.json``, ``schema.json`` and ``report.html`` in ``out_dir`` (created), each written atomically."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = ReportFiles(out / "report.html", out / "report.json", out / "schema.json")
+    _write(files.schema, SCHEMA_FILE.read_text(encoding="utf-8"))
+    _write(files.json, json.dumps(report, indent=1, ensure_ascii=False, sort_keys=False) + "\n")
+    _write(files.html, render_html(report))
+    return files
