@@ -1,0 +1,132 @@
+"""The plant as its users see it, in a real browser: headless Chromium (Debian's chromium + chromium-driver,
+driven by Selenium; nothing downloaded) loads the Dagster UI that `waterworks ui` serves on loopback over the
+session plant's DAGSTER_HOME — the stage groups, the asset checks with their policy decisions, the schedules
+and sensors — and the compliance report the plant run wrote. Screenshots go to test-artifacts/browser/."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+GROUPS = ("source", "purification", "sanitation", "datasets", "training", "distribution", "governance")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    assert not missing, f"{', '.join(missing)} missing: apt-get install chromium chromium-driver (.ci/run does)"
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1600,1000"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="module")
+def dagster_ui(plant):
+    """`waterworks ui` (dagster dev: webserver + daemon) on the plant's home, in its own process group."""
+    settings, _, _ = plant
+    port = _free_port()
+    env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PROFILE": "tiny",
+           "WATERWORKS_DAGSTER_UI_PORT": str(port)}
+    log = open(settings.home / "dagster-ui.log", "w")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "ui"], env=env, cwd=ROOT, stdout=log,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/server_info", timeout=2)
+                break
+            except OSError:
+                assert process.poll() is None, (settings.home / "dagster-ui.log").read_text()[-2000:]
+                assert time.monotonic() < deadline, "the Dagster UI did not answer within 120 s"
+                time.sleep(1)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+def _open(driver, url: str, expect: tuple[str, ...], shot: str, timeout: float = 60) -> str:
+    """Load ``url``, dismiss Dagster's newsletter dialog, wait until every text in ``expect`` is on the page,
+    save a screenshot; returns the page text."""
+    from selenium.webdriver.common.by import By
+
+    driver.get(url)
+    deadline, text = time.monotonic() + timeout, ""
+    while time.monotonic() < deadline:
+        for button in driver.find_elements(By.XPATH, "//button[normalize-space()='Skip']"):
+            try:
+                button.click()
+            except Exception:  # noqa: BLE001 (the dialog may re-render under the click; the next pass retries)
+                pass
+        text = driver.find_element(By.TAG_NAME, "body").text
+        if all(e in text for e in expect):
+            break
+        time.sleep(1)
+    time.sleep(1)  # let the graph settle before the picture
+    driver.save_screenshot(str(SHOTS / f"{shot}.png"))
+    missing = [e for e in expect if e not in text]
+    assert not missing, f"{url}: {missing} not shown"
+    return text
+
+
+def test_the_dagster_ui_shows_the_plant_its_checks_and_its_automation(browser, dagster_ui):
+    text = _open(browser, f"{dagster_ui}/asset-groups", GROUPS, "01-asset-groups")
+    assert all(group in text for group in GROUPS)
+    text = _open(browser, f"{dagster_ui}/assets/champion_intent_classifier?view=checks",
+                 ("deployment_policy", "promotion_gates", "This is a blocking asset check"), "02-champion-checks")
+    assert "classification" in text
+    _open(browser, f"{dagster_ui}/assets/classification_dataset?view=checks",
+          ("no_residual_pii", "training_policy_intent_classifier"), "03-dataset-checks")
+    _open(browser, f"{dagster_ui}/automation",
+          ("daily_refresh_plant", "landing_sensor", "report_after_plant_run", "report_after_failed_plant_run"),
+          "04-automation")
+    _open(browser, f"{dagster_ui}/assets/compliance_report",
+          ("compliance_report", "governance"), "05-compliance-report-asset")
+
+
+def test_the_compliance_report_renders_its_charts(browser, plant):
+    from selenium.webdriver.common.by import By
+
+    settings, _, _ = plant
+    html = Path(json.loads((settings.reports_dir / "latest.json").read_text(encoding="utf-8"))["html"])
+    browser.set_window_size(1400, 1000)
+    text = _open(browser, html.as_uri(), ("Waterworks compliance report", "Personal-information impact assessment",
+                                          "PIPL", "GDPR"), "06-compliance-report")
+    assert "Every article addressed" in text
+    figures = browser.find_elements(By.CSS_SELECTOR, "figure[data-chart] svg")
+    assert len(figures) == 7
+    for svg in figures:  # drawn, not empty boxes
+        assert svg.size["width"] > 200 and svg.size["height"] > 100
+    height = browser.execute_script("return document.body.scrollHeight")
+    browser.set_window_size(1400, min(int(height), 12000))
+    browser.save_screenshot(str(SHOTS / "07-compliance-report-full.png"))
