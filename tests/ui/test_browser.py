@@ -3,6 +3,7 @@ driven by Selenium; nothing downloaded) loads the Dagster UI that `waterworks ui
 session plant's DAGSTER_HOME — the stage groups, the asset checks with their policy decisions, the schedules
 and sensors — and the compliance report the plant run wrote. Screenshots go to test-artifacts/browser/."""
 
+import contextlib
 import json
 import os
 import signal
@@ -84,10 +85,8 @@ def _open(driver, url: str, expect: tuple[str, ...], shot: str, timeout: float =
     deadline, text = time.monotonic() + timeout, ""
     while time.monotonic() < deadline:
         for button in driver.find_elements(By.XPATH, "//button[normalize-space()='Skip']"):
-            try:
+            with contextlib.suppress(Exception):  # the dialog may re-render under the click; the next pass retries
                 button.click()
-            except Exception:  # noqa: BLE001 (the dialog may re-render under the click; the next pass retries)
-                pass
         text = driver.find_element(By.TAG_NAME, "body").text
         if all(e in text for e in expect):
             break
