@@ -53,6 +53,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
                   f"{lake.row_count('sanitized', 'ledger/' + table + '.parquet')} rows in sanitized/ledger/)")
     _print_datasets_and_models(settings, lake)
     _print_registry_and_bundles(settings)
+    latest = settings.reports_dir / "latest.json"
+    if latest.is_file():
+        print(f"  compliance report: {json.loads(latest.read_text(encoding='utf-8'))['html']}")
     print(f"  Dagster runs:    DAGSTER_HOME={settings.dagster_home} — `make ui`, then "
           f"http://127.0.0.1:{settings.dagster_ui_port}/runs")
     print(f"  MLflow:          `make mlflow-ui`, then http://127.0.0.1:{settings.mlflow_ui_port}")
