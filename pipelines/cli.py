@@ -227,6 +227,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else settings.reports_dir / "manual"
     files, report = produce_report(plant_view(settings), out, {"job": "waterworks report"})
     print(f"compliance report: {files.html}\n  JSON: {files.json} (schema: {files.schema})")
+    if args.pdf:
+        from governance.report.render import print_pdf
+
+        print(f"  PDF: {print_pdf(files.html)}")
     for key, value in report_summary(report).items():
         print(f"  {key.replace('_', ' ')}: {value}")
     print(f"  {report['impact_assessment']['conclusion']}")
@@ -301,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "its schema) of the plant as it stands")
     p.add_argument("--out", default=None, help="folder to write report.html, report.json, schema.json into "
                    "(default: WATERWORKS_REPORTS_DIR/manual)")
+    p.add_argument("--pdf", action="store_true", help="also print report.pdf with headless Chromium (optional)")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("redact", help="redact PII in a JSONL, CSV or Parquet file (same format out)")

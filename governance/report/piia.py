@@ -58,7 +58,7 @@ def impact_assessment(facts: dict) -> dict:
          "requirement": "Sensitive personal information (specific identity, financial accounts, medical health, "
                         "whereabouts, biometrics, religion, minors) is processed only for a specific purpose, with "
                         "sufficient necessity and strict protective measures.",
-         "measures": "Detected at ingestion-time sanitation by type, replaced by operators before any dataset is "
+         "measures": "Detected by type in the sanitation stage and replaced by operators before any dataset is "
                      "built; training reads only the sanitized zone; an independent residual detector rescans "
                      "every dataset version and blocks training on any finding.",
          "evidence": f"{n_sensitive} sensitive findings of {len(sensitive)} type(s) redacted "

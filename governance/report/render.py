@@ -125,3 +125,24 @@ def write_report(report: dict, out_dir: Path | str) -> ReportFiles:
     _write(files.json, json.dumps(report, indent=1, ensure_ascii=False, sort_keys=False) + "\n")
     _write(files.html, render_html(report))
     return files
+
+
+def print_pdf(html: Path, chromium: str | None = None) -> Path:
+    """``report.pdf`` beside ``report.html``, printed by headless Chromium (the page has print styles). Optional:
+    needs a Chromium binary (``WATERWORKS_CHROMIUM`` or chromium / chromium-browser / google-chrome on PATH)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    binary = chromium or os.environ.get("WATERWORKS_CHROMIUM") or next(
+        (found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))), None)
+    if not binary:
+        raise ReportError("no Chromium to print the PDF with: install chromium or set WATERWORKS_CHROMIUM")
+    pdf = Path(html).with_suffix(".pdf")
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run([binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                               f"--user-data-dir={profile}", f"--print-to-pdf={pdf}", Path(html).resolve().as_uri()],
+                              capture_output=True, text=True, timeout=180)
+    if done.returncode != 0 or not pdf.is_file():
+        raise ReportError(f"{binary} could not print {html} to PDF (exit {done.returncode})")
+    return pdf

@@ -55,7 +55,7 @@ def dagster_ui(plant):
     log = open(settings.home / "dagster-ui.log", "w")  # noqa: SIM115 (closed below)
     process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "ui"], env=env, cwd=ROOT, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    url, started = f"http://127.0.0.1:{port}", time.time()
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -66,7 +66,7 @@ def dagster_ui(plant):
                 assert process.poll() is None, (settings.home / "dagster-ui.log").read_text()[-2000:]
                 assert time.monotonic() < deadline, "the Dagster UI did not answer within 120 s"
                 time.sleep(1)
-        yield url
+        yield url, started
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -76,9 +76,9 @@ def dagster_ui(plant):
         log.close()
 
 
-def _open(driver, url: str, expect: tuple[str, ...], shot: str, timeout: float = 60) -> str:
-    """Load ``url``, dismiss Dagster's newsletter dialog, wait until every text in ``expect`` is on the page,
-    save a screenshot; returns the page text."""
+def _open(driver, url: str, expect: tuple[str, ...], shot: str, timeout: float = 60, until=None) -> str:
+    """Load ``url``, dismiss Dagster's newsletter dialog, wait until every text in ``expect`` is on the page
+    (and ``until(driver)`` holds), save a screenshot; returns the page text."""
     from selenium.webdriver.common.by import By
 
     driver.get(url)
@@ -88,29 +88,69 @@ def _open(driver, url: str, expect: tuple[str, ...], shot: str, timeout: float =
             with contextlib.suppress(Exception):  # the dialog may re-render under the click; the next pass retries
                 button.click()
         text = driver.find_element(By.TAG_NAME, "body").text
-        if all(e in text for e in expect):
+        if all(e in text for e in expect) and (until is None or until(driver)):
             break
         time.sleep(1)
     time.sleep(1)  # let the graph settle before the picture
     driver.save_screenshot(str(SHOTS / f"{shot}.png"))
     missing = [e for e in expect if e not in text]
     assert not missing, f"{url}: {missing} not shown"
+    assert until is None or until(driver), f"{url}: {until.__doc__}"
     return text
 
 
+def _automation_state(url: str) -> dict[str, tuple[str, list]]:
+    """Every schedule and sensor of the code location: name → (status, its latest ticks' timestamps)."""
+    query = ("{ workspaceOrError { ... on Workspace { locationEntries { locationOrLoadError { ... on "
+             "RepositoryLocation { repositories { sensors { name sensorState { status ticks(limit: 1) { timestamp } } }"
+             " schedules { name scheduleState { status } } } } } } } } }")
+    request = urllib.request.Request(f"{url}/graphql", data=json.dumps({"query": query}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    data = json.loads(urllib.request.urlopen(request, timeout=30).read())["data"]["workspaceOrError"]
+    state = {}
+    for entry in data["locationEntries"]:
+        for repository in entry["locationOrLoadError"]["repositories"]:
+            for sensor in repository["sensors"]:
+                state[sensor["name"]] = (sensor["sensorState"]["status"],
+                                         [t["timestamp"] for t in sensor["sensorState"]["ticks"]])
+            for schedule in repository["schedules"]:
+                state[schedule["name"]] = (schedule["scheduleState"]["status"], [])
+    return state
+
+
 def test_the_dagster_ui_shows_the_plant_its_checks_and_its_automation(browser, dagster_ui):
-    text = _open(browser, f"{dagster_ui}/asset-groups", GROUPS, "01-asset-groups")
+    from selenium.webdriver.common.by import By
+
+    url, started = dagster_ui
+    text = _open(browser, f"{url}/asset-groups", GROUPS, "01-asset-groups")
     assert all(group in text for group in GROUPS)
-    text = _open(browser, f"{dagster_ui}/assets/champion_intent_classifier?view=checks",
+    text = _open(browser, f"{url}/assets/champion_intent_classifier?view=checks",
                  ("deployment_policy", "promotion_gates", "This is a blocking asset check"), "02-champion-checks")
     assert "classification" in text
-    _open(browser, f"{dagster_ui}/assets/classification_dataset?view=checks",
+    _open(browser, f"{url}/assets/classification_dataset?view=checks",
           ("no_residual_pii", "training_policy_intent_classifier"), "03-dataset-checks")
-    _open(browser, f"{dagster_ui}/automation",
-          ("daily_refresh_plant", "landing_sensor", "report_after_plant_run", "report_after_failed_plant_run"),
-          "04-automation")
-    _open(browser, f"{dagster_ui}/assets/compliance_report",
+    automations = _automation_state(url)
+    assert {"daily_refresh_plant", "landing_sensor", "report_after_plant_run",
+            "report_after_failed_plant_run"} <= set(automations)
+
+    def all_switched_on(driver) -> bool:
+        """every schedule and sensor shows its switch on"""
+        boxes = driver.find_elements(By.CSS_SELECTOR, "input[type=checkbox]")
+        return sum(box.is_selected() for box in boxes) >= len(automations)
+
+    _open(browser, f"{url}/automation", tuple(sorted(automations)), "04-automation", until=all_switched_on)
+    _open(browser, f"{url}/assets/compliance_report",
           ("compliance_report", "governance"), "05-compliance-report-asset")
+    # Running, not just listed: the daemon that `waterworks ui` starts evaluates the sensors.
+    deadline = time.monotonic() + 120
+    while True:
+        automations = _automation_state(url)
+        ticked = {name for name, (_, ticks) in automations.items() if any(t >= started for t in ticks)}
+        if "landing_sensor" in ticked or time.monotonic() > deadline:
+            break
+        time.sleep(3)
+    assert {status for status, _ in automations.values()} == {"RUNNING"}, automations
+    assert "landing_sensor" in ticked, "the daemon did not evaluate the landing sensor within 120 s"
 
 
 def test_the_compliance_report_renders_its_charts(browser, plant):
@@ -129,3 +169,13 @@ def test_the_compliance_report_renders_its_charts(browser, plant):
     height = browser.execute_script("return document.body.scrollHeight")
     browser.set_window_size(1400, min(int(height), 12000))
     browser.save_screenshot(str(SHOTS / "07-compliance-report-full.png"))
+
+
+def test_the_report_prints_to_pdf(plant, tmp_path):
+    settings, _, _ = plant
+    env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PROFILE": "tiny"}
+    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "report", "--out", str(tmp_path), "--pdf"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    pdf = (tmp_path / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-") and len(pdf) > 50_000 and pdf.count(b"/Type /Page") >= 3
