@@ -87,7 +87,7 @@ def _open(driver, url: str, expect: tuple[str, ...], shot: str, timeout: float =
         for button in driver.find_elements(By.XPATH, "//button[normalize-space()='Skip']"):
             with contextlib.suppress(Exception):  # the dialog may re-render under the click; the next pass retries
                 button.click()
-        text = driver.find_element(By.TAG_NAME, "body").text
+        text = driver.execute_script("return document.body.innerText")  # never a stale element: the page re-renders
         if all(e in text for e in expect) and (until is None or until(driver)):
             break
         time.sleep(1)
@@ -119,7 +119,6 @@ def _automation_state(url: str) -> dict[str, tuple[str, list]]:
 
 
 def test_the_dagster_ui_shows_the_plant_its_checks_and_its_automation(browser, dagster_ui):
-    from selenium.webdriver.common.by import By
 
     url, started = dagster_ui
     text = _open(browser, f"{url}/asset-groups", GROUPS, "01-asset-groups")
@@ -135,8 +134,8 @@ def test_the_dagster_ui_shows_the_plant_its_checks_and_its_automation(browser, d
 
     def all_switched_on(driver) -> bool:
         """every schedule and sensor shows its switch on"""
-        boxes = driver.find_elements(By.CSS_SELECTOR, "input[type=checkbox]")
-        return sum(box.is_selected() for box in boxes) >= len(automations)
+        checked = driver.execute_script("return document.querySelectorAll('input[type=checkbox]:checked').length")
+        return checked >= len(automations)
 
     _open(browser, f"{url}/automation", tuple(sorted(automations)), "04-automation", until=all_switched_on)
     _open(browser, f"{url}/assets/compliance_report",
