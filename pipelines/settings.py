@@ -73,7 +73,10 @@ class Settings(BaseSettings):
     reports_dir: Path | None = None
     bundles_dir: Path | None = None
     postgres_url: SecretStr | None = Field(
-        None, description="postgresql://user:pass@host:port/db for Dagster and MLflow (production).")
+        None, description="postgresql://user:pass@host:port/db: Dagster's run, event-log and schedule storage "
+        "(dagster-postgres), and MLflow's backend store in the sibling database <db>_mlflow unless "
+        "WATERWORKS_MLFLOW_TRACKING_URI says otherwise (the two share table names). Required by the "
+        "production profile; in the local profile it replaces the SQLite stores.")
     sources_file: Path | None = Field(None, description="Sources config; default: the one shipped in assets/source.")
     purification_file: Path | None = Field(
         None, description="Purification config (canonical mapping, filters, dedup); default: assets/purification.")
@@ -137,7 +140,9 @@ class Settings(BaseSettings):
             self.sanitation_file = Path(__file__).resolve().parents[1] / "assets" / "sanitation" / "sanitation.yaml"
         if self.profile is Profile.local:
             self.lake_uri = self.lake_uri or str(home / "lake")
-            self.mlflow_tracking_uri = self.mlflow_tracking_uri or f"sqlite:///{home / 'mlflow' / 'mlflow.db'}"
+            self.mlflow_tracking_uri = self.mlflow_tracking_uri or (
+                mlflow_database_url(self.postgres_url.get_secret_value()) if self.postgres_url
+                else f"sqlite:///{home / 'mlflow' / 'mlflow.db'}")
             self.mlflow_artifact_uri = self.mlflow_artifact_uri or str(home / "mlflow" / "artifacts")
         else:
             self._validate_production()
@@ -154,7 +159,7 @@ class Settings(BaseSettings):
                 problems.append(f"WATERWORKS_{name.upper()} must be an object-store URI "
                                 f"({', '.join(OBJECT_STORE_SCHEMES)}), got {value or 'nothing'!r}")
         if self.mlflow_tracking_uri is None and url:
-            self.mlflow_tracking_uri = url
+            self.mlflow_tracking_uri = mlflow_database_url(url)
         if problems:
             raise ValueError("production profile: " + "; ".join(problems))
 
@@ -167,8 +172,8 @@ class Settings(BaseSettings):
         """The dagster.yaml this profile needs in DAGSTER_HOME."""
         # every concurrency pool of the plant (gpu: training steps) runs one step at a time
         config: dict[str, Any] = {"telemetry": {"enabled": False}, "concurrency": {"pools": {"default_limit": 1}}}
-        if self.profile is Profile.production:
-            config["storage"] = {"postgres": {"postgres_url": {"env": "WATERWORKS_POSTGRES_URL"}}}
+        if self.postgres_url is not None:  # the URL stays out of the file: Dagster reads it from the environment
+            config["storage"] = {"postgres": {"postgres_url": {"env": DAGSTER_POSTGRES_ENV}}}
         else:
             config["storage"] = {"sqlite": {"base_dir": str(self.dagster_home / "storage")}}
         return config
@@ -181,7 +186,8 @@ class Settings(BaseSettings):
             "landing": str(self.landing_dir),
             "lake": str(self.lake_uri),
             "dagster_home": str(self.dagster_home),
-            "mlflow_tracking_uri": "postgresql://***" if self.profile is Profile.production
+            "dagster_storage": "postgresql://***" if self.postgres_url else "sqlite",
+            "mlflow_tracking_uri": "postgresql://***" if str(self.mlflow_tracking_uri).startswith("postgres")
             else str(self.mlflow_tracking_uri),
             "sources_file": str(self.sources_file),
             "purification_file": str(self.purification_file),
@@ -200,6 +206,26 @@ class Settings(BaseSettings):
         }
 
 
+def with_psycopg2(postgres_url: str) -> str:
+    """The URL with the psycopg2 driver named: SQLAlchemy 2.1 reads a bare ``postgresql://`` as psycopg 3, which
+    dagster-postgres does not support (its NOTIFY relies on psycopg2's client-side parameters)."""
+    scheme, rest = postgres_url.split("://", 1)
+    return f"postgresql+psycopg2://{rest}" if scheme in ("postgresql", "postgres") else postgres_url
+
+
+def mlflow_database_url(postgres_url: str) -> str:
+    """MLflow's backend store beside Dagster's: the same server, database ``<db>_mlflow``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(with_psycopg2(postgres_url))
+    database = parts.path.lstrip("/") or "postgres"
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}_mlflow", parts.query, parts.fragment))
+
+
+# The variable dagster.yaml reads Dagster's PostgreSQL URL from (set by prepare_dagster_home, driver named).
+DAGSTER_POSTGRES_ENV = "WATERWORKS_DAGSTER_POSTGRES_URL"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
@@ -214,4 +240,6 @@ def prepare_dagster_home(settings: Settings) -> Path:
     if not target.exists() or target.read_text(encoding="utf-8") != text:
         target.write_text(text, encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
+    if settings.postgres_url is not None:  # dagster.yaml names the variable, not the secret
+        os.environ[DAGSTER_POSTGRES_ENV] = with_psycopg2(settings.postgres_url.get_secret_value())
     return home

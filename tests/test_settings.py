@@ -39,5 +39,10 @@ def test_production_profile_is_validated(tmp_path):
     assert "WATERWORKS_POSTGRES_URL" in message and "WATERWORKS_LAKE_URI" in message
     s = Settings(home=tmp_path, profile="production", postgres_url="postgresql://ww:secret@db:5432/ww",
                  lake_uri="s3://lake/waterworks", mlflow_artifact_uri="s3://lake/mlflow")
-    assert s.dagster_yaml()["storage"] == {"postgres": {"postgres_url": {"env": "WATERWORKS_POSTGRES_URL"}}}
+    assert s.dagster_yaml()["storage"] == {"postgres": {"postgres_url": {"env": "WATERWORKS_DAGSTER_POSTGRES_URL"}}}
     assert "secret" not in repr(s) and "secret" not in str(s.describe())
+    assert s.mlflow_tracking_uri == "postgresql+psycopg2://ww:secret@db:5432/ww_mlflow"  # MLflow and Dagster share table names
+    local = Settings(home=tmp_path, postgres_url="postgresql://ww@127.0.0.1:5433/plant")  # local, on PostgreSQL
+    assert local.dagster_yaml()["storage"] == s.dagster_yaml()["storage"]
+    assert local.mlflow_tracking_uri == "postgresql+psycopg2://ww@127.0.0.1:5433/plant_mlflow"
+    assert local.lake_uri == str(tmp_path / "lake")
