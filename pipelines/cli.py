@@ -33,7 +33,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
               f"scale {settings.demo_scale}) into {landing}")
         generate_estate(landing, seed=settings.demo_seed, scale=settings.demo_scale)
     print(f"running the plant ({settings.profile.value} profile) on {landing}")
-    summary = run_plant(settings, full=args.full)
+    summary = run_plant(settings, full=args.full, ingest_only=args.ingest_only)
     lake = Lake(str(settings.lake_uri))
     raw_files = lake.list_parquet("raw")
     quarantine_files = lake.list_parquet("quarantine")
@@ -276,6 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="materialize the plant through Dagster (new or changed files only)")
     p.add_argument("--full", action="store_true", help="re-ingest every landing file")
+    p.add_argument("--ingest-only", action="store_true",
+                   help="the source stage alone: ingest new or changed files and take the landing inventory")
     p.add_argument("--no-demo", dest="demo", action="store_false",
                    help="do not generate the demo estate into an empty landing folder")
     p.set_defaults(func=_cmd_run)

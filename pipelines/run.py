@@ -38,7 +38,10 @@ class PlantRunSummary:
         return not self.failed
 
 
-def run_plant(settings: Settings, full: bool = False, log: Callable[[str], None] = print) -> PlantRunSummary:
+def run_plant(settings: Settings, full: bool = False, log: Callable[[str], None] = print,
+              ingest_only: bool = False) -> PlantRunSummary:
+    """``ingest_only``: the source stage alone — each stale file's ingest run, then the landing inventory
+    (which quarantines the files no source claims); no plant job, no report."""
     import dagster as dg
 
     from .definitions import build_definitions
@@ -63,6 +66,15 @@ def run_plant(settings: Settings, full: bool = False, log: Callable[[str], None]
             label = f"{spec.id}:{landing_file.relpath}"
             (summary.ingested if result.success else summary.failed).append(label)
             log(f"  {'ingested' if result.success else 'FAILED  '} {label}")
+        if ingest_only:
+            result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+                instance=instance, raise_on_error=False, run_config=QUIET,
+                asset_selection=[dg.AssetKey("landing_inventory")])
+            summary.run_ids.append(result.run_id)
+            if not result.success:
+                summary.failed.append("landing_inventory")
+            summary.seconds = time.monotonic() - started
+            return summary
         result = defs.resolve_job_def(PLANT_JOB).execute_in_process(
             instance=instance, raise_on_error=False, run_config=QUIET)
         summary.run_ids.append(result.run_id)

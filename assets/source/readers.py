@@ -237,9 +237,31 @@ def read_parquet(path: Path, spec: SourceSpec) -> ReadResult:
 
 
 # ---- Excel -------------------------------------------------------------------------------------------------------
+# A workbook is a zip: refuse one that would expand past these before any XML is parsed (a zip bomb).
+MAX_XLSX_EXPANDED_BYTES = 512 * 1024 * 1024
+MAX_XLSX_COMPRESSION_RATIO = 200
+
+
+def check_zip_expansion(path: Path) -> None:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise FileUnreadable(f"not a readable .xlsx workbook: not a zip archive ({type(exc).__name__})") from exc
+    expanded = sum(m.file_size for m in members)
+    packed = max(sum(m.compress_size for m in members), 1)
+    if expanded > MAX_XLSX_EXPANDED_BYTES or expanded / packed > MAX_XLSX_COMPRESSION_RATIO:
+        raise FileUnreadable(f"refused as a zip bomb: the workbook expands to {expanded >> 20} MB "
+                             f"(compression ratio {expanded // packed}:1; limits "
+                             f"{MAX_XLSX_EXPANDED_BYTES >> 20} MB, {MAX_XLSX_COMPRESSION_RATIO}:1)")
+
+
 def read_xlsx(path: Path, spec: SourceSpec) -> ReadResult:
     import fastexcel
 
+    check_zip_expansion(path)
     try:
         workbook = fastexcel.read_excel(path)
         sheet_name = spec.options.get("sheet") or workbook.sheet_names[0]
@@ -311,6 +333,10 @@ def read_email(path: Path, spec: SourceSpec) -> ReadResult:
         box = mailbox.mbox(path, factory=None, create=False)
         raws = [box.get_bytes(key) for key in box.iterkeys()]
     for index, raw in enumerate(raws):
+        if b"\x00" in raw:  # RFC 5322 text never holds NUL: binary data, not a message
+            quarantined.append(Quarantined(f"message {index}", index,
+                                           f"binary content: {raw.count(0)} NUL bytes in a message", raw))
+            continue
         try:
             message = email.message_from_bytes(raw, policy=email.policy.default)
             rows.append(_message_record(message))
