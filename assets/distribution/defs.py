@@ -4,7 +4,6 @@ training run and registered with alias ``candidate``) and ``champion_<model>`` (
 ``server_bundle`` (private cloud), ``edge_bundle``, ``cloud_bundle`` (public cloud) — built from the
 champions the registry holds."""
 
-import json
 import tempfile
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from .bundles import (
     provenance,
     write_bundle,
 )
+from .lineage import run_lineage
 from .promotion import DATASET_TAG, decide_promotion, metric_tag
 from .registry import CHAMPION, alias_version, download_model, hf_folder_of, register
 from .tasks import TASKS, Task
@@ -145,8 +145,7 @@ def champion_bundles(target: str, lake, mlflow: MlflowResource, distribution: Di
             skipped.append((task.model, "no champion (promotion refused or not run)"))
             continue
         with tempfile.TemporaryDirectory() as scratch:
-            lineage = json.loads(Path(client.download_artifacts(champion.run_id, "lineage.json", scratch))
-                                 .read_text(encoding="utf-8"))
+            lineage = run_lineage(client, champion.run_id)
             header = provenance(plan.registered_name, champion, lineage, policy, target)
             if TARGET_OF[target] not in header["allowed_targets"]:
                 skipped.append((task.model, f"policy: {header['classification']} data may not go to "

@@ -48,22 +48,30 @@ def _base_lineage(lake: Lake, base: dict | None, depth: int = 0) -> dict | None:
     return out
 
 
-def model_lineage(client, lake: Lake, ref: str) -> dict:
-    name, alias, number = parse_model_ref(ref)
-    version = alias_version(client, name, alias) if alias else client.get_model_version(name, number)
-    if version is None:
-        raise FileNotFoundError(f"{name} has no version with alias {alias!r}")
+def run_lineage(client, run_id: str) -> dict:
+    """The ``lineage.json`` a training run logged (as the training stage wrote it)."""
     with tempfile.TemporaryDirectory() as scratch:
-        lineage = json.loads(Path(client.download_artifacts(version.run_id, "lineage.json", scratch))
-                             .read_text(encoding="utf-8"))
+        return json.loads(Path(client.download_artifacts(run_id, "lineage.json", scratch)).read_text(encoding="utf-8"))
+
+
+def version_lineage(version, lineage: dict, lake: Lake) -> dict:
+    """A registered version's lineage (its run's ``lineage.json``) walked down to datasets and landing files."""
     return {
-        "model": {"name": name, "version": str(version.version), "aliases": list(version.aliases or []),
-                  "registry_uri": f"models:/{name}/{version.version}", "run_id": version.run_id,
+        "model": {"name": version.name, "version": str(version.version), "aliases": list(version.aliases or []),
+                  "registry_uri": f"models:/{version.name}/{version.version}", "run_id": version.run_id,
                   "model_key": version.tags.get("waterworks.model_key"),
                   "code_version": lineage.get("code_version"), "recipe": lineage.get("recipe")},
         "datasets": [_dataset_lineage(lake, d) for d in lineage.get("datasets", [])],
         "base_model": _base_lineage(lake, lineage.get("base_model")),
     }
+
+
+def model_lineage(client, lake: Lake, ref: str) -> dict:
+    name, alias, number = parse_model_ref(ref)
+    version = alias_version(client, name, alias) if alias else client.get_model_version(name, number)
+    if version is None:
+        raise FileNotFoundError(f"{name} has no version with alias {alias!r}")
+    return version_lineage(version, run_lineage(client, version.run_id), lake)
 
 
 def lineage_text(lineage: dict) -> str:

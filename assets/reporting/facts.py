@@ -105,10 +105,6 @@ def pii_section(lake: Lake) -> dict:
     }
 
 
-def _per_source(lake: Lake, zone: str, relpath: str, extra: list[str] | None = None) -> pl.DataFrame | None:
-    return _frame(lake, zone, relpath, ["source_id", *(extra or [])])
-
-
 def funnel_section(lake: Lake, catalog: SourceCatalog, datasets: list[dict]) -> dict:
     """From landing to datasets, per source: files, rows read, rows and files quarantined (with reasons),
     rows dropped in purification (with reasons), rows sanitized, examples in each dataset."""
@@ -134,10 +130,10 @@ def funnel_section(lake: Lake, catalog: SourceCatalog, datasets: list[dict]) -> 
     for table in TABLES:
         for key, zone, relpath in (("purified_rows", "purified", f"{table}.parquet"),
                                    ("sanitized_rows", "sanitized", f"{table}.parquet")):
-            frame = _per_source(lake, zone, relpath)
+            frame = _frame(lake, zone, relpath, ["source_id"])
             for source, n in (frame["source_id"].value_counts().iter_rows() if frame is not None else []):
                 per.setdefault(source, Counter())[key] += int(n)
-        excluded = _per_source(lake, "purified", f"excluded/{table}.parquet", ["drop_reason"])
+        excluded = _frame(lake, "purified", f"excluded/{table}.parquet", ["source_id", "drop_reason"])
         for source, reason in (excluded.iter_rows() if excluded is not None else []):
             per.setdefault(source, Counter())["dropped_rows"] += 1
             drop_reasons[(source, reason)] += 1
@@ -209,7 +205,7 @@ def models_section(view: PlantView) -> list[dict]:
     lineage down to the landing files."""
     if view.mlflow_client is None or view.distribution is None:
         return []
-    from ..distribution.lineage import model_lineage
+    from ..distribution.lineage import run_lineage, version_lineage
     from ..distribution.registry import CANDIDATE, CHAMPION, alias_version
 
     out = []
@@ -220,8 +216,8 @@ def models_section(view: PlantView) -> list[dict]:
             if version is not None:
                 versions.setdefault(str(version.version), version)
         for number, version in sorted(versions.items(), key=lambda kv: int(kv[0])):
-            lineage = model_lineage(view.mlflow_client, view.lake, f"{plan.registered_name}/{number}")
-            raw = _raw_lineage(view.mlflow_client, version.run_id)
+            raw = run_lineage(view.mlflow_client, version.run_id)  # read once: decision and walk both use it
+            lineage = version_lineage(version, raw, view.lake)
             decision = decide_targets(raw, list(plan.targets), view.policy)
             out.append({
                 "task": task, "registered_name": plan.registered_name, "version": number,
@@ -242,13 +238,6 @@ def _float(value) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
-
-
-def _raw_lineage(client, run_id: str) -> dict:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as scratch:
-        return json.loads(Path(client.download_artifacts(run_id, "lineage.json", scratch)).read_text(encoding="utf-8"))
 
 
 def _lineage_summary(lineage: dict) -> dict:

@@ -44,6 +44,9 @@ def impact_assessment(facts: dict) -> dict:
                       if not m["deployment"]["passed"]]
     deployed_refused = [f"{b['registered_model']} v{b['version']} → {b['target']}" for b in facts["bundles"]
                         if b["target"] not in b["allowed_targets"]]
+    residual_problems = [f"residual PII in {d}" for d in residual_dirty]
+    canary_problems = [f"canaries extractable from {m}" for m in canaries_failed]
+    basis_problems = [f"source {s} has no legal basis" for s in unbased]
     operators = sorted({r["operator"] for r in pii["by_operator"]})
     classes = sorted({s["classification"] for s in facts["sources"]})
     targets = sorted({b["target"] for b in facts["bundles"]})
@@ -64,7 +67,7 @@ def impact_assessment(facts: dict) -> dict:
          "evidence": f"{n_sensitive} sensitive findings of {len(sensitive)} type(s) redacted "
                      f"({', '.join(s['entity_type'] for s in sensitive) or 'none'}); {residual_text} (#pii, "
                      "#residual)",
-         **_status([f"residual PII in {d}" for d in residual_dirty])},
+         **_status(residual_problems)},
         {"framework": "PIPL", "article": "Art. 51", "title": "Protective measures",
          "requirement": "Internal management rules, classified management of personal information, encryption or "
                         "de-identification, access control, and security measures proportionate to the risk.",
@@ -76,7 +79,7 @@ def impact_assessment(facts: dict) -> dict:
          "evidence": f"{len(facts['sources'])} sources classified (#sources); {pii['total_findings']} findings "
                      f"de-identified (#operators); training decisions {len(facts['policy']['training'])} "
                      "(#policy)",
-         **_status([f"source {s} has no legal basis" for s in unbased])},
+         **_status(basis_problems)},
         {"framework": "PIPL", "article": "Art. 55", "title": "When an impact assessment is required",
          "requirement": "A personal-information impact assessment is done in advance when processing sensitive "
                         "personal information, using it for automated decision-making, or providing it to others.",
@@ -94,8 +97,7 @@ def impact_assessment(facts: dict) -> dict:
                      "exposure of the generative models, promotion gates; reports are written per run and are "
                      "meant to be archived with the run (retention ≥ 3 years is the operator's to configure).",
          "evidence": f"{residual_text}; {canary_text}; deployment decisions: {len(facts['models'])} (#models)",
-         **_status([f"canaries extractable from {m}" for m in canaries_failed]
-                   + [f"residual PII in {d}" for d in residual_dirty])},
+         **_status(canary_problems + residual_problems)},
         {"framework": "GDPR", "article": "Art. 5", "title": "Principles relating to processing",
          "requirement": "Lawfulness, fairness and transparency; purpose limitation; data minimisation; accuracy; "
                         "storage limitation; integrity and confidentiality; accountability.",
@@ -105,7 +107,7 @@ def impact_assessment(facts: dict) -> dict:
          "evidence": f"{funnel['totals']['raw_rows']} rows read, {funnel['totals']['dropped_rows']} dropped and "
                      f"{funnel['totals']['quarantined_rows']} rows + {funnel['totals']['quarantined_files']} files "
                      f"quarantined with reasons, {examples} dataset examples (#funnel)",
-         **_status([f"source {s} has no legal basis" for s in unbased])},
+         **_status(basis_problems)},
         {"framework": "GDPR", "article": "Art. 25", "title": "Data protection by design and by default",
          "requirement": "Appropriate technical measures, such as pseudonymisation, designed in; by default only "
                         "the personal data necessary for each purpose is processed.",
@@ -114,7 +116,7 @@ def impact_assessment(facts: dict) -> dict:
                      "checks stop the line on residual PII, canary exposure and policy refusals.",
          "evidence": f"{residual_text}; refused trainings: {', '.join(refused_training) or 'none'}; refused "
                      f"deployments: {', '.join(refused_deploy) or 'none'} (#policy)",
-         **_status([f"residual PII in {d}" for d in residual_dirty])},
+         **_status(residual_problems)},
         {"framework": "GDPR", "article": "Art. 30", "title": "Records of processing activities",
          "requirement": "Purposes, categories of data subjects and personal data, recipients, transfers, time "
                         "limits for erasure, and a description of the security measures.",
@@ -131,8 +133,7 @@ def impact_assessment(facts: dict) -> dict:
                      "file and bundle file; effectiveness tested on every run: residual rescans, canary exposure, "
                      "planted-value evaluation of the redaction.",
          "evidence": f"{residual_text}; {canary_text} (#residual, #canaries)",
-         **_status([f"residual PII in {d}" for d in residual_dirty]
-                   + [f"canaries extractable from {m}" for m in canaries_failed])},
+         **_status(residual_problems + canary_problems)},
         {"framework": "GDPR", "article": "Art. 35", "title": "Data protection impact assessment",
          "requirement": "A systematic description of the processing and its purposes, necessity and "
                         "proportionality, the risks to data subjects, and the measures addressing them.",

@@ -21,7 +21,6 @@ SCHEMA_VERSION = "1.0"
 # Strings that are identifiers, not text: content hashes, versions, run ids (scanning them for ID-shaped digit
 # runs would only find false alarms).
 _HEX_ID = re.compile(r"^(?:[0-9a-f]{8,64}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
-CHARTS = ("pii_type_by_source", "pii_type_by_language", "operators", "funnel", "reasons", "canaries", "policy")
 
 
 class ReportError(ValueError):
