@@ -64,6 +64,7 @@ class TrainingResource(dg.ConfigurableResource):
     device: str = "auto"
     base_model_path: str | None = None
     classifier_base_path: str | None = None
+    processes: int = 1  # per training: >1 = data-parallel under torchrun (one per GPU); 0 = one per visible GPU
 
     def training_config(self):
         from .training.config import load_training_config
@@ -75,6 +76,11 @@ class TrainingResource(dg.ConfigurableResource):
 
     def device_override(self) -> str | None:
         return None if self.device == "auto" else self.device
+
+    def training_processes(self) -> int:
+        from models.distributed import processes_for
+
+        return processes_for(self.processes) if self.processes != 1 else 1
 
 
 class MlflowResource(dg.ConfigurableResource):

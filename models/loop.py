@@ -2,7 +2,11 @@
 gradient accumulation and clipping, bf16 autocast on CUDA, periodic evaluation, metrics to a sink.
 
 The recipe supplies the model, a function giving each epoch's batches, and a loss function returning
-``(loss, tokens)`` for a batch; the loop knows nothing about language models or classifiers."""
+``(loss, tokens)`` for a batch; the loop knows nothing about language models or classifiers.
+
+Under torchrun (models/distributed.py) the same loop trains data-parallel: the model is wrapped in
+DistributedDataParallel, each process takes its share of every epoch's batches, logged loss and tokens are
+summed over the processes, and only rank 0 writes metrics."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from .distributed import all_sum, current_world, init_world, shard
 from .runtime import Runtime
 from .tracking import MetricSink
 
@@ -71,29 +76,46 @@ def make_optimizer(param_groups: list[dict], config: LoopConfig, runtime: Runtim
     return torch.optim.AdamW(groups, fused=runtime.fused_adamw)
 
 
+def planned_steps(batches_per_epoch: int, config: LoopConfig) -> int:
+    """Optimizer steps the loop will take (each process takes its share of the batches under torchrun)."""
+    steps_per_epoch = max(1, batches_per_epoch // current_world().size // config.grad_accum)
+    total = math.ceil(steps_per_epoch * config.epochs)
+    if config.max_steps:
+        total = min(total, config.max_steps) if config.epochs else config.max_steps
+    return total
+
+
 def train_loop(model: torch.nn.Module, epoch_batches: Callable[[int], Iterable[dict]], batches_per_epoch: int,
                loss_fn: Callable[[torch.nn.Module, dict], tuple[torch.Tensor, int]], runtime: Runtime,
                config: LoopConfig, sink: MetricSink, param_groups: list[dict] | None = None,
                evaluate: Callable[[], dict] | None = None) -> TrainResult:
-    steps_per_epoch = max(1, batches_per_epoch // config.grad_accum)
-    total = math.ceil(steps_per_epoch * config.epochs)
-    if config.max_steps:
-        total = min(total, config.max_steps) if config.epochs else config.max_steps
+    world = current_world()
+    init_world(world)
+    per_rank = batches_per_epoch // world.size
+    if world.distributed and per_rank < config.grad_accum:
+        raise ValueError(f"training data gives {batches_per_epoch} batch(es) per epoch: too few for {world.size} "
+                         f"processes of {config.grad_accum} micro-batch(es) per step")
+    total = planned_steps(batches_per_epoch, config)
     warmup = int(total * config.warmup_ratio)
     optimizer = make_optimizer(param_groups or [{"params": list(model.parameters())}], config, runtime)
     trainable = [p for g in optimizer.param_groups for p in g["params"]]
     result = TrainResult()
     started = time.monotonic()
     model.train()
+    forward = model
+    if world.distributed:
+        forward = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[torch.cuda.current_device()] if runtime.is_cuda else None)
     step, micro, window_loss, window_tokens = 0, 0, 0.0, 0
     epoch = 0
     while step < total:
         seen = 0
-        for batch in epoch_batches(epoch):
+        batches = epoch_batches(epoch)
+        for batch in shard(batches, world, per_rank) if world.distributed else batches:
             seen += 1
             batch = {k: v.to(runtime.device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
             with runtime.autocast():
-                loss, tokens = loss_fn(model, batch)
+                loss, tokens = loss_fn(forward, batch)
             (loss / config.grad_accum).backward()
             window_loss += loss.item() / config.grad_accum
             window_tokens += tokens
@@ -108,14 +130,18 @@ def train_loop(model: torch.nn.Module, epoch_batches: Callable[[int], Iterable[d
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
             step += 1
+            if world.distributed:  # the step's loss over all processes' batches, and all their tokens
+                summed_loss, window_tokens = all_sum([window_loss, window_tokens], world)
+                window_loss, window_tokens = summed_loss / world.size, int(window_tokens)
             result.losses.append(window_loss)
             result.tokens += window_tokens
             elapsed = time.monotonic() - started
-            sink.log_metrics({"loss": window_loss, "lr": optimizer.param_groups[0]["lr"],
-                              "tokens_per_s": result.tokens / elapsed if elapsed else 0.0, "epoch": epoch}, step)
+            if world.is_main:
+                sink.log_metrics({"loss": window_loss, "lr": optimizer.param_groups[0]["lr"],
+                                  "tokens_per_s": result.tokens / elapsed if elapsed else 0.0, "epoch": epoch}, step)
             window_loss, window_tokens = 0.0, 0
             if evaluate and config.eval_every and step % config.eval_every == 0 and step < total:
-                result.evaluations.append(_evaluate(model, evaluate, sink, step))
+                result.evaluations.append(_evaluate(model, evaluate, sink, step, world.is_main))
             if step >= total:
                 break
         if not seen or (seen < config.grad_accum and step == 0):
@@ -126,14 +152,17 @@ def train_loop(model: torch.nn.Module, epoch_batches: Callable[[int], Iterable[d
         torch.cuda.synchronize()
     result.steps, result.seconds = step, time.monotonic() - started
     if evaluate:
-        result.evaluations.append(_evaluate(model, evaluate, sink, step))
+        result.evaluations.append(_evaluate(model, evaluate, sink, step, world.is_main))
     return result
 
 
-def _evaluate(model: torch.nn.Module, evaluate: Callable[[], dict], sink: MetricSink, step: int) -> dict:
+def _evaluate(model: torch.nn.Module, evaluate: Callable[[], dict], sink: MetricSink, step: int,
+              log: bool = True) -> dict:
+    """Every process evaluates the (identical) model on the whole validation set; only rank 0 logs."""
     model.eval()
     with torch.no_grad():
         metrics = evaluate()
     model.train()
-    sink.log_metrics(metrics, step)
+    if log:
+        sink.log_metrics(metrics, step)
     return {"step": step, **metrics}

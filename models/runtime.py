@@ -71,4 +71,6 @@ def seed_everything(seed: int) -> torch.Generator:
 
 
 def runtime_record(runtime: Runtime) -> dict:
-    return {**runtime.description, "fused_adamw": runtime.fused_adamw}
+    from .distributed import current_world
+
+    return {**runtime.description, "fused_adamw": runtime.fused_adamw, "processes": current_world().size}

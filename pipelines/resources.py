@@ -28,7 +28,7 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
             models_dir=str(settings.models_dir), landing_dir=str(settings.landing_dir),
             config_file=str(settings.training_file), profile=settings.training_profile,
             device=settings.training_device, base_model_path=settings.base_model_path,
-            classifier_base_path=settings.classifier_base_path),
+            classifier_base_path=settings.classifier_base_path, processes=settings.training_processes),
         "mlflow": MlflowResource(tracking_uri=str(settings.mlflow_tracking_uri),
                                  artifact_uri=str(settings.mlflow_artifact_uri),
                                  ui_url=f"http://127.0.0.1:{settings.mlflow_ui_port}"),

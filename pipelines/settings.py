@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     training_profile: str | None = Field(None, description="Profile of the training config: tiny (tests), cpu "
                                          "(make run), gpu; default: the config's default_profile.")
     training_device: str = Field("auto", description="auto (CUDA with bf16 when present, else CPU), cuda or cpu.")
+    training_processes: int = Field(1, ge=0, description="Processes per training: 1 (default), N for data-parallel "
+                                    "training on N GPUs under torchrun, 0 for one per visible GPU.")
     models_dir: Path | None = Field(None, description="Trained model folders; default HOME/models.")
     distribution_file: Path | None = Field(None, description="Distribution config (registered names, targets, "
                                            "quality gates, bundles); default: assets/distribution.")
@@ -198,6 +200,7 @@ class Settings(BaseSettings):
             "training_file": str(self.training_file),
             "training_profile": self.training_profile or "(config default)",
             "training_device": self.training_device,
+            "training_processes": str(self.training_processes),
             "models_dir": str(self.models_dir),
             "distribution_file": str(self.distribution_file),
             "policy_file": str(self.policy_file),

@@ -23,6 +23,8 @@ def report_metadata(report: SanitizeReport) -> dict:
         if report.by_type else "none",
         "columns": dg.MetadataValue.md(md_table(("source", "column", "handled as"), columns)),
         "ledger_rows": report.ledger_rows,
+        "texts_remembered": report.texts_remembered,
+        "texts_analyzed": report.texts_analyzed,
         "seconds_by_step": dg.MetadataValue.json(report.seconds),
         "config_hash": report.config_hash,
         "uri": dg.MetadataValue.path(report.uri),

@@ -25,11 +25,13 @@ from .config import SanitationConfig, TablePlan
 
 if TYPE_CHECKING:  # the engine (spaCy, Presidio) loads when a table is sanitized, not when the code location loads
     from governance.pii.engine import EngineConfig
+    from governance.pii.memo import AnalysisMemo
     from governance.pii.redact import Redactor
 
 ZONE = "sanitized"
 SOURCE_ZONE = "purified"
 ID_COLUMN = {"records": "record_id", "documents": "doc_id"}
+MEMO_FOLDER = "analysis_memo"
 
 @dataclass
 class SanitizeReport:
@@ -41,6 +43,8 @@ class SanitizeReport:
     by_type: Counter = field(default_factory=Counter)
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # source → column → how it was handled
     ledger_rows: int = 0
+    texts_remembered: int = 0  # distinct texts whose findings came from the memo of an earlier run
+    texts_analyzed: int = 0    # distinct texts the analyzer ran on
     seconds: dict[str, float] = field(default_factory=dict)
     uri: str | None = None
     ledger_uri: str | None = None
@@ -50,12 +54,36 @@ def config_hash(config: SanitationConfig) -> str:
     return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
 
 
-def make_redactor(config: SanitationConfig, engine: EngineConfig | None = None) -> Redactor:
+def make_redactor(config: SanitationConfig, engine: EngineConfig | None = None,
+                  memo: AnalysisMemo | None = None) -> Redactor:
     from governance.pii.batch import BatchOptions
     from governance.pii.redact import Redactor
 
     options = BatchOptions(config.batch.batch_size, config.batch.n_process, config.batch.min_texts_per_process)
-    return Redactor(engine, config.language, config.operator, options=options)
+    return Redactor(engine, config.language, config.operator, options=options, memo=memo)
+
+
+def memo_path(table: str) -> str:
+    """Where a table's analysis memo lives: in the private purified zone, beside the texts it was made from."""
+    return f"{MEMO_FOLDER}/{table}.parquet"
+
+
+def load_memo(lake: Lake, table: str, engine: EngineConfig | None) -> AnalysisMemo:
+    """The findings remembered from the last run over ``table``; empty when there is none or the analyzer
+    changed since (another fingerprint)."""
+    from governance.pii.engine import EngineConfig
+    from governance.pii.memo import AnalysisMemo, fingerprint
+
+    current = fingerprint(engine or EngineConfig())
+    stored = lake.parquet_metadata(SOURCE_ZONE, memo_path(table))
+    table_data = lake.read_parquet(SOURCE_ZONE, memo_path(table)) if stored and \
+        stored.get("fingerprint") == current else None
+    return AnalysisMemo.from_table(current, table_data)
+
+
+def save_memo(lake: Lake, table: str, memo: AnalysisMemo) -> None:
+    lake.write_parquet(SOURCE_ZONE, memo_path(table), memo.to_table(),
+                       {"stage": "sanitation", "fingerprint": memo.fingerprint})
 
 
 def sanitize_frame(frame: pl.DataFrame, table: str, plan: TablePlan, redactor: Redactor,
@@ -107,13 +135,18 @@ def sanitize_frame(frame: pl.DataFrame, table: str, plan: TablePlan, redactor: R
 
 
 def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: EngineConfig | None = None,
-                   redactor: Redactor | None = None) -> SanitizeReport:
-    """``purified/<table>.parquet`` → ``sanitized/<table>.parquet`` + ``sanitized/ledger/<table>.parquet``."""
+                   redactor: Redactor | None = None, remember: bool = True) -> SanitizeReport:
+    """``purified/<table>.parquet`` → ``sanitized/<table>.parquet`` + ``sanitized/ledger/<table>.parquet``.
+
+    With ``remember`` (and no ``redactor`` given), the analyzer's findings are remembered per text in
+    ``purified/analysis_memo/<table>.parquet``: the next run analyzes only texts it has not seen, with output
+    identical to a run from scratch."""
     report = SanitizeReport(table, config_hash(config))
     started = time.perf_counter()
     frame = pl.from_arrow(lake.read_parquet(SOURCE_ZONE, f"{table}.parquet"))
     report.rows = frame.height
-    redactor = redactor or make_redactor(config, engine)
+    memo = load_memo(lake, table, engine) if remember and redactor is None else None
+    redactor = redactor or make_redactor(config, engine, memo)
     report.seconds["load_and_engine"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     plan = config.records if table == "records" else config.documents
@@ -124,4 +157,7 @@ def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: Eng
     ledger_table = ledger_frame(ledger)
     report.ledger_uri = lake.write_parquet(ZONE, f"ledger/{table}.parquet", ledger_table.to_arrow(), meta)
     report.ledger_rows = ledger_table.height
+    if memo is not None:
+        save_memo(lake, table, memo)
+        report.texts_remembered, report.texts_analyzed = memo.hits, memo.misses
     return report

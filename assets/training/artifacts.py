@@ -104,6 +104,31 @@ def load_artifact(folder: Path, reused: bool = True) -> ModelArtifact:
     return ModelArtifact(folder.parent.name, folder.name, folder, reused, read("training.json"), read("lineage.json"))
 
 
+def remembered_result(models_dir: Path, name: str, inputs: dict, compute) -> tuple[dict, bool]:
+    """``compute()``'s result for these ``inputs``, computed once: kept in ``<models_dir>/<name>/<key>.json``
+    (``key`` a hash of the inputs) and read from there when the same inputs come again. Returns (result,
+    reused). For evaluations: an incremental run whose models and datasets did not change evaluates nothing."""
+    key = stable_hash(inputs)[:16]
+    target = Path(models_dir) / name / f"{key}.json"
+    if target.is_file():
+        return json.loads(target.read_text(encoding="utf-8"))["result"], True
+    result = compute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{key}.{uuid.uuid4().hex[:8]}.tmp")
+    temp.write_text(json.dumps({"inputs": inputs, "result": result}, indent=1, sort_keys=True, ensure_ascii=False,
+                               default=str), encoding="utf-8")
+    os.replace(temp, target)
+    return result, False
+
+
+def source_digest(*files: Path) -> str:
+    """sha256 over source files: part of a remembered result's inputs, so a code change recomputes it."""
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(Path(file).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def read_evaluation(folder: Path) -> dict:
     path = Path(folder) / "evaluation.json"
     if not path.is_file():

@@ -11,9 +11,16 @@ import dagster as dg
 from ..datasets.defs import ASSET_OF
 from ..metadata import md_table
 from ..resources import GovernanceResource, LakeResource, MlflowResource, TrainingResource
-from .artifacts import ModelArtifact, current_model, write_evaluation
+from .artifacts import ModelArtifact, current_model, remembered_result, write_evaluation
 from .config import load_training_config
-from .evaluate import evaluate_classifier, evaluate_language_models, lm_model_evaluation, load_canaries
+from .evaluate import (
+    classifier_evaluation_inputs,
+    evaluate_classifier,
+    evaluate_language_models,
+    lm_evaluation_inputs,
+    lm_model_evaluation,
+    load_canaries,
+)
 from .policy import TRAINED_ON, training_decision
 from .train import (
     CHAT_MODEL,
@@ -91,7 +98,8 @@ def _log(context):
 def pretrained_lm(context: dg.AssetExecutionContext, lake: LakeResource,
                   training: TrainingResource, mlflow: MlflowResource) -> dg.MaterializeResult:
     artifact = train_pretrained_lm(lake.lake(), Path(training.models_dir), training.recipe_profile(),
-                                   training.device_override(), log=_log(context))
+                                   training.device_override(), log=_log(context),
+                                   processes=training.training_processes())
     return dg.MaterializeResult(metadata={**model_metadata(artifact), **track(context, mlflow, lake.lake(), artifact)})
 
 
@@ -112,7 +120,8 @@ def chat_model(context: dg.AssetExecutionContext, lake: LakeResource,
     config = training.training_config()
     artifact = train_chat_model(lake.lake(), Path(training.models_dir), config.profile(training.profile),
                                 training.base_model_path, training.device_override(),
-                                config.profile(training.profile).evaluation.generations, log=_log(context))
+                                config.profile(training.profile).evaluation.generations, log=_log(context),
+                                processes=training.training_processes())
     return dg.MaterializeResult(metadata={**model_metadata(artifact), **track(context, mlflow, lake.lake(), artifact)})
 
 
@@ -122,7 +131,8 @@ def chat_model(context: dg.AssetExecutionContext, lake: LakeResource,
 def intent_classifier(context: dg.AssetExecutionContext, lake: LakeResource,
                       training: TrainingResource, mlflow: MlflowResource) -> dg.MaterializeResult:
     artifact = train_intent_classifier(lake.lake(), Path(training.models_dir), training.recipe_profile(),
-                                       training.classifier_base_path, training.device_override(), log=_log(context))
+                                       training.classifier_base_path, training.device_override(), log=_log(context),
+                                       processes=training.training_processes())
     return dg.MaterializeResult(metadata={**model_metadata(artifact), **track(context, mlflow, lake.lake(), artifact)})
 
 
@@ -143,10 +153,16 @@ def lm_evaluation(context: dg.AssetExecutionContext, lake: LakeResource, trainin
     canaries = load_canaries(Path(training.landing_dir))
     folders = {PRETRAINED_LM: current_model(_models_dir(training), PRETRAINED_LM),
                CHAT_MODEL: current_model(_models_dir(training), CHAT_MODEL)}
-    result = evaluate_language_models(lake.lake(), folders[PRETRAINED_LM], folders[CHAT_MODEL] / MERGED, canaries,
-                                      plan, training.device)
+    inputs = lm_evaluation_inputs(lake.lake(), folders[PRETRAINED_LM], folders[CHAT_MODEL], canaries, plan,
+                                  training.device)
+    result, reused = remembered_result(_models_dir(training), "lm_evaluation", inputs, lambda: (
+        evaluate_language_models(lake.lake(), folders[PRETRAINED_LM], folders[CHAT_MODEL] / MERGED, canaries, plan,
+                                 training.device)))
+    context.log.info("evaluation " + ("remembered from an earlier run (same models, data and code)" if reused
+                                      else "computed"))
     for name, folder in folders.items():
-        record_evaluation(mlflow, name, folder, lm_model_evaluation(result, name))
+        if not reused or not (folder / "evaluation.json").is_file():
+            record_evaluation(mlflow, name, folder, lm_model_evaluation(result, name))
     rows = [(name, m["corpus_test"].get("perplexity", "—"), m["chat_test"].get("perplexity", "—"))
             for name, m in result["models"].items()]
     canary_rows = [(name, c["canary"], c["repeats"], c["rank"], c["exposure_bits"])
@@ -161,6 +177,7 @@ def lm_evaluation(context: dg.AssetExecutionContext, lake: LakeResource, trainin
         "samples": dg.MetadataValue.md(md_table(("held-out question", "answer"),
                                                  [(_cell(s["question"]), _cell(s["answer"])) for s in samples])),
         "evaluation": dg.MetadataValue.json({k: v for k, v in result.items() if k != "models"}),
+        "remembered": reused,
     }
     passed = not result["canaries_extractable"]
     return dg.MaterializeResult(metadata=meta, check_results=[dg.AssetCheckResult(
@@ -176,10 +193,13 @@ def lm_evaluation(context: dg.AssetExecutionContext, lake: LakeResource, trainin
 def classifier_evaluation(context: dg.AssetExecutionContext, lake: LakeResource, training: TrainingResource,
                           mlflow: MlflowResource) -> dg.MaterializeResult:
     folder = current_model(_models_dir(training), INTENT_CLASSIFIER)
-    result = evaluate_classifier(lake.lake(), folder, training.device)
-    record_evaluation(mlflow, INTENT_CLASSIFIER, folder, {
-        "dataset_version": result["dataset_version"], "details": result,
-        "metrics": {"test_accuracy": result.get("accuracy"), "test_macro_f1": result.get("macro_f1")}})
+    result, reused = remembered_result(_models_dir(training), "classifier_evaluation",
+                                       classifier_evaluation_inputs(lake.lake(), folder, training.device),
+                                       lambda: evaluate_classifier(lake.lake(), folder, training.device))
+    if not reused or not (folder / "evaluation.json").is_file():
+        record_evaluation(mlflow, INTENT_CLASSIFIER, folder, {
+            "dataset_version": result["dataset_version"], "details": result,
+            "metrics": {"test_accuracy": result.get("accuracy"), "test_macro_f1": result.get("macro_f1")}})
     context.log.info(f"classifier on test: {json.dumps({k: v for k, v in result.items() if k != 'by_language'})}")
     meta = {k: result[k] for k in ("accuracy", "macro_f1", "test_examples") if k in result}
     meta["by_language"] = dg.MetadataValue.md(md_table(
@@ -187,6 +207,7 @@ def classifier_evaluation(context: dg.AssetExecutionContext, lake: LakeResource,
         [(lang, r["examples"], _fmt(r["accuracy"]), _fmt(r["macro_f1"])) for lang, r in
          result.get("by_language", {}).items()]))
     meta["dataset_version"] = result["dataset_version"]
+    meta["remembered"] = reused
     return dg.MaterializeResult(metadata=meta)
 
 

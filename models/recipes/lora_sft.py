@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..causal_lm import count_parameters, lm_loss, load_base
+from ..distributed import current_world, main_only
 from ..evaluation import generate, perplexity
-from ..loop import LoopConfig, train_loop
+from ..loop import LoopConfig, planned_steps, train_loop
 from ..runtime import pick_runtime, runtime_record, seed_everything
 from ..text import ensure_chat_template, pack, packing_efficiency, row_batches, tokenize_chat
 from ..tracking import FanOut, JsonlSink, MetricSink, ProgressSink
@@ -73,9 +74,9 @@ def run(config: LoraSftConfig, base_path: Path, train_chats: list[list[dict]], v
     batches_per_epoch = -(-rows // config.batch_size)
     loop = LoopConfig(epochs=config.epochs, max_steps=config.max_steps, lr=config.lr,
                       warmup_ratio=config.warmup_ratio, weight_decay=config.weight_decay, grad_accum=config.grad_accum)
-    total = loop.max_steps or max(1, int(batches_per_epoch * loop.epochs / loop.grad_accum))
-    sink = FanOut([JsonlSink(out_dir), ProgressSink(total, log, every=max(1, total // 10), label="lora_sft"),
-                   *(sinks or [])])
+    total = planned_steps(batches_per_epoch, loop)
+    sink = main_only(FanOut([JsonlSink(out_dir), ProgressSink(total, log, every=max(1, total // 10), label="lora_sft"),
+                   *(sinks or [])]))
     params = {"recipe": "lora_sft", **asdict(config), "base": str(base_path),
               "parameters": count_parameters(model), "trainable_parameters": count_parameters(model, True),
               "train_rows": rows, "train_conversations": len(train_chats),
@@ -89,6 +90,8 @@ def run(config: LoraSftConfig, base_path: Path, train_chats: list[list[dict]], v
     started = time.monotonic()
     result = train_loop(model, lambda epoch: row_batches(train, config.batch_size, generator), batches_per_epoch,
                         lm_loss, runtime, loop, sink, evaluate=evaluate)
+    if not current_world().is_main:  # rank 0 saves; the others are done
+        return {}
     # --- save: the adapter alone (small, needs the base) and the merged model (self-contained)
     model.save_pretrained(str(out_dir / ADAPTER))
     tokenizer.save_pretrained(str(out_dir / ADAPTER))

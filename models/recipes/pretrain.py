@@ -9,8 +9,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..causal_lm import build_from_config, count_parameters, lm_loss, qwen2_config
+from ..distributed import current_world, main_only
 from ..evaluation import generate, perplexity
-from ..loop import LoopConfig, train_loop
+from ..loop import LoopConfig, planned_steps, train_loop
 from ..runtime import pick_runtime, runtime_record, seed_everything
 from ..text import pack, packing_efficiency, row_batches, tokenize_document, train_bpe_tokenizer
 from ..tracking import FanOut, JsonlSink, MetricSink, ProgressSink
@@ -57,9 +58,9 @@ def run(config: PretrainConfig, train_texts: list[str], validation_texts: list[s
     batches_per_epoch = -(-rows // config.batch_size)
     loop = LoopConfig(epochs=config.epochs, max_steps=config.max_steps, lr=config.lr,
                       warmup_ratio=config.warmup_ratio, weight_decay=config.weight_decay, grad_accum=config.grad_accum)
-    total = loop.max_steps or max(1, int(batches_per_epoch * loop.epochs / loop.grad_accum))
-    sink = FanOut([JsonlSink(out_dir), ProgressSink(total, log, every=max(1, total // 10), label="pretrain"),
-                   *(sinks or [])])
+    total = planned_steps(batches_per_epoch, loop)
+    sink = main_only(FanOut([JsonlSink(out_dir), ProgressSink(total, log, every=max(1, total // 10), label="pretrain"),
+                   *(sinks or [])]))
     params = {"recipe": "pretrain", **asdict(config), "parameters": count_parameters(model),
               "vocab": len(tokenizer), "train_rows": rows, "train_documents": len(train_texts),
               "packing_efficiency": round(packing_efficiency(train), 4), **runtime_record(runtime)}
@@ -71,6 +72,8 @@ def run(config: PretrainConfig, train_texts: list[str], validation_texts: list[s
     started = time.monotonic()
     result = train_loop(model, lambda epoch: row_batches(train, config.batch_size, generator), batches_per_epoch,
                         lm_loss, runtime, loop, sink, evaluate=evaluate)
+    if not current_world().is_main:  # rank 0 saves; the others are done
+        return {}
     # --- save
     model.config.use_cache = True
     model.save_pretrained(str(out_dir), safe_serialization=True)

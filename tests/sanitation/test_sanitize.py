@@ -115,3 +115,35 @@ def test_bad_config_names_the_file_and_the_problem(tmp_path):
         load_sanitation_config(path)
     with pytest.raises(SanitationConfigError, match="missing.yaml: cannot read"):
         load_sanitation_config(tmp_path / "missing.yaml")
+
+
+def test_remembered_findings_give_the_same_output_and_analyze_only_new_texts(tmp_path, lake, engine, monkeypatch):
+    """Issue 8, incremental: a second run over the same table analyzes nothing (findings come from the memo in
+    the private zone) and writes identical tables and ledger; a new document is the only text analyzed; a
+    changed analyzer (another fingerprint) ignores the memo."""
+    import governance.pii.memo as memo_module
+    from assets.sanitation.sanitize import memo_path
+
+    config = _config(tmp_path)
+    first = sanitize_table(lake, "documents", config, engine)
+    assert first.texts_analyzed > 0 and first.texts_remembered == 0
+    outputs = [lake.read_bytes("sanitized", "documents.parquet"), lake.read_bytes("sanitized", "ledger/documents.parquet")]
+    again = sanitize_table(lake, "documents", config, engine)
+    assert again.texts_analyzed == 0 and again.texts_remembered >= 2
+    assert pl.read_parquet(outputs[0]).equals(pl.from_arrow(lake.read_parquet("sanitized", "documents.parquet")))
+    assert pl.read_parquet(outputs[1]).equals(pl.from_arrow(lake.read_parquet("sanitized", "ledger/documents.parquet")))
+    # the memo holds digests and offsets, never a text, and lives in the private zone
+    memo = lake.read_parquet("purified", memo_path("documents"))
+    assert memo.column_names == ["digest", "language", "findings"]
+    assert "13912345678" not in memo.to_pandas().to_string()
+
+    purified = pl.from_arrow(lake.read_parquet("purified", "documents.parquet"))
+    new = purified.head(1).with_columns(pl.lit("t:2:0").alias("doc_id"), pl.lit("新客户费伟，手机13800138000。").alias("body"))
+    lake.write_parquet("purified", "documents.parquet", pl.concat([purified, new]).to_arrow())
+    grown = sanitize_table(lake, "documents", config, engine)
+    assert grown.texts_analyzed == 1  # the new body only
+    assert pl.from_arrow(lake.read_parquet("sanitized", "documents.parquet"))["body"][2] == "新客户<PERSON>，手机<PHONE_NUMBER>。"
+
+    monkeypatch.setattr(memo_module, "fingerprint", lambda config: "another analyzer")
+    changed = sanitize_table(lake, "documents", config, engine)
+    assert changed.texts_remembered == 0 and changed.texts_analyzed == grown.texts_analyzed + grown.texts_remembered
