@@ -32,7 +32,11 @@ class Lake:
         return f"{self.base.rstrip('/')}/{zone}/{relpath}"
 
     def uri(self, zone: str, relpath: str) -> str:
-        return self.path(zone, relpath) if self.local else f"{self.root.rstrip('/')}/{zone}/{relpath}"
+        """Where a file is, for people and metadata: a local path, or ``s3://bucket/…`` — without the root's
+        connection options (``?endpoint_override=…&region=…``), which belong to the settings, not to a name."""
+        if self.local:
+            return self.path(zone, relpath)
+        return f"{self.root.split('?', 1)[0].rstrip('/')}/{zone}/{relpath}"
 
     def write_parquet(self, zone: str, relpath: str, table: pa.Table, metadata: dict[str, str] | None = None) -> str:
         """Write ``table`` with our key/value metadata; atomic for readers. Returns the file's URI."""

@@ -11,9 +11,11 @@ from .source.landing import LandingFile, file_sha256
 
 
 class LakeResource(dg.ConfigurableResource):
-    """The lake root: a local folder (local profile) or an object-store URI (production)."""
+    """The lake root: a local folder (local profile) or an object-store URI (production), and where the DuckDB
+    catalog over its shareable zones goes."""
 
     root: str
+    catalog_file: str  # the DuckDB catalog of the shareable zones (assets/datasets/catalog.py)
 
     def lake(self) -> Lake:
         return Lake(self.root)

@@ -202,6 +202,30 @@ def _cmd_lineage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_query(args: argparse.Namespace) -> int:
+    import csv
+
+    from assets.datasets.catalog import query_catalog
+    from assets.lake import Lake
+
+    from .settings import get_settings
+
+    settings = get_settings()
+    if not settings.catalog_file.is_file():
+        raise FileNotFoundError(f"no catalog at {settings.catalog_file}: run the plant first (make run)")
+    import duckdb
+
+    try:
+        columns, rows = query_catalog(Lake(str(settings.lake_uri)), settings.catalog_file, args.sql)
+    except duckdb.Error as exc:
+        print(f"waterworks query: {exc}", file=sys.stderr)
+        return 2
+    writer = csv.writer(sys.stdout, delimiter="\t" if args.format == "tsv" else ",", lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return 0
+
+
 def plant_view(settings):
     """The plant as the settings place it, for reports."""
     from assets.distribution.config import load_distribution_config
@@ -302,6 +326,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="NAME@ALIAS (e.g. waterworks-chat@champion) or NAME/VERSION")
     p.add_argument("--json", action="store_true", help="JSON instead of a tree")
     p.set_defaults(func=_cmd_lineage)
+
+    p = sub.add_parser("query", help="SQL over the shareable zones through the DuckDB catalog (views: "
+                       "sanitized_records, sanitized_documents, pii_ledger_*, <dataset>_<split>)")
+    p.add_argument("sql", help='e.g. "SELECT source_id, count(*) FROM sanitized_documents GROUP BY 1"')
+    p.add_argument("--format", choices=("tsv", "csv"), default="tsv")
+    p.set_defaults(func=_cmd_query)
 
     p = sub.add_parser("report", help="write the compliance report (self-contained HTML with charts, JSON with "
                        "its schema) of the plant as it stands")

@@ -14,6 +14,7 @@ from assets.source.defs import source_assets
 from assets.training.defs import training_assets, training_policy_checks
 
 from .automation import build_daily_refresh, build_landing_sensor
+from .executors import executor_for
 from .jobs import ingest_jobs, plant_job
 from .resources import resources_for
 from .settings import Settings, get_settings
@@ -43,7 +44,16 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         sensors=[build_landing_sensor(settings, catalog, list(jobs.values())), *report_sensors(plant, report)],
         schedules=build_daily_refresh(settings, catalog, jobs),
         resources=resources_for(settings),
+        executor=executor_for(settings),
     )
 
 
 defs = build_definitions()
+
+
+def plant_job_from_environment() -> dg.JobDefinition:
+    """The plant job rebuilt from the WATERWORKS_* environment: what ``dg.reconstructable`` hands to the step
+    processes of a multiprocess run (pipelines/run.py exports the settings before launching it)."""
+    from .jobs import PLANT_JOB
+
+    return build_definitions(Settings()).resolve_job_def(PLANT_JOB)

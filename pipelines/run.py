@@ -8,6 +8,7 @@ asset. Each is a real Dagster run that the UI shows afterwards.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from assets.source.ingest import is_fresh
 from assets.source.landing import scan_landing
 
 from .jobs import PLANT_JOB, ingest_job_name
-from .settings import Settings, prepare_dagster_home
+from .settings import Settings, prepare_dagster_home, settings_environment
 
 # Runs still record every event in DAGSTER_HOME; only the console echo is kept to warnings.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -75,16 +76,32 @@ def run_plant(settings: Settings, full: bool = False, log: Callable[[str], None]
                 summary.failed.append("landing_inventory")
             summary.seconds = time.monotonic() - started
             return summary
-        result = defs.resolve_job_def(PLANT_JOB).execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET)
-        summary.run_ids.append(result.run_id)
-        if not result.success:
+        run_id, success = _run_plant_job(settings, defs, instance)
+        summary.run_ids.append(run_id)
+        if not success:
             summary.failed.append(PLANT_JOB)
         # The compliance report of this plant run, succeeded or not (as the report sensors do under `make ui`).
         report = defs.resolve_job_def(REPORT_JOB).execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET, tags={REPORTED_RUN_TAG: result.run_id})
+            instance=instance, raise_on_error=False, run_config=QUIET, tags={REPORTED_RUN_TAG: run_id})
         summary.run_ids.append(report.run_id)
         if not report.success:
             summary.failed.append(REPORT_JOB)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _run_plant_job(settings: Settings, defs, instance) -> tuple[str, bool]:
+    """The plant job in this process (executor in_process), or through the run's executor: step processes
+    rebuild the job from the settings, exported to the environment first."""
+    import dagster as dg
+
+    if settings.executor == "in_process":
+        result = defs.resolve_job_def(PLANT_JOB).execute_in_process(
+            instance=instance, raise_on_error=False, run_config=QUIET)
+        return result.run_id, result.success
+    from .definitions import plant_job_from_environment
+
+    os.environ.update(settings_environment(settings))
+    with dg.execute_job(dg.reconstructable(plant_job_from_environment), instance, run_config=QUIET,
+                        raise_on_error=False) as result:
+        return result.run_id, result.success

@@ -15,10 +15,10 @@ Secrets (the PostgreSQL URL) are ``SecretStr`` and never printed.
 from __future__ import annotations
 
 import os
-from enum import StrEnum
+from enum import Enum, StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, SecretStr, model_validator
@@ -70,6 +70,9 @@ class Settings(BaseSettings):
         None, repr=False, description="Default sqlite:///HOME/mlflow/mlflow.db; production: the PostgreSQL URL "
         "or a tracking server (http://…) backed by it.")
     mlflow_artifact_uri: str | None = Field(None, description="Default HOME/mlflow/artifacts.")
+    catalog_file: Path | None = Field(None, description="DuckDB catalog of the shareable zones (views over the "
+                                      "sanitized tables, PII ledgers and current dataset splits); default "
+                                      "HOME/catalog.duckdb.")
     reports_dir: Path | None = None
     bundles_dir: Path | None = None
     postgres_url: SecretStr | None = Field(
@@ -107,6 +110,11 @@ class Settings(BaseSettings):
                                    description="English spaCy pipeline for PII NER: a package name or a local path.")
     pii_chinese_model: str | None = Field(
         None, description="Chinese spaCy pipeline (package or path); none: a blank tokenizer plus our recognizers.")
+    executor: Literal["in_process", "multiprocess", "k8s"] = Field(
+        "in_process", description="How a run executes its steps: in_process (one process, the fastest on a small "
+        "machine), multiprocess (a process per step, independent steps at once; pools still hold training to one "
+        "at a time), k8s (a Kubernetes job per step, dagster-k8s; config in deploy/k8s_executor.yaml).")
+    max_concurrent: int = Field(0, ge=0, description="multiprocess: steps at once; 0 = the number of CPUs.")
     demo_seed: int = 7
     demo_scale: int = 1
     dagster_ui_port: int = 3000
@@ -125,6 +133,7 @@ class Settings(BaseSettings):
         self.landing_dir = (self.landing_dir or home / "landing").expanduser().resolve()
         self.dagster_home = (self.dagster_home or home / "dagster").expanduser().resolve()
         self.reports_dir = (self.reports_dir or home / "reports").expanduser().resolve()
+        self.catalog_file = (self.catalog_file or home / "catalog.duckdb").expanduser().resolve()
         self.bundles_dir = (self.bundles_dir or home / "bundles").expanduser().resolve()
         self.models_dir = (self.models_dir or home / "models").expanduser().resolve()
         stage_configs = Path(__file__).resolve().parents[1] / "assets"
@@ -187,6 +196,7 @@ class Settings(BaseSettings):
             "home": str(self.home),
             "landing": str(self.landing_dir),
             "lake": str(self.lake_uri),
+            "catalog_file": str(self.catalog_file),
             "dagster_home": str(self.dagster_home),
             "dagster_storage": "postgresql://***" if self.postgres_url else "sqlite",
             "mlflow_tracking_uri": "postgresql://***" if str(self.mlflow_tracking_uri).startswith("postgres")
@@ -201,12 +211,26 @@ class Settings(BaseSettings):
             "training_profile": self.training_profile or "(config default)",
             "training_device": self.training_device,
             "training_processes": str(self.training_processes),
+            "executor": self.executor,
             "models_dir": str(self.models_dir),
             "distribution_file": str(self.distribution_file),
             "policy_file": str(self.policy_file),
             "bundles_dir": str(self.bundles_dir),
             "base_model_path": self.base_model_path or "(pretrained here)",
         }
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The settings as WATERWORKS_* variables: what a step process started by the multiprocess (or Kubernetes)
+    executor needs to build the same Definitions as the process that launched the run."""
+    env = {}
+    for name, value in settings:
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        env[f"WATERWORKS_{name.upper()}"] = value.value if isinstance(value, Enum) else str(value)
+    return env
 
 
 def with_psycopg2(postgres_url: str) -> str:

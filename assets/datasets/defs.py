@@ -4,6 +4,7 @@ content changed. Blocking check: the residual-PII rescan of the dataset finds no
 
 import dagster as dg
 
+from ..metadata import md_table
 from ..resources import LakeResource
 from .build import CHAT, CLASSIFICATION, CORPUS, BuiltDataset, build_chat, build_classification, build_corpus
 from .checks import check_dataset_residual, record_residual
@@ -53,9 +54,28 @@ def _dataset_asset(name: str, build, config_path: str | None, description: str) 
     return _asset
 
 
+@dg.asset(group_name=GROUP, deps=["sanitized_records", "sanitized_documents", *ASSET_OF.values()], pool="duckdb",
+          kinds={"duckdb"}, tags={"stage": GROUP}, owners=["team:data-platform"],
+          description="A DuckDB catalog of the shareable zones: views over the sanitized tables, the PII audit "
+          "ledgers and the current version of every dataset split (never a private zone). One writer at a time "
+          "(pool `duckdb`). Query: `waterworks query \"SELECT …\"` or `duckdb <catalog_file>`.")
+def lake_catalog(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    from pathlib import Path
+
+    from .catalog import build_catalog
+
+    catalog = build_catalog(lake.lake(), Path(lake.catalog_file))
+    context.log.info(f"catalog {catalog.path}: {len(catalog.views)} views")
+    return dg.MaterializeResult(metadata={
+        "path": dg.MetadataValue.path(str(catalog.path)),
+        "views": dg.MetadataValue.md(md_table(("view", "rows"), sorted(catalog.views.items()))),
+        "datasets": dg.MetadataValue.json(catalog.datasets),
+    })
+
+
 def datasets_assets(config_path: str | None = None) -> list[dg.AssetsDefinition]:
     load_datasets_config(config_path)  # a broken config fails when the code location loads
-    return [
+    return [lake_catalog,
         _dataset_asset(CHAT, build_chat, config_path,
                        "Chat / instruction set in the messages format (system, user, assistant): FAQ question → "
                        "answer, ticket conversations and service dialogues; split by the first user turn."),

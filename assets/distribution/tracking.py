@@ -101,7 +101,7 @@ def sanitation_audit_summary(lake: Lake, sources: list[str]) -> dict:
     rows = []
     for table in ("records", "documents"):
         if lake.exists("sanitized", f"ledger/{table}.parquet"):
-            ledger = pl.read_parquet(lake.uri("sanitized", f"ledger/{table}.parquet"))
+            ledger = pl.from_arrow(lake.read_parquet("sanitized", f"ledger/{table}.parquet"))
             if sources:
                 ledger = ledger.filter(pl.col("source_id").is_in(sources))
             grouped = (ledger.group_by("table", "source_id", "entity_type", "detector", "operator")

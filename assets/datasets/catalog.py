@@ -1,0 +1,112 @@
+"""The lake's shareable zones queryable together through DuckDB: a small catalog file of views over the
+sanitized tables, the PII audit ledgers and the current version of every dataset split — never a private
+zone (raw, purified, quarantine), so the catalog can be handed to analysts.
+
+    duckdb .waterworks/catalog.duckdb "SELECT source_id, count(*) FROM sanitized_documents GROUP BY 1"
+
+The views name the Parquet files, so the catalog stays small and always reads what the lake holds. On an
+object store the views read through DuckDB's httpfs extension (the ``duckdb-extension-httpfs`` wheel, loaded
+from its package folder, no download); a reader supplies credentials with ``CREATE SECRET``. The catalog is
+written to a temporary file and renamed into place; one writer at a time (the Dagster pool ``duckdb``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from ..lake import Lake
+from .build import CHAT, CLASSIFICATION, CORPUS
+from .store import SPLITS, ZONE, current_version
+
+TABLES = {"sanitized_records": ("sanitized", "records.parquet"),
+          "sanitized_documents": ("sanitized", "documents.parquet"),
+          "pii_ledger_records": ("sanitized", "ledger/records.parquet"),
+          "pii_ledger_documents": ("sanitized", "ledger/documents.parquet")}
+
+
+@dataclass
+class Catalog:
+    path: Path
+    views: dict[str, int] = field(default_factory=dict)  # view → rows it answers
+    datasets: dict[str, str] = field(default_factory=dict)  # dataset → version the views show
+
+
+def _connect(database: str, lake: Lake):
+    import duckdb
+
+    connection = duckdb.connect(database)
+    if not lake.local:
+        connection.execute(f"LOAD '{_extension_file('httpfs')}'")
+        connection.execute(_s3_secret(lake.root))
+    return connection
+
+
+def _extension_file(name: str) -> str:
+    module = importlib.import_module(f"duckdb_extension_{name}")
+    files = sorted(Path(module.__file__).parent.glob(f"extensions/*/{name}.duckdb_extension"))
+    if not files:
+        raise RuntimeError(f"the package duckdb-extension-{name} holds no extension file")
+    return str(files[-1])
+
+
+def _s3_secret(root: str) -> str:
+    """A temporary (in-memory) secret for this connection: keys from the AWS variables, endpoint from the lake
+    URI's query. Never written into the catalog file."""
+    query = {k: v[-1] for k, v in parse_qs(urlsplit(root).query).items()}
+    options = {"KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", ""), "SECRET": os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+               "REGION": query.get("region") or os.environ.get("AWS_REGION", "us-east-1")}
+    if "endpoint_override" in query:
+        options |= {"ENDPOINT": query["endpoint_override"], "URL_STYLE": "path",
+                    "USE_SSL": str(query.get("scheme", "https") == "https").lower()}
+    body = ", ".join(f"{k} '{v}'" if k != "USE_SSL" else f"{k} {v}" for k, v in options.items())
+    return f"CREATE OR REPLACE TEMPORARY SECRET lake (TYPE s3, {body})"
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def build_catalog(lake: Lake, path: Path) -> Catalog:
+    """(Re)write the catalog at ``path``: one view per sanitized table and ledger, one per current dataset split
+    (``<dataset>_<split>``); returns the views with the rows each answers."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    catalog = Catalog(path)
+    sources = {view: (zone, relpath) for view, (zone, relpath) in TABLES.items() if lake.exists(zone, relpath)}
+    for name in (CHAT, CLASSIFICATION, CORPUS):
+        if lake.exists(ZONE, f"{name}/current.json"):
+            version = current_version(lake, name)
+            catalog.datasets[name] = version
+            sources |= {f"{name}_{split}": (ZONE, f"{name}/{version}/{split}.parquet") for split in SPLITS}
+    try:
+        connection = _connect(str(temp), lake)
+        try:
+            for view, (zone, relpath) in sources.items():
+                connection.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet({_quoted(lake.uri(zone, relpath))})")
+                catalog.views[view] = connection.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
+            connection.execute("CHECKPOINT")
+        finally:
+            connection.close()
+        os.replace(temp, path)
+    finally:
+        for leftover in (temp, temp.with_name(temp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+    return catalog
+
+
+def query_catalog(lake: Lake, path: Path, sql: str) -> tuple[list[str], list[tuple]]:
+    """Run ``sql`` against the catalog (read-only); returns (column names, rows)."""
+    connection = _connect(":memory:", lake)
+    try:
+        connection.execute(f"ATTACH {_quoted(str(path))} AS catalog (READ_ONLY)")
+        connection.execute("USE catalog")
+        result = connection.execute(sql)
+        return [d[0] for d in result.description], result.fetchall()
+    finally:
+        connection.close()

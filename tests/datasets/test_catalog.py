@@ -1,0 +1,44 @@
+"""The DuckDB catalog of the shareable zones, as the plant wrote it: a view per sanitized table, PII ledger and
+current dataset split, answering what the lake holds; no view over a private zone; `waterworks query` reads it;
+a bad query is an error message, not a traceback."""
+
+import os
+import subprocess
+import sys
+
+import dagster as dg
+import duckdb
+
+from assets.datasets.catalog import query_catalog
+from assets.datasets.store import current_version
+from assets.lake import PRIVATE_ZONES, Lake
+
+
+def test_the_plant_writes_a_catalog_of_the_shareable_zones(plant):
+    settings, _, _ = plant
+    lake = Lake(settings.lake_uri)
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        event = instance.get_latest_materialization_event(dg.AssetKey("lake_catalog"))
+    assert event is not None and "| sanitized_documents |" in event.asset_materialization.metadata["views"].value
+    _, counts = query_catalog(lake, settings.catalog_file, "SELECT (SELECT count(*) FROM sanitized_documents), "
+                              "(SELECT count(*) FROM sanitized_records), (SELECT count(*) FROM chat_train)")
+    assert counts[0][0] == lake.row_count("sanitized", "documents.parquet") > 0
+    assert counts[0][1] == lake.row_count("sanitized", "records.parquet") > 0
+    version = current_version(lake, "chat")
+    assert counts[0][2] == lake.row_count("datasets", f"chat/{version}/train.parquet")
+    with duckdb.connect(str(settings.catalog_file), read_only=True) as connection:
+        definitions = connection.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal").fetchall()
+    assert {"pii_ledger_documents", "classification_test", "corpus_validation"} <= {name for name, _ in definitions}
+    for name, sql in definitions:
+        assert not any(f"/{zone}/" in sql for zone in PRIVATE_ZONES), name
+
+
+def test_waterworks_query_prints_rows_and_names_a_bad_query(plant):
+    settings, _, _ = plant
+    env = {**os.environ, "WATERWORKS_HOME": str(settings.home)}
+    command = [sys.executable, "-m", "pipelines.cli", "query"]
+    out = subprocess.run([*command, "SELECT source_id, count(*) AS n FROM sanitized_documents GROUP BY 1 ORDER BY 1"],
+                         capture_output=True, text=True, env=env, check=True).stdout.splitlines()
+    assert out[0] == "source_id\tn" and any(line.startswith("support_tickets\t") for line in out[1:])
+    bad = subprocess.run([*command, "SELECT * FROM raw_support_tickets"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "raw_support_tickets" in bad.stderr and "Traceback" not in bad.stderr
