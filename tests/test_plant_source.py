@@ -136,11 +136,13 @@ def test_second_run_over_unchanged_files_adds_nothing(plant):
     # what the plant job re-ran found its work done: no text analyzed again, no evaluation recomputed
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         latest = {key: instance.get_latest_materialization_event(dg.AssetKey(key)).asset_materialization.metadata
-                  for key in ("sanitized_documents", "sanitized_records", "lm_evaluation", "classifier_evaluation")}
+                  for key in ("sanitized_documents", "sanitized_records", "lm_evaluation", "classifier_evaluation",
+                              "lake_catalog")}
     assert latest["sanitized_documents"]["texts_analyzed"].value == 0
     assert latest["sanitized_documents"]["texts_remembered"].value > 500
     assert latest["sanitized_records"]["texts_analyzed"].value == 0
     assert latest["lm_evaluation"]["remembered"].value and latest["classifier_evaluation"]["remembered"].value
+    assert latest["lake_catalog"]["rewritten"].value is False
 
 
 def test_sensor_requests_a_run_for_the_new_file_only(plant):

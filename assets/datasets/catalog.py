@@ -34,6 +34,7 @@ class Catalog:
     path: Path
     views: dict[str, int] = field(default_factory=dict)  # view → rows it answers
     datasets: dict[str, str] = field(default_factory=dict)  # dataset → version the views show
+    unchanged: bool = False  # the file already held these views and was left as it was
 
 
 def _connect(database: str, lake: Lake):
@@ -84,11 +85,17 @@ def build_catalog(lake: Lake, path: Path) -> Catalog:
             version = current_version(lake, name)
             catalog.datasets[name] = version
             sources |= {f"{name}_{split}": (ZONE, f"{name}/{version}/{split}.parquet") for split in SPLITS}
+    statements = {view: f"CREATE VIEW {view} AS SELECT * FROM read_parquet({_quoted(lake.uri(zone, relpath))})"
+                  for view, (zone, relpath) in sources.items()}
+    if _current_views(path) == statements:  # nothing new in the lake's shareable zones: keep the file as it is
+        catalog.views = {view: lake.row_count(zone, relpath) for view, (zone, relpath) in sources.items()}
+        catalog.unchanged = True
+        return catalog
     try:
         connection = _connect(str(temp), lake)
         try:
-            for view, (zone, relpath) in sources.items():
-                connection.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet({_quoted(lake.uri(zone, relpath))})")
+            for view, statement in statements.items():
+                connection.execute(statement)
                 catalog.views[view] = connection.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
             connection.execute("CHECKPOINT")
         finally:
@@ -98,6 +105,20 @@ def build_catalog(lake: Lake, path: Path) -> Catalog:
         for leftover in (temp, temp.with_name(temp.name + ".wal")):
             leftover.unlink(missing_ok=True)
     return catalog
+
+
+def _current_views(path: Path) -> dict[str, str] | None:
+    """The views of the catalog at ``path`` as their CREATE statements; None when there is none."""
+    if not path.is_file():
+        return None
+    import duckdb
+
+    try:
+        with duckdb.connect(str(path), read_only=True) as connection:
+            rows = connection.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal").fetchall()
+    except duckdb.Error:
+        return None  # unreadable: rewrite it
+    return {view: sql.rstrip(";") for view, sql in rows}
 
 
 def query_catalog(lake: Lake, path: Path, sql: str) -> tuple[list[str], list[tuple]]:

@@ -65,9 +65,11 @@ def lake_catalog(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
     from .catalog import build_catalog
 
     catalog = build_catalog(lake.lake(), Path(lake.catalog_file))
-    context.log.info(f"catalog {catalog.path}: {len(catalog.views)} views")
+    context.log.info(f"catalog {catalog.path}: {len(catalog.views)} views"
+                     f"{' (unchanged)' if catalog.unchanged else ''}")
     return dg.MaterializeResult(metadata={
         "path": dg.MetadataValue.path(str(catalog.path)),
+        "rewritten": not catalog.unchanged,
         "views": dg.MetadataValue.md(md_table(("view", "rows"), sorted(catalog.views.items()))),
         "datasets": dg.MetadataValue.json(catalog.datasets),
     })
