@@ -82,7 +82,7 @@ class TrainingResource(dg.ConfigurableResource):
     def training_processes(self) -> int:
         from models.distributed import processes_for
 
-        return processes_for(self.processes) if self.processes != 1 else 1
+        return processes_for(self.processes)
 
 
 class MlflowResource(dg.ConfigurableResource):

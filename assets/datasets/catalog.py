@@ -12,13 +12,13 @@ written to a temporary file and renamed into place; one writer at a time (the Da
 
 from __future__ import annotations
 
-import importlib
 import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from ..duckdb_extensions import connect
 from ..lake import Lake
 from .build import CHAT, CLASSIFICATION, CORPUS
 from .store import SPLITS, ZONE, current_version
@@ -38,21 +38,10 @@ class Catalog:
 
 
 def _connect(database: str, lake: Lake):
-    import duckdb
-
-    connection = duckdb.connect(database)
+    connection = connect(database, () if lake.local else ("httpfs",))
     if not lake.local:
-        connection.execute(f"LOAD '{_extension_file('httpfs')}'")
         connection.execute(_s3_secret(lake.root))
     return connection
-
-
-def _extension_file(name: str) -> str:
-    module = importlib.import_module(f"duckdb_extension_{name}")
-    files = sorted(Path(module.__file__).parent.glob(f"extensions/*/{name}.duckdb_extension"))
-    if not files:
-        raise RuntimeError(f"the package duckdb-extension-{name} holds no extension file")
-    return str(files[-1])
 
 
 def _s3_secret(root: str) -> str:

@@ -159,5 +159,5 @@ def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: Eng
     report.ledger_rows = ledger_table.height
     if memo is not None:
         save_memo(lake, table, memo)
-        report.texts_remembered, report.texts_analyzed = memo.hits, memo.misses
+        report.texts_remembered, report.texts_analyzed = memo.texts_remembered, memo.texts_analyzed
     return report

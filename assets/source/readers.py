@@ -22,6 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from ..duckdb_extensions import connect as connect_duckdb
 from .catalog import SourceFormat, SourceSpec
 from .encoding import Detection, NotTextError, detect_encoding, iter_lines
 
@@ -371,28 +372,13 @@ def read_document(path: Path, spec: SourceSpec) -> ReadResult:
 
 
 # ---- SQLite (DuckDB's sqlite scanner, loaded from its PyPI wheel: no download) --------------------------------------
-def duckdb_with_extension(name: str):
-    """A DuckDB connection with a scanner extension loaded from its PyPI package (offline)."""
-    import importlib
-
-    import duckdb
-
-    module = importlib.import_module(f"duckdb_extension_{name}")
-    files = sorted(Path(module.__file__).parent.glob(f"extensions/*/{name}.duckdb_extension"))
-    if not files:
-        raise RuntimeError(f"the package duckdb-extension-{name} holds no extension file")
-    connection = duckdb.connect()
-    connection.execute(f"LOAD '{files[-1]}'")
-    return connection
-
-
 def read_sqlite(path: Path, spec: SourceSpec) -> ReadResult:
     if path.read_bytes()[:16] != b"SQLite format 3\x00":
         raise FileUnreadable("not a SQLite database (bad header)")
     table_name = spec.options.get("table")
     if not table_name:
         raise FileUnreadable(f"source {spec.id} names no table (options.table)")
-    connection = duckdb_with_extension("sqlite_scanner")
+    connection = connect_duckdb(extensions=("sqlite_scanner",))
     quoted = str(path).replace("'", "''")
     try:
         connection.execute(f"ATTACH '{quoted}' AS landing (TYPE sqlite, READ_ONLY)")

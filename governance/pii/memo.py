@@ -53,21 +53,28 @@ def text_digest(text: str) -> bytes:
 
 @dataclass
 class AnalysisMemo:
-    """Findings per (text digest, language). ``used`` holds the entries this run asked for or added: saving
-    keeps only those, so the memo follows the data and does not grow with texts long gone."""
+    """Findings per (text digest, language). ``used`` holds the entries this run asked for or added (saving
+    keeps only those, so the memo follows the data and does not grow with texts long gone); ``added`` those
+    this run analyzed."""
     fingerprint: str
     entries: dict[tuple[bytes, str], tuple] = field(default_factory=dict)
     used: set[tuple[bytes, str]] = field(default_factory=set)
-    hits: int = 0
-    misses: int = 0
+    added: set[tuple[bytes, str]] = field(default_factory=set)
+
+    @property
+    def texts_analyzed(self) -> int:
+        return len(self.added)
+
+    @property
+    def texts_remembered(self) -> int:
+        """Distinct texts answered from an earlier run."""
+        return len(self.used - self.added)
 
     def get(self, text: str, language: str) -> list | None:
         key = (text_digest(text), language)
         found = self.entries.get(key)
         if found is None:
-            self.misses += 1
             return None
-        self.hits += 1
         self.used.add(key)
         return [_result(*finding) for finding in found]
 
@@ -76,6 +83,7 @@ class AnalysisMemo:
         self.entries[key] = tuple((r.entity_type, r.start, r.end, r.score,
                                    r.recognition_metadata.get("recognizer_name", "?")) for r in results)
         self.used.add(key)
+        self.added.add(key)
 
     def to_table(self) -> pa.Table:
         keys = sorted(self.used)
