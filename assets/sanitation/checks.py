@@ -1,43 +1,62 @@
-"""Checks on the written sanitation outputs, read back from the lake: residual PII by an independent,
-stricter detector (governance/pii/residual.py), and rows in = rows out. Metadata: counts by type and row
-ids, never values."""
+"""Checks on the written sanitation outputs, read back from the lake: residual PII by independent detectors —
+identifiers, phones and e-mails by regular expressions and check digits (governance/pii/residual.py), names and
+addresses by another NER model and the learned detector at a lower threshold (residual_names.py) — and rows
+in = rows out. Metadata: counts by type and row ids, never values."""
 
 from __future__ import annotations
 
 import polars as pl
 
 from governance.pii.residual import ResidualReport
+from governance.pii.residual_names import NameScanConfig, residual_names
 
 from ..lake import Lake
+from .config import ResidualConfig
 from .sanitize import ID_COLUMN, SOURCE_ZONE, ZONE
 
 EXAMPLE_IDS = 10
 
 
-def residual_scan(lake: Lake, table: str, skip: list[str] = ()) -> ResidualReport:
+def residual_scan(lake: Lake, table: str, skip: list[str] = (), names: NameScanConfig | None = None) -> ResidualReport:
     """Every text column but ``skip`` (the config's ``keep`` columns: ids, provenance, enumerations)."""
     frame = pl.from_arrow(lake.read_parquet(ZONE, f"{table}.parquet"))
     id_column = ID_COLUMN[table]
     report = ResidualReport()
     ids = frame.get_column(id_column).to_list()
+    scanned: list[tuple[str, str, str]] = []
     for column, dtype in frame.schema.items():
         if dtype != pl.String or column in skip:
             continue
         for row_id, value in zip(ids, frame.get_column(column).to_list(), strict=True):
             if value:
                 report.add(row_id, column, value)
+                scanned.append((row_id, column, value))
+    if names is not None:
+        distinct = list(dict.fromkeys(value for *_, value in scanned))
+        found = dict(zip(distinct, residual_names(distinct, names), strict=True))
+        for row_id, column, value in scanned:
+            report.add_names(row_id, column, found[value])
     return report
 
 
-def check_residual(lake: Lake, table: str, max_findings: int, skip: list[str] = ()) -> tuple[bool, dict]:
-    report = residual_scan(lake, table, skip)
+def check_residual(lake: Lake, table: str, config: ResidualConfig, skip: list[str] = (),
+                   pseudonyms: bool = False, detector: str | None = None) -> tuple[bool, dict]:
+    names = NameScanConfig(threshold=config.name_threshold, english_ner=config.english_ner, detector=detector,
+                           pseudonyms=pseudonyms) if config.names else None
+    report = residual_scan(lake, table, skip, names)
     examples = sorted(report.rows)[:EXAMPLE_IDS]
-    return report.total <= max_findings, {
+    passed = report.total <= config.max_findings and report.name_share <= config.max_name_share
+    return passed, {
         "residual_findings": report.total,
-        "max_findings": max_findings,
+        "max_findings": config.max_findings,
         "values_scanned": report.values_scanned,
         "columns_not_scanned": ", ".join(skip) or "none",
         "by_type": ", ".join(f"{k}={v}" for k, v in sorted(report.by_type.items())) or "none",
+        "residual_names_by_type": ", ".join(f"{k}={v}" for k, v in sorted(report.names_by_type.items()))
+        or ("none" if names else "not scanned"),
+        "values_with_residual_names": report.values_with_names,
+        "residual_name_share": round(report.name_share, 5),
+        "max_name_share": config.max_name_share,
         "example_rows": "; ".join(f"{r} ({', '.join(sorted(report.rows[r]))})" for r in examples) or "none",
     }
 

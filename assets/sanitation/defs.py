@@ -35,9 +35,11 @@ def report_metadata(report: SanitizeReport) -> dict:
 def _sanitized_asset(name: str, table: str, upstream: str, config_path: str | None,
                      description: str) -> dg.AssetsDefinition:
     checks = [dg.AssetCheckSpec("no_residual_pii", asset=name, blocking=True,
-                                description="an independent, stricter detector (regular expressions and check "
-                                "digits, no Presidio) rescans every text column; fails above the configured "
-                                "threshold, which stops everything downstream"),
+                                description="independent detectors rescan every text column: identifiers, phones "
+                                "and e-mails by regular expressions and check digits (no Presidio); names and "
+                                "addresses by a second NER model and the learned detector at a lower "
+                                "threshold; fails above the configured thresholds, which stops everything "
+                                "downstream"),
               dg.AssetCheckSpec("rows_kept", asset=name, blocking=True,
                                 description="as many rows sanitized as purified")]
 
@@ -51,7 +53,9 @@ def _sanitized_asset(name: str, table: str, upstream: str, config_path: str | No
         context.log.info(f"{table}: {report.rows} rows, {report.texts_changed} of {report.texts} values changed "
                          f"({config.operator}); findings by type: {dict(sorted(report.by_type.items()))}")
         plan = config.records if table == "records" else config.documents
-        residual_ok, residual_meta = check_residual(the_lake, table, config.residual.max_findings, plan.keep)
+        residual_ok, residual_meta = check_residual(the_lake, table, config.residual, plan.keep,
+                                                    pseudonyms=config.operator == "pseudonym",
+                                                    detector=pii.engine_config().detector)
         rows_ok, rows_meta = check_rows_kept(the_lake, table)
         return dg.MaterializeResult(metadata=report_metadata(report), check_results=[
             dg.AssetCheckResult(check_name="no_residual_pii", passed=residual_ok, metadata=residual_meta,
@@ -72,8 +76,8 @@ def sanitation_assets(config_path: str | None = None) -> list[dg.AssetsDefinitio
             "Audit ledger (counts, never values): `sanitized/ledger/records.parquet`."),
         _sanitized_asset(
             "sanitized_documents", "documents", "purified_documents", config_path,
-            "Purified documents with personal data redacted in title, body and attributes (English NER, Greater "
-            "China identifiers, names and addresses); `body_zh_hans` re-derived from the redacted body. Audit "
+            "Purified documents with personal data redacted in title, body and attributes (the learned name "
+            "and address detector in English and Chinese, Greater China identifiers, cards, phones, e-mails); `body_zh_hans` re-derived from the redacted body. Audit "
             "ledger: `sanitized/ledger/documents.parquet`."),
     ]
 

@@ -2,12 +2,14 @@
 as ``AnalyzerEngine.analyze`` text by text.
 
 1. **Cache**: each distinct (text, language) is analyzed once (record columns and ticket texts repeat).
-2. **Prefilter**: cheap regular expressions decide which entity types a text can hold at all (no digits, no
-   identifier, phone or card; no ``@``, no e-mail; no capitalised word outside a sentence-opening function word,
-   no English NER). Texts that can hold nothing skip the analyzer; the others ask it only for what they can
-   hold, so Presidio runs only those recognizers (phonenumbers and the NER are the expensive ones).
-3. **Batched NLP**: spaCy runs once per batch (``nlp.pipe``) with only the components the NER needs; texts
-   that need no NER are only tokenized (for context words). The analyzer then gets the NLP results.
+2. **Prefilter**: cheap tests decide which entity types a text can hold at all (no digits, no identifier,
+   phone or card; no ``@``, no e-mail; no letter, no name or address). Texts that can hold nothing skip the
+   analyzer; the others ask it only for what they can hold, so Presidio runs only those recognizers
+   (phonenumbers and the name detector are the expensive ones). Nothing here guesses from capitalisation or
+   phrasing: a lower-case name in a tweet is looked for like any other.
+3. **Batched models**: the learned name detector tags each chunk of texts in one pass of its network
+   (``prime``) and spaCy tokenizes the chunk once (``nlp.pipe``; with an English NER pipeline configured,
+   only the components its NER needs). The analyzer then gets those results text by text.
 4. **Processes**: with ``n_process`` > 1 and enough texts, chunks are analyzed in worker processes, each
    with its own analyzer (forked from this one where the platform allows, so no model is loaded twice).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import sys
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -32,20 +35,6 @@ _HEX_COLONS = re.compile(r"[0-9A-Fa-f]{0,4}::?[0-9A-Fa-f]{1,4}[:\-][0-9A-Fa-f]{1
 _AT = re.compile(r"[@＠]")
 _WEB = re.compile(r"(?i)://|www\.|[a-z0-9]\.[a-z]{2,}")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_CJK_ADDRESS = re.compile(r"[省市区區县縣路街道巷弄号號樓楼段]")
-_CAPITALISED = re.compile(r"\b[A-Z][a-z][A-Za-z'\-]*")  # a name has a lower-case letter (not UK, EUR)
-# Capitalised words that are (almost) never a name: texts whose capitalised words are all of these need no
-# English NER. Words that are also first names (Will, May, Bill, Mark, Grace…) are deliberately not here.
-_OPENERS = frozenset("""
-A About After Again All Also Am An And Any Are As At Be Because Been Before Being But By Can Cannot Could
-Dear Did Do Does Doing Done Each Even For From Get Give Go Had Has Have Having He Hello Her Here Hers Hi His
-How However If In Into Is It Its Just Let Like Many Me More Most Much Must My No Not Now Of Ok Okay On Once
-One Only Or Our Please Really She Should Since So Some Still Than Thank Thanks That The Their Them Then
-There These They This Those Though To Too Today Tomorrow Up Us Very Was We Were What When Where Whether
-Which While Who Why With Would Yes Yesterday Yet You Your Yours PIN ATM OK Sorry Need Want Is Isn't Can't
-Don't Didn't Doesn't Won't I'm I've I'd I'll It's What's There's Where's Hey Good Morning Afternoon Evening
-""".split())  # noqa: SIM905
-
 # The fewest digits a text must hold (in all) to contain one of these. Phones: 8 digits at least (fewer are not
 # reported, see engine.MIN_PHONE_DIGITS; 7 here for margin); cards 13; resident IDs 15 (legacy) or 18; …
 MIN_DIGITS = {"PHONE_NUMBER": 7, "BANK_CARD": 13, "CN_RESIDENT_ID": 15, "TW_NATIONAL_ID": 8, "HK_ID": 6,
@@ -61,8 +50,9 @@ _DIGIT = re.compile(r"\d")
 _NUMBER_RUN = re.compile(r"[+(（]?\d[\d\s\-–().（）]*\d")
 
 
-def needs_english_ner(text: str) -> bool:
-    return any(word not in _OPENERS for word in _CAPITALISED.findall(text))
+def has_letter(text: str) -> bool:
+    """A text with no letter holds no name and no written address."""
+    return any(c.isalpha() for c in text)
 
 
 def may_hold_phone(text: str) -> bool:
@@ -91,10 +81,8 @@ def possible_entities(text: str, language: str, supported: frozenset[str]) -> se
             ok = _AT.search(text) is not None
         elif entity == "URL":
             ok = _WEB.search(text) is not None
-        elif entity == "ADDRESS":
-            ok = digits >= 5 or (cjk and _CJK_ADDRESS.search(text) is not None)  # a ZIP code, or 省市路号…
-        elif entity == "PERSON":
-            ok = cjk or (language == "en" and needs_english_ner(text))
+        elif entity in ("PERSON", "ADDRESS"):
+            ok = cjk or has_letter(text)
         else:
             ok = True
         if ok:
@@ -161,25 +149,32 @@ class BatchAnalyzer:
 
 
 def analyze_items(batch: BatchAnalyzer, items: list[tuple[str, str]]) -> list[list]:
+    from .engine import learned_recognizers
+
     analyzer = batch.analyzer
     nlp_engine = analyzer.nlp_engine
     wanted = [possible_entities(text, lang, batch.supported[lang]) for text, lang in items]
     out: list[list] = [[] for _ in items]
+    learned = {r.supported_language: r for r in learned_recognizers(analyzer)}
     for lang in ("en", "zh"):
+        nlp = nlp_engine.get_nlp(lang)
         for with_ner in (True, False):
-            indices = [i for i, (text, item_lang) in enumerate(items) if item_lang == lang and wanted[i]
-                       and (lang == "en" and "PERSON" in wanted[i] and needs_english_ner(text)) == with_ner]
+            indices = [i for i, (_, item_lang) in enumerate(items) if item_lang == lang and wanted[i]
+                       and ("ner" in nlp.pipe_names and "PERSON" in wanted[i]) == with_ner]
             if not indices:
                 continue
-            nlp = nlp_engine.get_nlp(lang)
-            disabled = [] if with_ner or "ner" not in nlp.pipe_names else ["ner"]
-            with nlp.select_pipes(disable=disabled):
-                processed = nlp_engine.process_batch([items[i][0] for i in indices], lang,
-                                                     batch_size=batch.options.batch_size)
-                for i, (text, artifacts) in zip(indices, processed, strict=True):
-                    found = analyzer.analyze(text, language=lang, entities=sorted(wanted[i]),
-                                             nlp_artifacts=artifacts)
-                    out[i] = [r for r in found if r.entity_type not in NOT_PERSONAL]
+            for first in range(0, len(indices), batch.options.batch_size):
+                chunk = indices[first:first + batch.options.batch_size]
+                if lang in learned:  # one pass of the network for the chunk's texts that may hold a name
+                    learned[lang].prime([items[i][0] for i in chunk if wanted[i] & {"PERSON", "ADDRESS"}])
+                disabled = [] if with_ner or "ner" not in nlp.pipe_names else ["ner"]
+                with nlp.select_pipes(disable=disabled):
+                    processed = nlp_engine.process_batch([items[i][0] for i in chunk], lang,
+                                                         batch_size=batch.options.batch_size)
+                    for i, (text, artifacts) in zip(chunk, processed, strict=True):
+                        found = analyzer.analyze(text, language=lang, entities=sorted(wanted[i]),
+                                                 nlp_artifacts=artifacts)
+                        out[i] = [r for r in found if r.entity_type not in NOT_PERSONAL]
     return out
 
 
@@ -187,7 +182,11 @@ _worker: BatchAnalyzer | None = None
 
 
 def _init_worker(config: EngineConfig, options: BatchOptions) -> None:
+    """A forked worker: torch (the name detector) on one thread — libgomp's pool is not fork-safe, and the
+    workers are the parallelism."""
     global _worker
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
     _worker = BatchAnalyzer(config, BatchOptions(options.batch_size, 1, options.min_texts_per_process))
 
 

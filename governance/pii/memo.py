@@ -42,7 +42,12 @@ def fingerprint(config: EngineConfig) -> str:
     parts = [f"threshold={config.score_threshold}", *models,
              *(f"{p}={_version(p)}" for p in (*_PACKAGES, *(m.replace("_", "-") for m in models)))]
     digest.update("\n".join(parts).encode())
-    for source in sorted(Path(__file__).parent.glob("*.py")):
+    digest.update(f"detector_threshold={config.detector_threshold}".encode())
+    detector = config.detector_folder
+    tagger_source = Path(__file__).resolve().parents[2] / "models" / "token_tagger.py"
+    files = [*sorted(Path(__file__).parent.glob("*.py")), tagger_source,
+             *((detector / "tagger.json", detector / "model.safetensors") if detector else ())]
+    for source in files:
         digest.update(source.name.encode() + source.read_bytes())
     return digest.hexdigest()[:32]
 

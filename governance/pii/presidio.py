@@ -34,6 +34,7 @@ _import_presidio_analyzer()
 
 from presidio_analyzer import (  # noqa: E402
     AnalyzerEngine,
+    EntityRecognizer,
     Pattern,
     PatternRecognizer,
     RecognizerRegistry,
@@ -45,5 +46,5 @@ from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecog
 from presidio_anonymizer import AnonymizerEngine  # noqa: E402  (it imports presidio_analyzer: after the guard)
 from presidio_anonymizer.entities import OperatorConfig  # noqa: E402
 
-__all__ = ["AnalyzerEngine", "AnonymizerEngine", "LemmaContextAwareEnhancer", "NlpEngineProvider", "OperatorConfig", "Pattern",
+__all__ = ["AnalyzerEngine", "AnonymizerEngine", "EntityRecognizer", "LemmaContextAwareEnhancer", "NlpEngineProvider", "OperatorConfig", "Pattern",
            "PatternRecognizer", "PhoneRecognizer", "RecognizerRegistry", "RecognizerResult", "SpacyRecognizer"]

@@ -136,15 +136,35 @@ class CnPhoneRecognizer(WindowContextRecognizer):
         return False
 
 
+# Taiwan's area codes (after the trunk 0), longest first.
+_TW_AREA = "(?:826|836|37|49|82|89|2|3|4|5|6|7|8)"
+
+
 class TwPhoneRecognizer(WindowContextRecognizer):
-    """Taiwan mobiles (09xx-xxx-xxx, +886 9xx xxx xxx)."""
+    """Taiwan mobiles (09xx-xxx-xxx, +886 9xx xxx xxx) and landlines: an area code of one to three digits
+    after the trunk 0 (02 Taipei, 04 Taichung, 049, 089…), written apart from the subscriber number by a
+    dash, a space or parentheses, then 6–8 digits: "02-1551716", "07 2401439", "(02) 2345-6789",
+    "+886 2 2345 6789"."""
 
     ENTITY = "PHONE_NUMBER"
     PATTERNS = [
         Pattern("tw_mobile", _NOT_DIGIT_BEFORE + r"(?:(?:\+|00)\s?886[ \-]?9|09)\d{2}" + _SEP + r"\d{3}" + _SEP
                 + r"\d{3}" + _NOT_DIGIT_AFTER, 0.6),
+        Pattern("tw_landline", _NOT_DIGIT_BEFORE + r"(?:\(0" + _TW_AREA + r"\)\s?|(?:(?:\+|00)\s?886[ \-]?|0)" + _TW_AREA
+                + r"[ \-])\d{2,4}[ \-]?\d{3,4}" + _EXTENSION + _NOT_DIGIT_AFTER, 0.5),
     ]
     CONTEXT = CnPhoneRecognizer.CONTEXT
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        number = re.split(r"转|轉|分机|分機|ext|x", checksums.fold(pattern_text).lower())[0]
+        digits = "".join(c for c in number if c.isdigit())
+        for prefix in ("00886", "886", "0"):
+            if digits.startswith(prefix):
+                digits = digits[len(prefix):]
+                break
+        if digits.startswith("9"):
+            return len(digits) == 9 or False  # a mobile: 9 national digits
+        return None if digits[:1] in "2345678" and 8 <= len(digits) <= 9 else False
 
 
 class HkPhoneRecognizer(WindowContextRecognizer):

@@ -1,11 +1,11 @@
 """An independent, stricter detector for what redaction left behind: the second pair of eyes behind the
-sanitation stage's blocking check.
+sanitation stage's blocking check. This module covers identifiers, phones and e-mails; names and addresses
+are residual_names.py's (another NER model, and the learned detector at a lower threshold).
 
 Independent: no Presidio, no spaCy, none of the recognizers that did the redaction; plain regular expressions
 and the check digits of checksums.py. Stricter: no context words and no score threshold; any digit run of an
-identifier's shape that validates counts, any phone of a layout our users write, any e-mail address. It does
-not look for names or addresses (those need the analyzer's lexicons and NER; the manifest evaluation covers
-them). Surrogates that the pseudonym operator writes (reserved forms, operators.is_surrogate) and placeholders
+identifier's shape that validates counts, any phone of a layout our users write, any e-mail address.
+Surrogates that the pseudonym operator writes (reserved forms, operators.is_surrogate) and placeholders
 are not findings. Results are counts by type and the ids of affected rows: never values.
 """
 
@@ -106,13 +106,29 @@ def residual_findings(text: str) -> list[str]:
 
 @dataclass
 class ResidualReport:
+    """Pattern findings (``by_type``: identifiers, phones, e-mails…) and, apart, residual names and addresses
+    (``names_by_type``, residual_names.py), with the rows that hold them."""
     values_scanned: int = 0
     by_type: Counter = field(default_factory=Counter)
     rows: dict[str, Counter] = field(default_factory=dict)  # row id → counts by type
+    names_by_type: Counter = field(default_factory=Counter)
+    values_with_names: int = 0
 
     @property
     def total(self) -> int:
         return sum(self.by_type.values())
+
+    @property
+    def name_share(self) -> float:
+        return self.values_with_names / self.values_scanned if self.values_scanned else 0.0
+
+    def add_names(self, row_id: str, column: str, entity_types: list[str]) -> None:
+        if not entity_types:
+            return
+        self.values_with_names += 1
+        for entity in entity_types:
+            self.names_by_type[entity] += 1
+            self.rows.setdefault(row_id, Counter())[f"{column}:{entity}"] += 1
 
     def add(self, row_id: str, column: str, text: str) -> None:
         self.values_scanned += 1
