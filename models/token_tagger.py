@@ -18,9 +18,9 @@ both "capitalised after 'Dear'" and, from lower-cased training copies, names in 
 A two-layer BiLSTM reads the units in context and a linear layer gives BIO tags over ``PER``, ``ADDR``,
 ``ORG``, ``LOC``.
 
-Decoding: a unit belongs to an entity when its probability of not being ``O`` reaches ``threshold``; its type
-is the most probable non-``O`` tag; a span is a maximal run of such units of one type (a ``B-`` tag starts a
-new one). Its score is the mean entity probability of its units.
+Decoding (``decode``): a unit is part of a person (or address) when that label's probability reaches
+``threshold`` — a recall-first rule, picked on dev splits; organisations and places are the most probable tag.
+A span's score is the mean probability of its label over its units.
 """
 
 from __future__ import annotations
@@ -110,7 +110,10 @@ class Vocabulary:
         self._char_ids = {c: i for i, c in enumerate(self.chars)}
 
     @classmethod
-    def build(cls, texts: Iterable[str], min_word: int = 2, max_words: int = 30000, min_char: int = 2) -> Vocabulary:
+    def build(cls, texts: Iterable[str], min_word: int = 2, max_words: int = 30000, min_char: int = 2,
+              exclude: frozenset[str] = frozenset()) -> Vocabulary:
+        """Forms seen ``min_word`` times, less ``exclude`` (forms that must not be stored in the model, such as
+        the names in a user's own labelled data: the model then knows them only by their characters)."""
         words, chars = Counter(), Counter()
         for text in texts:
             folded = text.translate(HALFWIDTH)
@@ -118,7 +121,8 @@ class Vocabulary:
                 unit = folded[start:end]
                 words[word_form(unit)] += 1
                 chars.update(unit)
-        kept_words = [w for w, n in words.most_common(max_words) if n >= min_word]
+        kept_words = [w for w, n in words.most_common(max_words + len(exclude)) if n >= min_word
+                      and w not in exclude][:max_words]
         kept_chars = sorted(c for c, n in chars.items() if n >= min_char)
         return cls(["<pad>", "<unk>", *kept_words], ["<pad>", "<unk>", *kept_chars])
 
@@ -204,6 +208,15 @@ def encode(text: str, vocab: Vocabulary, gazetteer: Gazetteer, spans: Sequence[t
     return windows
 
 
+def span_forms(text: str, spans: Sequence[tuple[int, int, str]], labels: Sequence[str]) -> set[str]:
+    """The word forms of the units inside ``spans`` of ``labels`` (what ``Vocabulary.build`` may exclude):
+    words of two or more characters — a single CJK character or initial identifies no one, and dropping
+    common characters would blind the model to ordinary Chinese."""
+    folded = text.translate(HALFWIDTH)
+    return {word_form(folded[s:e]) for s, e in units(text) if e - s > 1
+            for start, end, label in spans if label in labels and s < end and e > start}
+
+
 def unit_tags(offsets: list[tuple[int, int]], spans: Sequence[tuple[int, int, str]]) -> list[int]:
     tags = [0] * len(offsets)
     for span_start, span_end, label in spans:
@@ -242,21 +255,34 @@ class Span:
     score: float
 
 
+PERSONAL_LABELS = ("PER", "ADDR")
+OTHER_THRESHOLD = 0.5  # organisations and places: the most probable tag, when it is not O
+
+
 def decode(offsets: list[tuple[int, int]], probabilities: torch.Tensor, threshold: float) -> list[Span]:
-    """Spans from per-unit tag probabilities (see the module docstring)."""
+    """Spans from per-unit tag probabilities. A unit is a person (or address) when the probability of that
+    label (its B- and I- tags together) reaches ``threshold``, whatever else is more probable: a name the
+    model half takes for a place is still redacted. Otherwise a unit whose most probable tag is an
+    organisation or place is one (not personal; it keeps such words out of person spans). A span is a run of
+    units of one label; a B- tag more probable than the I- tag starts a new one."""
+    by_label = {label: probabilities[:, TAGS.index(f"B-{label}")] + probabilities[:, TAGS.index(f"I-{label}")]
+                for label in ENTITY_LABELS}
+    best = probabilities.argmax(dim=1)
     spans, current = [], None
-    entity = 1.0 - probabilities[:, 0]
-    best = probabilities[:, 1:].argmax(dim=1) + 1
     for i, (start, end) in enumerate(offsets):
-        p = float(entity[i])
-        if p < threshold:
+        personal = [label for label in PERSONAL_LABELS if float(by_label[label][i]) >= threshold]
+        if personal:
+            label = max(personal, key=lambda lab: float(by_label[lab][i]))
+        elif int(best[i]) != 0 and float(1 - probabilities[i, 0]) >= OTHER_THRESHOLD:
+            label = TAGS[int(best[i])].split("-")[1]
+        else:
             if current:
                 spans.append(current)
             current = None
             continue
-        tag = TAGS[int(best[i])]
-        head, label = tag.split("-")
-        if current and current[2] == label and head == "I":
+        p = float(by_label[label][i])
+        begins = float(probabilities[i, TAGS.index(f"B-{label}")]) > float(probabilities[i, TAGS.index(f"I-{label}")])
+        if current and current[2] == label and not begins:
             current = (current[0], end, label, current[3] + [p])
         else:
             if current:
@@ -273,9 +299,10 @@ class TokenTagger:
     WEIGHTS, CONFIG = "model.safetensors", "tagger.json"
 
     def __init__(self, network: TaggerNetwork, vocab: Vocabulary, gazetteer: Gazetteer, config: TaggerConfig,
-                 threshold: float = 0.5, meta: dict | None = None) -> None:
+                 threshold: float = 0.5, meta: dict | None = None, thresholds: dict[str, float] | None = None) -> None:
         self.network, self.vocab, self.gazetteer, self.config = network, vocab, gazetteer, config
         self.threshold = threshold
+        self.thresholds = dict(thresholds or {})  # per language (en, zh); ``threshold`` for any other
         self.meta = meta or {}
         self.device = next(network.parameters()).device
 
@@ -294,7 +321,8 @@ class TokenTagger:
         state = {k: v.float() for k, v in load_file(str(folder / cls.WEIGHTS)).items()}
         network.load_state_dict(state)
         network.eval().to(device)
-        return cls(network, vocab, gazetteer, config, spec.get("threshold", 0.5), spec.get("meta", {}))
+        return cls(network, vocab, gazetteer, config, spec.get("threshold", 0.5), spec.get("meta", {}),
+                   spec.get("thresholds"))
 
     def save(self, folder: Path | str) -> None:
         """Weights in float16 (half the size; the model computes in float32 after loading)."""
@@ -305,6 +333,7 @@ class TokenTagger:
         state = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in self.network.state_dict().items()}
         save_file(state, str(folder / self.WEIGHTS))
         spec = {"tags": list(TAGS), "network": asdict(self.config), "threshold": self.threshold,
+                "thresholds": self.thresholds,
                 "vocabulary": {"words": self.vocab.words, "chars": self.vocab.chars},
                 "gazetteer": self.gazetteer.to_json(), "meta": self.meta}
         (folder / self.CONFIG).write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
@@ -328,8 +357,13 @@ class TokenTagger:
             per_text.sort(key=lambda item: item[0].offsets[0])
         return out
 
-    def predict(self, texts: Sequence[str], threshold: float | None = None, batch_size: int = 64) -> list[list[Span]]:
-        threshold = self.threshold if threshold is None else threshold
+    def threshold_for(self, language: str | None) -> float:
+        return self.thresholds.get(language, self.threshold) if language else self.threshold
+
+    def predict(self, texts: Sequence[str], threshold: float | None = None, batch_size: int = 64,
+                language: str | None = None) -> list[list[Span]]:
+        """Spans per text, at ``threshold`` or else the one saved for ``language``."""
+        threshold = self.threshold_for(language) if threshold is None else threshold
         results = []
         for windows in self.probabilities(texts, batch_size):
             spans: list[Span] = []

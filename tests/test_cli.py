@@ -27,3 +27,23 @@ def test_settings_command_masks_secrets_and_bad_profile_fails_clearly(tmp_path):
     env.pop("WATERWORKS_LAKE_URI")
     bad = subprocess.run([str(WATERWORKS), "settings"], capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2 and "WATERWORKS_LAKE_URI" in bad.stderr and "hunter2" not in bad.stderr
+
+
+def test_redact_and_scan_use_the_plant_engine_settings(tmp_path):
+    """`scan` and `redact` analyze with the engine the settings describe: the learned detector by default,
+    none when WATERWORKS_PII_DETECTOR=none (then a bare name is not found)."""
+    source = tmp_path / "notes.jsonl"
+    source.write_text(json.dumps({"id": 1, "body": "Please ask Margaret Okafor to approve it."}) + "\n", encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "WATERWORKS_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1",
+           "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": ""}
+    found = subprocess.run([str(WATERWORKS), "scan", "--in", str(source)], capture_output=True, text=True, env=env,
+                           timeout=300)
+    assert found.returncode == 1 and json.loads(found.stdout)["by_type"] == {"PERSON": 1}, found.stdout + found.stderr
+    off = subprocess.run([str(WATERWORKS), "scan", "--in", str(source)], capture_output=True, text=True,
+                         env={**env, "WATERWORKS_PII_DETECTOR": "none"}, timeout=300)
+    assert off.returncode == 0, off.stdout + off.stderr
+    out = tmp_path / "notes.redacted.jsonl"
+    redacted = subprocess.run([str(WATERWORKS), "redact", "--in", str(source), "--out", str(out), "--text-field",
+                               "body"], capture_output=True, text=True, env=env, timeout=300)
+    assert redacted.returncode == 0 and "Okafor" not in out.read_text() and "<PERSON>" in out.read_text()
+    assert "Okafor" not in redacted.stdout + redacted.stderr

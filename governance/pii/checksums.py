@@ -88,10 +88,13 @@ def luhn_valid(value: str) -> bool:
 
 
 def bank_card_valid(value: str) -> bool:
-    """13–19 digits, Luhn, a plausible issuer prefix (Visa 4, Mastercard 2/5, Amex 34/37, UnionPay 62/81,
-    JCB 35, Discover 6), not one repeated digit, and not a valid resident ID (18 digits pass Luhn by chance)."""
+    """13–19 digits (12 for Maestro), Luhn, a plausible issuer prefix (Visa 4, Mastercard 2/5, Amex 34/37,
+    UnionPay 62/81, JCB 35 and 1800/2131, Discover and Maestro 5/6), not one repeated digit, and not a valid
+    resident ID (18 digits pass Luhn by chance)."""
     v = "".join(c for c in fold(value) if c.isdigit())
-    if not 13 <= len(v) <= 19 or len(set(v)) == 1 or v[0] not in "234568":
+    if not 12 <= len(v) <= 19 or len(set(v)) == 1 or v[0] not in "1234568":
+        return False
+    if (v[0] == "1" and not v.startswith("1800")) or (len(v) == 12 and not v.startswith(("50", "56", "57", "58", "6"))):
         return False
     if len(v) == 18 and cn_resident_id_valid(v):
         return False

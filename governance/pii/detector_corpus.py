@@ -344,6 +344,16 @@ ENGLISH_TEMPLATES = (
     "{PER}'s new address is {ADDR}.",
     "Kind regards\n\n{PER}\nAccount Manager, {ORG}\n{PHONE}",
     "User {PER} opened a ticket: app crashes on login.",
+    "Address: {ADDR}",
+    "Ship to:\n{PER}\n{ADDR}",
+    "{ORG}\n{ADDR}\n{PHONE}",
+    "Return address: {ADDR}",
+    "{ADDR}",
+    "Please update my address to {ADDR}. Thanks, {PER}",
+    "Delivered to {ADDR} on {DATE}",
+    "Mailing address\n{PER}\n{ADDR}\nEmail: {EMAIL}",
+    "The invoice went to {ADDR} instead of {ADDR}.",
+    "Our new warehouse: {ADDR}",
 )
 CHINESE_TEMPLATES = (
     "找{PER}签收",
@@ -376,6 +386,11 @@ CHINESE_TEMPLATES = (
     "负责人：{PER}　电话：{PHONE}",
     "{PER}，{ORG}副总经理",
     "刚才{PER}说他不来了",
+    "地址：{ADDR}",
+    "收貨地址：{ADDR}　收件人：{PER}",
+    "{ORG}\n{ADDR}\n{PHONE}",
+    "请寄到{ADDR}",
+    "{ADDR}",
 )
 
 
@@ -501,7 +516,7 @@ def augment(examples: list[Example], seed: int) -> Iterator[Example]:
                 yield Example(cased, example.spans, example.source + ("+lower" if roll < 0.12 else "+upper"))
 
 
-def training_examples(seed: int = 13, synthetic_per_language: int = 6000, negatives_per_language: int = 2000,
+def training_examples(seed: int = 13, synthetic_per_language: int = 8000, negatives_per_language: int = 2000,
                       ner: Path = NER) -> list[Example]:
     splits = corpus_splits(ner)
     base = [*splits["conll_train"], *splits["cluener_train"], *splits["resume_train"]]

@@ -35,9 +35,15 @@ def span_metrics(examples: Sequence, predicted: Sequence[Sequence[tuple[int, int
 
 
 def person_metrics(tagger, examples: Sequence, threshold: float) -> dict:
+    """Person recall and precision at ``threshold``, and ``clean_flagged``: the share of texts with no person
+    and no address label in which the tagger flags one (None when there are none)."""
     predicted = [[(s.start, s.end, s.label) for s in spans]
                  for spans in tagger.predict([e.text for e in examples], threshold=threshold)]
-    return span_metrics(examples, predicted)
+    clean = [spans for e, spans in zip(examples, predicted, strict=True)
+             if not any(lab in PERSONAL for *_, lab in e.spans)]
+    flagged = sum(any(lab in PERSONAL for *_, lab in spans) for spans in clean)
+    return {**span_metrics(examples, predicted), "clean_texts": len(clean),
+            "clean_flagged": flagged / len(clean) if clean else None}
 
 
 def changed_share(texts: Sequence[str], redact: Callable[[list[str]], list[str]]) -> float:

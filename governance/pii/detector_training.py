@@ -5,8 +5,9 @@ and a model card. ``waterworks train-pii-detector`` calls ``train``; the shipped
 
 A user's labelled data: JSON lines ``{"text": …, "spans": [[start, end, "PER"], …]}`` (end exclusive; labels
 PER, ADDR, ORG, LOC; other labels are ignored). Their training file is augmented like the corpora and added to
-them (``--only-user-data`` to train on it alone); their dev file joins the dev splits the threshold is
-picked on.
+them (``--only-user-data`` to train on it alone); their dev file joins the dev splits the thresholds are
+picked on. The word forms inside their PER and ADDR spans are kept out of the model's stored vocabulary, so the
+detector folder does not carry their customers' names (the model knows them by characters and context).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def provenance(user_files: Sequence[Path] = (), use_corpora: bool = True) -> dic
 
 
 def train(out: Path = DETECTOR_FOLDER, user_train: Sequence[Path] = (), user_dev: Sequence[Path] = (),
-          use_corpora: bool = True, config=None, synthetic_per_language: int = 6000,
+          use_corpora: bool = True, config=None, synthetic_per_language: int = 8000,
           negatives_per_language: int = 2000, log=print) -> dict:
     """Assemble the data, train, write the detector folder with ``card.json`` and ``card.md``; the card."""
     from models.recipes.pii_detector import DetectorConfig, train_detector
@@ -84,23 +85,39 @@ def train(out: Path = DETECTOR_FOLDER, user_train: Sequence[Path] = (), user_dev
         dev[f"user:{Path(path).stem}"] = corpus.read_jsonl(path)
     if not dev:
         raise ValueError("no dev examples to pick the threshold on: give --dev files or use the default corpora")
-    card = train_detector(examples, dev, Path(out), default_gazetteer(), person_metrics, config,
-                          provenance(list(user_train) + list(user_dev), use_corpora), log)
+    from models.token_tagger import span_forms
+
+    # The user's names and addresses never enter the stored vocabulary: the model folder is an artifact that
+    # travels (registry, bundles), and must not carry their customers' names.
+    private = frozenset().union(*(span_forms(e.text, e.spans, ("PER", "ADDR")) for e in user_examples))
+    card = train_detector(examples, dev, dev_languages(dev), Path(out), default_gazetteer(), person_metrics, config,
+                          provenance(list(user_train) + list(user_dev), use_corpora), log, exclude_forms=private)
     (Path(out) / "card.md").write_text(card_markdown(card), encoding="utf-8")
     return card
 
 
+def dev_languages(dev: dict[str, list]) -> dict[str, str]:
+    """Each dev split's language: the one most of its texts are routed to (engine.detect_language)."""
+    from collections import Counter
+
+    from .engine import detect_language
+
+    return {name: Counter(detect_language(e.text) for e in examples).most_common(1)[0][0] if examples else "en"
+            for name, examples in dev.items()}
+
+
 def card_markdown(card: dict) -> str:
     lines = [f"# {card['model']}", "", card["architecture"], "",
-             f"Parameters: {card['parameters']:,}. Decision threshold: {card['threshold']} (picked on the dev "
-             "splits below: recall-weighted F2 of persons).", "",
+             f"Parameters: {card['parameters']:,}. Decision thresholds: {card['thresholds']} ({card['threshold_rule']}).",
+             "",
              f"Trained on {card['training']['examples']:,} examples, {card['training']['steps']:,} steps in "
              f"{card['training']['seconds']:.0f} s on {card['training']['runtime'].get('device_name', '?')} "
              f"({card['training']['runtime'].get('device', '?')}).", "",
              "## Dev figures (person names; never a public test split)", "",
-             "| dev split | persons | recall | precision |", "|---|---|---|---|"]
+             "| dev split | persons | recall | precision | person-free texts flagged |", "|---|---|---|---|---|"]
     for name, m in card["dev"].items():
-        lines.append(f"| {name} | {m['gold']} | {m['recall']:.3f} | {m['precision']:.3f} |")
+        flagged = "—" if m["clean_flagged"] is None else f"{m['clean_flagged']:.3f} of {m['clean_texts']}"
+        lines.append(f"| {name} | {m['gold']} | {m['recall']:.3f} | {m['precision']:.3f} | {flagged} |")
     lines += ["", "## Training data", ""]
     for name, value in card["data"].items():
         lines.append(f"- {name}: {value if isinstance(value, str) else value['file'] + ' (sha256 ' + value['sha256_16'] + '…)'}")

@@ -74,15 +74,24 @@ def looks_like_date(value: str) -> bool:
     return _DATE.fullmatch(value.strip()) is not None
 
 
+def looks_like_a_table_of_numbers(value: str) -> bool:
+    """Many groups of one or two digits ("3 0 1 13 10 9", "7-6 6-2 4-6", "64 2 43 .596"): scores and
+    standings, which phonenumbers at leniency POSSIBLE reads as a phone. Phones are written in groups of
+    two to four digits, with at most a one-digit country or trunk code."""
+    groups = re.findall(r"\d+", value)
+    return len(groups) >= 4 and sum(len(g) <= 2 for g in groups) >= 3
+
+
 class PlausiblePhoneRecognizer(PhoneRecognizer):
     """Presidio's phone recognizer at leniency POSSIBLE, less what no one dials: a number with fewer than
-    MIN_PHONE_DIGITS digits (a salary, an order or customer number) or a calendar date is not reported as a
-    phone."""
+    MIN_PHONE_DIGITS digits (a salary, an order or customer number), a calendar date or a table of small
+    numbers is not reported as a phone."""
 
     def analyze(self, text, entities, nlp_artifacts=None):
         return [r for r in super().analyze(text, entities, nlp_artifacts)
                 if sum(c.isdigit() for c in text[r.start:r.end]) >= MIN_PHONE_DIGITS
-                and not looks_like_date(text[r.start:r.end])]
+                and not looks_like_date(text[r.start:r.end])
+                and not looks_like_a_table_of_numbers(text[r.start:r.end])]
 
 
 class PlausibleNameSpacyRecognizer(SpacyRecognizer):

@@ -10,7 +10,8 @@ Organisations and bare place names the tagger also recognises are reported as ``
 ``LOCATION`` — not personal (the batch analyzer drops them), but Presidio's conflict resolution sees them,
 so a company name is not also redacted as a person by a weaker finding.
 
-Scores: the tagger decides (its threshold was picked on dev splits); a span it reports scores
+Scores: the tagger decides (at the threshold saved for the recognizer's language, picked on dev splits, or
+the ``detector_threshold`` setting); a span it reports scores
 ``0.5 + 0.5 × p`` (p: the mean entity probability of its units), above the engine's threshold and ordered
 by confidence for conflict resolution and the ledger's score bands.
 
@@ -24,6 +25,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from .lexicon import SURNAMES
+from .operators import blank_placeholders
 from .presidio import EntityRecognizer, RecognizerResult
 
 DEFAULT_DETECTOR = Path(__file__).with_name("detector")
@@ -32,17 +35,11 @@ PRIMED_LIMIT = 20000  # texts kept between prime() and analyze()
 
 
 @lru_cache(maxsize=4)
-def load_detector(path: str, threshold: float | None = None):
-    """The tagger in ``path`` (one per process and path); ``threshold`` overrides the one it was saved with."""
-    import torch
-
+def load_detector(path: str):
+    """The tagger in ``path``, one per process and path."""
     from models.token_tagger import TokenTagger
 
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), 4)))
-    tagger = TokenTagger.load(path)
-    if threshold is not None:
-        tagger.threshold = threshold
-    return tagger
+    return TokenTagger.load(path)
 
 
 def detector_path(configured: str | None) -> Path:
@@ -68,7 +65,12 @@ class LearnedNameRecognizer(EntityRecognizer):
 
     @property
     def tagger(self):
-        return load_detector(self.path, self.threshold)
+        return load_detector(self.path)
+
+    def _predict(self, texts: list[str]) -> list:
+        """Placeholders of an earlier redaction (``<PERSON>``) are blanked first, so redacted text scans clean."""
+        return self.tagger.predict([blank_placeholders(t) for t in texts], threshold=self.threshold,
+                                   language=self.supported_language)
 
     def prime(self, texts: list[str]) -> None:
         """Tag ``texts`` in batches now; later ``analyze`` calls on them take the results."""
@@ -76,12 +78,12 @@ class LearnedNameRecognizer(EntityRecognizer):
             self._primed.clear()
         todo = [t for t in dict.fromkeys(texts) if t not in self._primed]
         if todo:
-            for text, spans in zip(todo, self.tagger.predict(todo), strict=True):
+            for text, spans in zip(todo, self._predict(todo), strict=True):
                 self._primed[text] = spans
 
     def spans(self, text: str) -> list:
         found = self._primed.pop(text, None)
-        return found if found is not None else self.tagger.predict([text])[0]
+        return found if found is not None else self._predict([text])[0]
 
     def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
         wanted = set(entities or ENTITY_OF.values())
@@ -91,13 +93,25 @@ class LearnedNameRecognizer(EntityRecognizer):
             if entity not in wanted:
                 continue
             start, end = _trimmed(text, span.start, span.end)
-            if start < end:
+            if start < end and plausible(entity, text[start:end]):
                 results.append(RecognizerResult(entity, start, end, round(0.5 + 0.5 * span.score, 4),
                                                 analysis_explanation=None,
                                                 recognition_metadata={
                                                     RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                                                     RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))
         return results
+
+
+def plausible(entity: str, value: str) -> bool:
+    """A name has at least two letters, or is one Chinese surname character (马先生, 李总: a person referred
+    to by surname; a lone 天 is not one); an address at least two letters or digits."""
+    if entity == "PERSON":
+        if len(value) == 1:
+            return value in SURNAMES
+        return sum(c.isalpha() for c in value) >= 2
+    if entity == "ADDRESS":
+        return sum(c.isalnum() for c in value) >= 2
+    return True
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:

@@ -183,6 +183,15 @@ def is_surrogate(entity_type: str, value: str) -> bool:
     return False
 
 
+_PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*(?:_[0-9a-f]{6,})?>")
+
+
+def blank_placeholders(text: str) -> str:
+    """``text`` with the placeholders this module writes (``<PERSON>``, ``<EMAIL_ADDRESS_3f9c…>``) blanked to
+    spaces of the same length: a detector run over redacted text must not read them as names."""
+    return _PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text)
+
+
 def replacement(operator: str, entity_type: str, value: str, key: PseudonymKey | None = None) -> str:
     if operator == "placeholder":
         return f"<{entity_type}>"

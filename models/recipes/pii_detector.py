@@ -5,8 +5,9 @@ Chinese surname lexicon), windows of units with BIO tags. Train: the shared loop
 decay, clipping; CUDA with bf16 autocast when present), with *word dropout* (a unit's form replaced by
 ``<unk>`` at random, so names are recognised from their characters, case and context rather than memorised)
 and *gazetteer dropout* (the lexicon bits hidden at random, so the model does not lean on a list that a
-customer's names are not in). Save: the tagger folder with ``card.json`` — data provenance, the decision
-threshold picked on the dev splits (recall-weighted F2 of persons), and per-split dev metrics.
+customer's names are not in). Pick: a decision threshold per language on the dev splits — the best person
+recall that keeps over-redaction of person-free dev text under ``MAX_CLEAN_FLAGGED``. Save: the tagger folder
+with ``card.json`` — data provenance, thresholds, per-split dev metrics.
 
 Examples are ``governance.pii.detector_corpus.Example``-shaped: ``.text`` and ``.spans`` (start, end, label);
 governance/pii/detector_training.py assembles them, the gazetteer and the evaluation, and calls this recipe.
@@ -40,7 +41,8 @@ from ..token_tagger import (
 from ..tracking import FanOut, JsonlSink, ProgressSink
 
 GAZETTEER_COLUMNS = slice(len(SHAPES) + 3, N_FEATURES)
-THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
+THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
+MAX_CLEAN_FLAGGED = 0.08  # over-redaction allowed on person-free dev text when picking thresholds
 
 
 @dataclass(frozen=True)
@@ -87,15 +89,17 @@ def _loss(model, batch: dict) -> tuple[torch.Tensor, int]:
     return loss, int(batch["lengths"].sum())
 
 
-def train_detector(train: Sequence, dev: dict[str, Sequence], out: Path, gazetteer: Gazetteer,
-                   evaluate: Callable[[TokenTagger, Sequence, float], dict], config: DetectorConfig = DetectorConfig(),
-                   provenance: dict | None = None, log=print) -> dict:
-    """Train, pick the threshold on ``dev`` (``evaluate(tagger, examples, threshold)`` → recall and precision of
-    persons), save to ``out``; returns the card."""
+def train_detector(train: Sequence, dev: dict[str, Sequence], languages: dict[str, str], out: Path,
+                   gazetteer: Gazetteer, evaluate: Callable[[TokenTagger, Sequence, float], dict],
+                   config: DetectorConfig = DetectorConfig(), provenance: dict | None = None, log=print,
+                   exclude_forms: frozenset[str] = frozenset()) -> dict:
+    """Train, pick thresholds on ``dev`` (``languages``: each split's language; ``evaluate(tagger, examples,
+    threshold)`` → recall, precision and ``clean_flagged``), save to ``out``; returns the card. ``exclude_forms``:
+    word forms kept out of the stored vocabulary (the names and addresses of a user's own data)."""
     started = time.monotonic()
     generator = seed_everything(config.seed)
     runtime = pick_runtime(config.device)
-    vocab = Vocabulary.build((e.text for e in train), max_words=config.max_words)
+    vocab = Vocabulary.build((e.text for e in train), max_words=config.max_words, exclude=exclude_forms)
     windows = [w for e in train for w in encode(e.text, vocab, gazetteer, e.spans, with_tags=True)]
     network = TaggerNetwork(len(vocab.words), len(vocab.chars), config.network).to(runtime.device)
     batches_per_epoch = -(-len(windows) // config.batch_size)
@@ -115,31 +119,54 @@ def train_detector(train: Sequence, dev: dict[str, Sequence], out: Path, gazette
 
     result = train_loop(network, epoch_batches, batches_per_epoch, _loss, runtime, loop, sink)
     tagger = TokenTagger(network.eval(), vocab, gazetteer, config.network)
-    dev_metrics = {name: {t: evaluate(tagger, examples, t) for t in THRESHOLDS} for name, examples in dev.items()}
-    threshold = max(THRESHOLDS, key=lambda t: sum(_f2(m[t]) for m in dev_metrics.values()))
-    tagger.threshold = threshold
+    picked = pick_thresholds(tagger, dev, languages, evaluate)
     card = {
         "model": "waterworks-pii-detector",
         "architecture": "units (words / CJK characters) → word embedding + character CNN + shape/gazetteer features "
                         "→ 2-layer BiLSTM → BIO over PER, ADDR, ORG, LOC",
         "parameters": sum(p.numel() for p in network.parameters()),
-        "threshold": threshold,
         "training": {"examples": len(train), "windows": len(windows), "steps": result.steps,
                      "seconds": round(result.seconds, 1), "final_loss": round(result.losses[-1], 4),
                      "runtime": runtime_record(runtime), "config": asdict(config)},
         "data": provenance or {},
-        "dev": {name: by_threshold[threshold] for name, by_threshold in dev_metrics.items()},
-        "dev_by_threshold": {name: {str(t): m for t, m in by_t.items()} for name, by_t in dev_metrics.items()},
+        "forms_kept_out_of_vocabulary": len(exclude_forms),
+        **picked,
         "seconds": round(time.monotonic() - started, 1),
     }
-    tagger.meta = {"threshold_picked_on": sorted(dev), "card": "card.json"}
-    tagger.save(out)
-    (out / "card.json").write_text(json.dumps(card, indent=1, ensure_ascii=False), encoding="utf-8")
-    log(f"[pii_detector] threshold {threshold}: " + "; ".join(
+    save_detector(tagger, card, out)
+    log(f"[pii_detector] thresholds {card['thresholds']}: " + "; ".join(
         f"{name} recall {m['recall']:.3f} precision {m['precision']:.3f}" for name, m in card["dev"].items()))
     return card
 
 
-def _f2(metrics: dict) -> float:
-    r, p = metrics["recall"], metrics["precision"]
-    return 5 * p * r / (4 * p + r) if p + r else 0.0
+def pick_thresholds(tagger: TokenTagger, dev: dict[str, Sequence], languages: dict[str, str],
+                    evaluate: Callable[[TokenTagger, Sequence, float], dict],
+                    max_clean_flagged: float = MAX_CLEAN_FLAGGED) -> dict:
+    """Per language, the threshold with the best mean person recall over that language's dev splits among
+    those that flag at most ``max_clean_flagged`` of the texts holding no person or address (over-redaction);
+    the highest threshold when none does. Sets them on ``tagger``; returns the card's threshold fields."""
+    by_threshold = {name: {t: evaluate(tagger, examples, t) for t in THRESHOLDS} for name, examples in dev.items()}
+    thresholds = {}
+    for language in sorted(set(languages.values())):
+        names = [n for n in dev if languages[n] == language]
+
+        def feasible(t, names=names):
+            return all((by_threshold[n][t]["clean_flagged"] or 0.0) <= max_clean_flagged for n in names)
+
+        candidates = [t for t in THRESHOLDS if feasible(t)] or [max(THRESHOLDS)]
+        thresholds[language] = max(candidates, key=lambda t, names=names: (
+            sum(by_threshold[n][t]["recall"] for n in names) / len(names), t))
+    tagger.thresholds = thresholds
+    tagger.threshold = max(thresholds.values())
+    return {"threshold": tagger.threshold, "thresholds": thresholds,
+            "threshold_rule": f"per language: best mean person recall with at most {max_clean_flagged:.0%} of "
+                              "person-free dev texts flagged",
+            "dev": {n: by_t[thresholds[languages[n]]] for n, by_t in by_threshold.items()},
+            "dev_languages": languages,
+            "dev_by_threshold": {n: {str(t): m for t, m in by_t.items()} for n, by_t in by_threshold.items()}}
+
+
+def save_detector(tagger: TokenTagger, card: dict, out: Path) -> None:
+    tagger.meta = {"thresholds_picked_on": sorted(card["dev"]), "card": "card.json"}
+    tagger.save(out)
+    (Path(out) / "card.json").write_text(json.dumps(card, indent=1, ensure_ascii=False), encoding="utf-8")

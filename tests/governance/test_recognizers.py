@@ -35,7 +35,7 @@ CASES = [
     (CnResidentIdRecognizer, "440524198001010013", "440524198013010013", "证件{}请保管"),  # 13th month: invalid
     (CnPhoneRecognizer, "13800138000", "12800138000", "请拨打{}联系我"),
     (CnPhoneRecognizer, "+86 139 1234 5678", "+86 129 1234 5678", "手机{}，谢谢"),
-    (TwPhoneRecognizer, "0912-345-678", "0812-345-678", "聯絡電話{}謝謝"),
+    (TwPhoneRecognizer, "0912-345-678", "0912-345-67", "聯絡電話{}謝謝"),
     (HkPhoneRecognizer, "+852 9123 4567", "+852 4123 4567", "香港電話{}謝謝"),
     (TwNationalIdRecognizer, "A123456789", "A123456788", "身分證字號{}已登記"),
     (TwNationalIdRecognizer, "A800000014", "A800000015", "居留證號{}已登記"),  # new-format resident certificate
@@ -130,7 +130,9 @@ def test_taiwan_landlines_in_any_script():
     for number in ("02-1551716", "07 2401439", "(02)2345-6789", "04-23456789", "+886 2 2345 6789", "089-123456"):
         assert found(r, f"電話{number}謝謝") == [number], number
         assert found(r, f"office {number}") == [number], number
-    assert found(r, "订单号 0812-345678") == [] and found(r, "2024-05-06") == []
+    for number in ("01-6393802", "(03) 8123456", "005 55566586"):  # any area code written apart: a landline
+        assert found(r, f"電話 {number}") == [number], number
+    assert found(r, "2024-05-06") == [] and found(r, "比分 3-1") == [] and found(r, "0912-345-67") == []
 
 
 def test_chinese_addresses_mainland_and_taiwan():

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from governance.pii.detector_corpus import Example, synthetic, write_jsonl
+from governance.pii.detector_corpus import Example, read_jsonl, synthetic, write_jsonl
 from governance.pii.detector_training import train
 from models.recipes.pii_detector import DetectorConfig
 from models.token_tagger import TaggerConfig, TokenTagger
@@ -20,13 +20,18 @@ def test_recipe_trains_on_user_data_alone(tmp_path):
     write_jsonl(synthetic(150, 1, "train"), train_file)
     write_jsonl(synthetic(20, 2, "dev"), dev_file)
     out = tmp_path / "detector"
-    config = DetectorConfig(epochs=6, lr=5e-3, network=TaggerConfig(word_dim=32, char_filters=32, hidden=48))
+    config = DetectorConfig(epochs=15, lr=5e-3, network=TaggerConfig(word_dim=32, char_filters=32, hidden=48))
     card = train(out, [train_file], [dev_file], use_corpora=False, config=config, log=lambda _: None)
     assert set(card["dev"]) == {"user:mine_dev"} and 0 < card["threshold"] < 1
     assert "user: mine.jsonl" in card["data"] and "CoNLL" not in json.dumps(card["data"])
     assert card["training"]["final_loss"] < 0.5 and card["dev"]["user:mine_dev"]["recall"] > 0.3
     tagger = TokenTagger.load(out)
     assert tagger.threshold == card["threshold"] and (out / "card.md").read_text().startswith("# ")
+    # the user's names are not stored in the model's vocabulary
+    names = {e.text[s:t] for e in read_jsonl(train_file) for s, t, label in e.spans if label == "PER"}
+    stored = set(tagger.vocab.words)
+    assert card["forms_kept_out_of_vocabulary"] > 100
+    assert not any(part.lower() in stored for name in names for part in name.split() if len(part) > 3)
     metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert metrics[0]["loss"] > metrics[-1]["loss"]
 
