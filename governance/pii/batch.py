@@ -36,8 +36,8 @@ _AT = re.compile(r"[@＠]")
 _WEB = re.compile(r"(?i)://|www\.|[a-z0-9]\.[a-z]{2,}")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # The fewest digits a text must hold (in all) to contain one of these. Phones: 8 digits at least (fewer are not
-# reported, see engine.MIN_PHONE_DIGITS; 7 here for margin); cards 13; resident IDs 15 (legacy) or 18; …
-MIN_DIGITS = {"PHONE_NUMBER": 7, "BANK_CARD": 13, "CN_RESIDENT_ID": 15, "TW_NATIONAL_ID": 8, "HK_ID": 6,
+# reported, see engine.MIN_PHONE_DIGITS; 7 here for margin); cards 12 (Maestro); resident IDs 15 (legacy) or 18; …
+MIN_DIGITS = {"PHONE_NUMBER": 7, "BANK_CARD": 12, "CN_RESIDENT_ID": 15, "TW_NATIONAL_ID": 8, "HK_ID": 6,
               "PASSPORT": 6, "IBAN_CODE": 6, "US_BANK_NUMBER": 8, "US_DRIVER_LICENSE": 3, "US_ITIN": 9,
               "US_PASSPORT": 8, "US_SSN": 9, "UK_NHS": 10, "MEDICAL_LICENSE": 6, "IP_ADDRESS": 4}
 # Shapes of the rest: a long base58/bech32 token (crypto wallet), a UUID's first group.

@@ -10,7 +10,8 @@ valid, Resume dev, the CLUENER slice and synthetic text from the *held-out* temp
 
 Augmentation (``augment``), designed for text nobody here wrote:
 - mention replacement: a person in a real sentence becomes a Faker name of another locale (Latin, Chinese
-  in either script, romanised Chinese), so the context is real and the names are varied;
+  in either script, romanised Chinese, a foreign name transliterated into Chinese characters), so the context
+  is real and the names are varied;
 - case: a share of English sentences lower-cased or upper-cased whole (tweets, headlines, shouting);
 - script and width: Chinese sentences copied into Traditional script (OpenCC) or with full-width ASCII.
 
@@ -18,7 +19,8 @@ The synthetic generator writes names, addresses, organisations and identifiers i
 enterprise data has and the corpora lack: e-mail headers and signatures, chat turns, tables and CSV lines,
 forms, shipping notes, multi-line postal addresses of many countries, in English and Chinese (Simplified and
 Traditional), plus negatives — real Banking77 and CrossWOZ sentences with no name — so the detector learns
-what not to redact.
+what not to redact, and lone table cells (``cells``: a name or address alone, or a word cut from a real
+sentence alone), which carry no context at all.
 """
 
 from __future__ import annotations
@@ -254,6 +256,8 @@ class NameSource:
             roll = self.rng.random()
             if roll < 0.15:  # two-character names (李艳), common and the hardest
                 return fake.last_name() + fake.first_name()[:1]
+            if roll < 0.3:  # a foreign person in Chinese text
+                return transliterated_name(self.rng)
             return fake.name()
         roll = self.rng.random()
         if roll < 0.08:
@@ -291,6 +295,21 @@ _PINYIN_SURNAMES = ("Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao
 _PINYIN_SYLLABLES = ("wei", "fang", "na", "min", "jing", "li", "qiang", "lei", "jun", "yang", "yong", "yan", "jie",
                      "tao", "ming", "chao", "xiu", "ying", "hua", "ping", "gang", "hui", "ling", "xin", "yu", "zhi",
                      "mei", "wen", "kai", "hao", "chun", "shu", "ting", "yi", "zhen", "bo", "rui", "xiao")
+
+
+# Characters of the standard Chinese transliteration of foreign names (新华社译名: 阿·埃·巴·博…): foreign
+# people in Chinese news and social media are written with them (米兰内托, 加德纳, 博尔顿).
+TRANSLITERATION = ("阿埃艾安奥巴拜班邦贝本比彼波伯博布达戴丹道德迪蒂杜多恩法范菲费芬弗福盖戈格古哈海汉豪赫亨胡华霍基吉加"
+                   "杰金卡凯坎科克肯库拉莱兰朗劳勒雷里利莉列林卢鲁路伦罗洛马迈麦曼梅门米密姆纳内尼诺欧帕佩皮普奇乔琼"
+                   "瑞若萨塞桑森沙尚什施斯松苏索塔泰坦汤特提托瓦万威维温沃乌西希谢辛休雅亚扬伊因尤约詹兹佐")
+
+
+def transliterated_name(rng: random.Random) -> str:
+    """A foreign name as Chinese text writes it: two to four transliteration characters, sometimes a given
+    name and a surname joined by a middle dot (约翰·史密斯 style)."""
+    def part(low: int, high: int) -> str:
+        return "".join(rng.choice(TRANSLITERATION) for _ in range(rng.randint(low, high)))
+    return f"{part(2, 3)}{rng.choice('·•・')}{part(2, 4)}" if rng.random() < 0.35 else part(2, 4)
 
 
 def romanised_chinese(rng: random.Random) -> str:
@@ -454,6 +473,45 @@ def negatives(limit: int, seed: int) -> list[Example]:
     return [Example(t, [], "negatives") for t in picked]
 
 
+def cells(n: int, seed: int) -> list[Example]:
+    """Table cells read alone, with no context: half a name or an address by itself (labelled), half a word
+    or short phrase cut from a real sentence (Banking77, CrossWOZ: "email", "top up", "金卡", "酒店"), labelled
+    empty — so a lone value is judged by what it is, not guessed a name."""
+    rng = random.Random(seed)
+    names = NameSource(seed + 11)
+    phrases = [e.text for e in negatives(3000, seed + 5)]
+    out = []
+    for _ in range(n):
+        roll = rng.random()
+        if roll < 0.4:
+            script = "zh" if rng.random() < 0.5 else "en"
+            value = names.person(script)
+            label = "PER"
+        elif roll < 0.5:
+            script = "zh" if rng.random() < 0.5 else "en"
+            value, label = names.address(script), "ADDR"
+        else:
+            text = rng.choice(phrases)
+            if _HAN.search(text):
+                start = rng.randrange(max(1, len(text) - 1))
+                value = text[start:start + rng.randint(1, 4)]
+            else:
+                words = text.split()
+                start = rng.randrange(len(words))
+                value = " ".join(words[start:start + rng.choice((1, 1, 2, 3))]).strip(".,?!")
+            label = None
+        value = value.strip()
+        if not value:
+            continue
+        case = rng.random()
+        if case < 0.2 and len(value.lower()) == len(value):
+            value = value.lower()
+        elif case < 0.3 and len(value.upper()) == len(value):
+            value = value.upper()
+        out.append(Example(value, [(0, len(value), label)] if label else [], "cells"))
+    return out
+
+
 # --- augmentation -------------------------------------------------------------------------------------------
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -517,10 +575,11 @@ def augment(examples: list[Example], seed: int) -> Iterator[Example]:
 
 
 def training_examples(seed: int = 13, synthetic_per_language: int = 8000, negatives_per_language: int = 2000,
-                      ner: Path = NER) -> list[Example]:
+                      ner: Path = NER, cells_count: int = 6000) -> list[Example]:
     splits = corpus_splits(ner)
     base = [*splits["conll_train"], *splits["cluener_train"], *splits["resume_train"]]
-    extra = synthetic(synthetic_per_language, seed, "train") + negatives(negatives_per_language, seed)
+    extra = (synthetic(synthetic_per_language, seed, "train") + negatives(negatives_per_language, seed)
+             + cells(cells_count, seed))
     examples = list(augment(base, seed)) + list(augment(extra, seed + 7))
     random.Random(seed).shuffle(examples)
     return examples

@@ -57,6 +57,7 @@ def provenance(user_files: Sequence[Path] = (), use_corpora: bool = True) -> dic
                            ("Resume NER train (Chinese résumés)", "resume/train.char.bmes")):
             used[name] = {"file": f"data/ner/{path}", "sha256_16": _digest(corpus.NER / path)}
         used["negatives"] = "Banking77 train and CrossWOZ validation sentences (data/), labelled empty"
+        used["cells"] = "lone table cells: Faker names/addresses alone, or words cut from those sentences alone"
         used["synthetic"] = (f"Faker names, addresses, companies of {len(corpus.LATIN_LOCALES)} Latin-script "
                              f"locales and zh_CN/zh_TW in {len(corpus.ENGLISH_TEMPLATES)} English and "
                              f"{len(corpus.CHINESE_TEMPLATES)} Chinese carrier templates (every "

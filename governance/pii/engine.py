@@ -196,8 +196,28 @@ def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False
     registry.remove_recognizer("UrlRecognizer")  # Presidio's: case-insensitive bare domains ("wrong.This")
     registry.add_recognizer(CjkSafeUrlRecognizer("en"))
     enhancer = DecisiveContextEnhancer(config.score_threshold) if ner_only else None
-    return AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=["en", "zh"],
-                          default_score_threshold=config.score_threshold, context_aware_enhancer=enhancer)
+    return _analyzer_class()(registry=registry, nlp_engine=nlp_engine, supported_languages=["en", "zh"],
+                             default_score_threshold=config.score_threshold, context_aware_enhancer=enhancer)
+
+
+@lru_cache(maxsize=1)
+def _analyzer_class():
+    from .learned import LearnedNameRecognizer
+    from .presidio import AnalyzerEngine
+
+    class IdentifiersFirstAnalyzerEngine(AnalyzerEngine):
+        """Presidio's AnalyzerEngine, where a finding of the learned detector that overlaps a pattern finding
+        scored at least as high is dropped: a validated identifier (check digits, a phone layout) is more
+        certain than a learned span around it ("號碼A123456(3)" read as part of an address is the HK ID)."""
+
+        def analyze(self, text, language, *args, **kwargs):
+            results = super().analyze(text, language, *args, **kwargs)
+            learned = LearnedNameRecognizer.__name__
+            patterns = [r for r in results if r.recognition_metadata.get("recognizer_name") != learned]
+            return [r for r in results if r in patterns or not any(
+                p.start < r.end and r.start < p.end and p.score >= r.score for p in patterns)]
+
+    return IdentifiersFirstAnalyzerEngine
 
 
 def learned_recognizers(analyzer) -> list:

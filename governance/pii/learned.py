@@ -92,7 +92,7 @@ class LearnedNameRecognizer(EntityRecognizer):
             entity = ENTITY_OF[span.label]
             if entity not in wanted:
                 continue
-            start, end = _trimmed(text, span.start, span.end)
+            start, end = trimmed(text, span.start, span.end)
             if start < end and plausible(entity, text[start:end]):
                 results.append(RecognizerResult(entity, start, end, round(0.5 + 0.5 * span.score, 4),
                                                 analysis_explanation=None,
@@ -104,18 +104,22 @@ class LearnedNameRecognizer(EntityRecognizer):
 
 def plausible(entity: str, value: str) -> bool:
     """A name has at least two letters, or is one Chinese surname character (马先生, 李总: a person referred
-    to by surname; a lone 天 is not one); an address at least two letters or digits."""
+    to by surname; a lone 天 is not one); an address a letter and two letters or digits (a bare number is a
+    number)."""
     if entity == "PERSON":
         if len(value) == 1:
             return value in SURNAMES
         return sum(c.isalpha() for c in value) >= 2
     if entity == "ADDRESS":
-        return sum(c.isalnum() for c in value) >= 2
+        return sum(c.isalnum() for c in value) >= 2 and any(c.isalpha() for c in value)
     return True
 
 
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    """A span without the trailing punctuation a unit-level tagger may include (a closing comma, a period)."""
-    while end > start and text[end - 1] in ",，;；:：、":
+def trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """A span without the punctuation a unit-level tagger may include at its edges (a closing comma, quotes
+    and brackets of the JSON or mail header around a name)."""
+    while end > start and text[end - 1] in ",，;；:：、\"'“”「」()（）<>[]{}":
         end -= 1
+    while start < end and text[start] in "\"'“”「」()（）<>[]{}":
+        start += 1
     return start, end

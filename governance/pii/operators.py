@@ -175,12 +175,17 @@ def is_surrogate(entity_type: str, value: str) -> bool:
     if entity_type == "PHONE_NUMBER":
         national = _split_phone(value)[1]
         return (len(national) == 11 and national.startswith("100")) or national.startswith("000")
-    if entity_type == "PERSON":  # the shapes _surrogate writes; a real name of that shape passes too
-        words = value.split()
-        if len(words) == 2 and words[0] in _FIRST and words[1] in _LAST:
-            return True
-        return 2 <= len(value) <= 3 and value[0] in SURNAMES and all(c in _GIVEN_CHARS for c in value[1:])
     return False
+
+
+def has_surrogate_name_shape(value: str) -> bool:
+    """A name of the shape ``_surrogate`` writes for PERSON (a first + last name of its lists, a common surname
+    + given characters of its list). Unlike identifiers, surrogate names have no reserved form: many real
+    names have this shape too (周建国), so only a scan of text known to be pseudonymized may use this."""
+    words = value.split()
+    if len(words) == 2 and words[0] in _FIRST and words[1] in _LAST:
+        return True
+    return 2 <= len(value) <= 3 and value[0] in SURNAMES and all(c in _GIVEN_CHARS for c in value[1:])
 
 
 _PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*(?:_[0-9a-f]{6,})?>")

