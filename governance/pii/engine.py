@@ -145,7 +145,7 @@ def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False
     from .chinese_addresses import ChineseAddressRecognizer
     from .english_addresses import EnglishAddressRecognizer
     from .learned import LearnedNameRecognizer
-    from .presidio import AnalyzerEngine, NlpEngineProvider, RecognizerRegistry
+    from .presidio import NlpEngineProvider, RecognizerRegistry
     from .recognizers import greater_china_recognizers
     from .web_recognizers import CjkSafeUrlRecognizer, cjk_safe_web_recognizers
 
