@@ -8,7 +8,7 @@ label. Texts are predicted in batches; results are counts and ratios, never valu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 PERSONAL = ("PER", "ADDR")
 
@@ -44,10 +44,3 @@ def person_metrics(tagger, examples: Sequence, threshold: float) -> dict:
     flagged = sum(any(lab in PERSONAL for *_, lab in spans) for spans in clean)
     return {**span_metrics(examples, predicted), "clean_texts": len(clean),
             "clean_flagged": flagged / len(clean) if clean else None}
-
-
-def changed_share(texts: Sequence[str], redact: Callable[[list[str]], list[str]]) -> float:
-    """Over-redaction: the share of ``texts`` (which hold no personal data) that ``redact`` changes."""
-    if not texts:
-        return 0.0
-    return sum(a != b for a, b in zip(texts, redact(list(texts)), strict=True)) / len(texts)

@@ -60,7 +60,10 @@ def blank_pipeline(cache_dir: Path, language: str) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(path.name + f".tmp{os.getpid()}")
         spacy.blank(language).to_disk(temporary)
-        os.replace(temporary, path) if not path.exists() else shutil.rmtree(temporary, ignore_errors=True)
+        if path.exists():  # another process wrote it meanwhile
+            shutil.rmtree(temporary, ignore_errors=True)
+        else:
+            os.replace(temporary, path)
     return path
 
 
@@ -212,9 +215,10 @@ def _analyzer_class():
 
         def analyze(self, text, language, *args, **kwargs):
             results = super().analyze(text, language, *args, **kwargs)
-            learned = LearnedNameRecognizer.__name__
-            patterns = [r for r in results if r.recognition_metadata.get("recognizer_name") != learned]
-            return [r for r in results if r in patterns or not any(
+            is_learned = [r.recognition_metadata.get("recognizer_name") == LearnedNameRecognizer.__name__
+                          for r in results]
+            patterns = [r for r, learned in zip(results, is_learned, strict=True) if not learned]
+            return [r for r, learned in zip(results, is_learned, strict=True) if not learned or not any(
                 p.start < r.end and r.start < p.end and p.score >= r.score for p in patterns)]
 
     return IdentifiersFirstAnalyzerEngine

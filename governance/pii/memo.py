@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -48,8 +49,17 @@ def fingerprint(config: EngineConfig) -> str:
     files = [*sorted(Path(__file__).parent.glob("*.py")), tagger_source,
              *((detector / "tagger.json", detector / "model.safetensors") if detector else ())]
     for source in files:
-        digest.update(source.name.encode() + source.read_bytes())
+        stat = source.stat()
+        digest.update(source.name.encode() + _file_digest(str(source), stat.st_size, stat.st_mtime_ns))
     return digest.hexdigest()[:32]
+
+
+@lru_cache(maxsize=64)
+def _file_digest(path: str, size: int, mtime_ns: int) -> bytes:
+    """A file's sha256, once per (path, size, mtime): the fingerprint is asked per table and run, and the
+    detector's weights are megabytes."""
+    del size, mtime_ns  # part of the cache key only
+    return hashlib.sha256(Path(path).read_bytes()).digest()
 
 
 def text_digest(text: str) -> bytes:
