@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .limits import logical_name
+
 
 class Classification(StrEnum):
     """Data classification, least to most restrictive."""
@@ -78,7 +80,10 @@ class SourceSpec(BaseModel):
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
     def matches(self, relpath: str) -> bool:
-        return any(glob_match(relpath, pattern) for pattern in self.patterns)
+        """True when a pattern matches the path, or the path without a compression suffix (``x.jsonl.gz``)."""
+        head, _, name = relpath.rpartition("/")
+        logical = f"{head}/{logical_name(name)}" if head else logical_name(name)
+        return any(glob_match(relpath, pattern) or glob_match(logical, pattern) for pattern in self.patterns)
 
 
 def glob_match(relpath: str, pattern: str) -> bool:

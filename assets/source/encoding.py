@@ -49,9 +49,9 @@ def detect_encoding(data: bytes) -> Detection:
     wide = _utf16_without_bom(sample)
     if wide:
         return Detection(wide, "utf-16-pattern")
-    if b"\x00" in sample:
-        nuls = sample.count(0)
-        raise NotTextError(f"binary content: {nuls} NUL bytes in the first {len(sample)} bytes")
+    check_not_binary(sample)
+    if b"\x00" in sample:  # a stray NUL in a few lines: those lines are quarantined, the rest is detected
+        sample = b"\n".join(line for line in sample.splitlines() if b"\x00" not in line)
     if _mostly_utf8(sample):
         return Detection("utf-8", "utf-8")
     from charset_normalizer import from_bytes
@@ -60,6 +60,27 @@ def detect_encoding(data: bytes) -> Detection:
     if best is None:
         raise NotTextError("no text encoding fits these bytes (charset-normalizer found no candidate)")
     return Detection(codecs.lookup(best.encoding).name, "charset-normalizer")
+
+
+# C0 control bytes that text never holds (tab, LF, VT, FF, CR and ESC excluded).
+_CONTROL_BYTES = bytes([*range(0, 9), 14, 15, *range(16, 27), *range(28, 32)])
+
+
+def check_not_binary(sample: bytes) -> None:
+    """Raise NotTextError when NUL bytes say the sample is binary, not text with a stray NUL in a cell.
+
+    Text with NULs in a few lines (at most one line in ten, and not most of a short file) whose other lines hold
+    no control bytes is text: its NUL lines are quarantined one by one. Anything else with NULs is binary.
+    """
+    if b"\x00" not in sample:
+        return
+    lines = sample.splitlines()
+    nul_lines = sum(1 for line in lines if b"\x00" in line)
+    clean = b"".join(line for line in lines if b"\x00" not in line)
+    controls = len(clean) - len(clean.translate(None, _CONTROL_BYTES))
+    if not clean or nul_lines > max(1, len(lines) // 10) or nul_lines * 2 > len(lines) \
+            or controls > 0.01 * len(clean):
+        raise NotTextError(f"binary content: {sample.count(0)} NUL bytes in the first {len(sample)} bytes")
 
 
 def _utf16_without_bom(sample: bytes) -> str | None:
@@ -116,6 +137,9 @@ def iter_lines(data: bytes, encoding: str) -> Iterator[Line]:
     if name == "utf-8" and data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
     for number, raw in enumerate(data.splitlines(), start=1):
+        if b"\x00" in raw:
+            yield Line(number, None, raw, f"binary content: {raw.count(0)} NUL bytes in line {number}")
+            continue
         try:
             yield Line(number, raw.decode(encoding), raw)
         except UnicodeDecodeError as exc:

@@ -13,7 +13,6 @@ import email
 import email.policy
 import hashlib
 import json
-import mailbox
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +23,8 @@ import pyarrow as pa
 
 from ..duckdb_extensions import connect as connect_duckdb
 from .catalog import SourceFormat, SourceSpec
-from .encoding import Detection, NotTextError, detect_encoding, iter_lines
+from .encoding import Detection, NotTextError, check_not_binary, detect_encoding, iter_lines
+from .limits import ReaderLimits, TooLarge, compression_of, json_depth_over, logical_name, read_landing_bytes
 
 # Exports carry long free-text fields (ticket bodies, notes); the csv module's 128 KiB default is too small.
 csv.field_size_limit(64 * 1024 * 1024)
@@ -68,13 +68,47 @@ def _string_table(rows: list[dict[str, str | None]], indexes: list[int]) -> pa.T
     return pa.table(columns)
 
 
+def limits_of(spec: SourceSpec) -> ReaderLimits:
+    try:
+        return ReaderLimits.from_options(spec.options)
+    except ValueError as exc:
+        raise FileUnreadable(f"source {spec.id}: {exc}") from None
+
+
+def _suffix(path: Path) -> str:
+    """The format suffix, read through a compression suffix (``x.csv.gz`` → ``.csv``)."""
+    return Path(logical_name(path.name)).suffix.lower()
+
+
+def landing_bytes(path: Path, spec: SourceSpec) -> bytes:
+    """The file's bytes (expanded when compressed), within the source's caps."""
+    try:
+        return read_landing_bytes(path, limits_of(spec))
+    except (TooLarge, ValueError) as exc:
+        raise FileUnreadable(str(exc)) from exc
+
+
+def _uncompressed_only(path: Path, spec: SourceSpec) -> None:
+    """Formats read through their own libraries from the file itself: no compression, size within the cap."""
+    if compression_of(path.name):
+        raise FileUnreadable(f"a compressed {spec.format.value} file ({compression_of(path.name)}) is not read: "
+                             "deliver it uncompressed")
+    cap = limits_of(spec).max_file_bytes
+    if path.stat().st_size > cap:
+        raise FileUnreadable(f"file of {path.stat().st_size} bytes is over the cap of {cap} bytes "
+                             "(options.max_file_bytes)")
+
+
 def _decode(path: Path, spec: SourceSpec) -> tuple[bytes, Detection]:
-    data = path.read_bytes()
+    data = landing_bytes(path, spec)
     if not data:
         raise FileUnreadable("empty file")
     if spec.encoding != "auto":
-        if b"\x00" in data[:65536] and not spec.encoding.lower().startswith("utf-16"):
-            raise FileUnreadable(f"binary content: NUL bytes in a file declared {spec.encoding}")
+        if not spec.encoding.lower().startswith(("utf-16", "utf-32")):
+            try:
+                check_not_binary(data[:1 << 20])
+            except NotTextError as exc:
+                raise FileUnreadable(f"{exc} (a file declared {spec.encoding})") from exc
         return data, Detection(spec.encoding, "declared")
     try:
         return data, detect_encoding(data)
@@ -91,7 +125,7 @@ def _decoded_lines(data: bytes, detection: Detection, quarantined: list[Quaranti
             total += 1
             if line.text is None:
                 bad += 1
-                quarantined.append(Quarantined(f"line {line.number}", next_index(), line.error, line.raw))
+                quarantined.append(Quarantined(f"line {line.number}", next_index(line.error), line.error, line.raw))
                 continue
             yield line.number, line.text
     except UnicodeDecodeError as exc:
@@ -104,7 +138,7 @@ class _Counter:
     def __init__(self) -> None:
         self.value = -1
 
-    def __call__(self) -> int:
+    def __call__(self, *_reason: str | None) -> int:
         self.value += 1
         return self.value
 
@@ -112,15 +146,16 @@ class _Counter:
 # ---- CSV ---------------------------------------------------------------------------------------------------------
 def read_csv(path: Path, spec: SourceSpec) -> ReadResult:
     data, detection = _decode(path, spec)
-    delimiter = spec.options.get("delimiter") or ("\t" if path.suffix.lower() == ".tsv" else ",")
+    delimiter = spec.options.get("delimiter") or ("\t" if _suffix(path) == ".tsv" else ",")
+    max_rows = limits_of(spec).max_rows
     quarantined: list[Quarantined] = []
     counter = _Counter()
     header_seen = False
     line_numbers: list[int] = []
 
-    def index_for_bad_line() -> int:
+    def index_for_bad_line(reason: str | None = None) -> int:
         if not header_seen:
-            raise FileUnreadable(f"the header line is not valid text in {detection}")
+            raise FileUnreadable(f"the header line is not valid text in {detection}: {reason}")
         return counter()
 
     def good_lines() -> Iterator[str]:
@@ -154,6 +189,8 @@ def read_csv(path: Path, spec: SourceSpec) -> ReadResult:
         if not row or row == [""]:
             continue  # blank line: not a record
         index = counter()
+        if index >= max_rows:
+            raise FileUnreadable(f"more than {max_rows} rows (options.max_rows)")
         first_line = line_numbers[start - 1] if start - 1 < len(line_numbers) else line_numbers[-1]
         if len(row) != len(header):
             raw = delimiter.join(row).encode("utf-8")
@@ -180,11 +217,36 @@ def _json_value(value: Any) -> str | None:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+def _json_array_text(data: bytes, detection: Detection) -> str | None:
+    """The text of ``data`` when it is one JSON document that is an array (a JSON export under any name)."""
+    head = data[:64].decode(detection.encoding, errors="ignore").lstrip("\ufeff \t\r\n")
+    if not head.startswith("["):
+        return None
+    try:
+        return data.decode(detection.encoding).lstrip("\ufeff")
+    except UnicodeDecodeError:
+        return None
+
+
+def _record_problem(value: Any, limits: ReaderLimits) -> str | None:
+    if not isinstance(value, dict):
+        return f"a JSON {type(value).__name__} where an object was expected"
+    if json_depth_over(value, limits.max_json_depth):
+        return f"JSON nested deeper than {limits.max_json_depth} levels (options.max_json_depth)"
+    return None
+
+
 def read_jsonl(path: Path, spec: SourceSpec) -> ReadResult:
     data, detection = _decode(path, spec)
-    stripped = data.lstrip()
-    if path.suffix.lower() == ".json" and stripped.startswith(b"["):
-        return _read_json_array(data, detection)
+    limits = limits_of(spec)
+    array = _json_array_text(data, detection)
+    if array is not None:
+        try:
+            return _read_json_array(json.loads(array), detection, limits)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            if _suffix(path) == ".json":
+                raise FileUnreadable(f"invalid JSON document: {type(exc).__name__}") from exc
+            # JSON lines whose first line happens to be an array: read line by line below
     quarantined: list[Quarantined] = []
     counter = _Counter()
     rows, indexes = [], []
@@ -192,6 +254,12 @@ def read_jsonl(path: Path, spec: SourceSpec) -> ReadResult:
         if not text.strip():
             continue
         index = counter()
+        if index >= limits.max_rows:
+            raise FileUnreadable(f"more than {limits.max_rows} records (options.max_rows)")
+        if len(text) > limits.max_record_bytes:
+            quarantined.append(Quarantined(f"line {number}", index, f"record larger than the cap of "
+                                           f"{limits.max_record_bytes} bytes (options.max_record_bytes)"))
+            continue
         try:
             value = json.loads(text)
         except (json.JSONDecodeError, RecursionError) as exc:
@@ -199,29 +267,26 @@ def read_jsonl(path: Path, spec: SourceSpec) -> ReadResult:
                 f"invalid JSON ({exc.msg} at column {exc.colno})"
             quarantined.append(Quarantined(f"line {number}", index, reason, text.encode("utf-8")))
             continue
-        if not isinstance(value, dict):
-            quarantined.append(Quarantined(f"line {number}", index,
-                                           f"a JSON {type(value).__name__} where an object was expected",
-                                           text.encode("utf-8")))
+        if problem := _record_problem(value, limits):
+            quarantined.append(Quarantined(f"line {number}", index, problem, text.encode("utf-8")))
             continue
         rows.append({str(k): _json_value(v) for k, v in value.items()})
         indexes.append(index)
     return ReadResult(_string_table(rows, indexes), quarantined, detection)
 
 
-def _read_json_array(data: bytes, detection: Detection) -> ReadResult:
-    try:
-        values = json.loads(data.decode(detection.encoding))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise FileUnreadable(f"invalid JSON document: {type(exc).__name__}") from exc
+def _read_json_array(values: list, detection: Detection, limits: ReaderLimits) -> ReadResult:
+    if len(values) > limits.max_rows:
+        raise FileUnreadable(f"more than {limits.max_rows} records (options.max_rows)")
     rows, indexes, quarantined = [], [], []
     for index, value in enumerate(values):
-        if isinstance(value, dict):
+        if problem := _record_problem(value, limits):
+            quarantined.append(Quarantined(f"item {index}", index, problem,
+                                           None if json_depth_over(value, limits.max_json_depth) else
+                                           json.dumps(value, ensure_ascii=False).encode("utf-8")))
+        else:
             rows.append({str(k): _json_value(v) for k, v in value.items()})
             indexes.append(index)
-        else:
-            quarantined.append(Quarantined(f"item {index}", index,
-                                           f"a JSON {type(value).__name__} where an object was expected"))
     return ReadResult(_string_table(rows, indexes), quarantined, detection)
 
 
@@ -229,8 +294,11 @@ def _read_json_array(data: bytes, detection: Detection) -> ReadResult:
 def read_parquet(path: Path, spec: SourceSpec) -> ReadResult:
     import pyarrow.parquet as pq
 
+    source = pa.BufferReader(landing_bytes(path, spec)) if compression_of(path.name) else path
+    if source is path:
+        _uncompressed_only(path, spec)
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(source)
     except (pa.ArrowException, OSError) as exc:
         raise FileUnreadable(f"not a readable Parquet file: {type(exc).__name__}") from exc
     table = table.append_column("_record_index", pa.array(range(table.num_rows), type=pa.int64()))
@@ -262,6 +330,7 @@ def check_zip_expansion(path: Path) -> None:
 def read_xlsx(path: Path, spec: SourceSpec) -> ReadResult:
     import fastexcel
 
+    _uncompressed_only(path, spec)
     check_zip_expansion(path)
     try:
         workbook = fastexcel.read_excel(path)
@@ -292,6 +361,30 @@ def _attachment_text(payload: bytes, charset: str | None) -> str:
         return payload.decode("utf-8", errors="replace")
 
 
+def _part_text(part: email.message.EmailMessage) -> str:
+    """A text part's content: its declared charset, else (unknown or wrong charset) detected from its bytes."""
+    try:
+        return part.get_content()
+    except (LookupError, UnicodeError):
+        payload = part.get_payload(decode=True) or b""
+        return _attachment_text(payload, None)
+
+
+def _mime_problem(message: email.message.Message, limits: ReaderLimits) -> str | None:
+    """Why a message's MIME tree is refused (too deep, too many parts); an iterative walk, no recursion."""
+    stack, parts = [(message, 1)], 0
+    while stack:
+        part, depth = stack.pop()
+        parts += 1
+        if depth > limits.max_mime_depth:
+            return f"MIME parts nested deeper than {limits.max_mime_depth} levels (options.max_mime_depth)"
+        if parts > limits.max_mime_parts:
+            return f"more than {limits.max_mime_parts} MIME parts (options.max_mime_parts)"
+        if part.is_multipart():
+            stack.extend((child, depth + 1) for child in part.get_payload())
+    return None
+
+
 def _message_record(message: email.message.EmailMessage) -> dict[str, str | None]:
     def header(name: str) -> str | None:
         value = message.get(name)
@@ -314,34 +407,64 @@ def _message_record(message: email.message.EmailMessage) -> dict[str, str | None
         "to": header("To"),
         "cc": header("Cc"),
         "subject": header("Subject"),
-        "body_text": body.get_content() if body is not None else None,
-        "body_html": html.get_content() if html is not None and html is not body else None,
+        "body_text": _part_text(body) if body is not None else None,
+        "body_html": _part_text(html) if html is not None and html is not body else None,
         "attachments": json.dumps(attachments, ensure_ascii=False),
         "defects": str(len(message.defects)),
     }
 
 
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]")
+
+
+def _mbox_messages(data: bytes) -> list[bytes]:
+    """The messages of an mbox: each ``From `` line starts one (as the mailbox module reads it). A file with
+    no ``From `` line that starts with a mail header is one message (an export of a single mail)."""
+    if not data.startswith(b"From "):
+        if _HEADER_LINE.match(data.lstrip(b"\r\n")):
+            return [data]
+        raise FileUnreadable("not an mbox file: it starts with neither a 'From ' line nor a mail header")
+    messages, current = [], None
+    for line in data.splitlines(keepends=True):
+        if line.startswith(b"From "):
+            if current is not None:
+                if current and current[-1] in (b"\n", b"\r\n"):
+                    current.pop()  # the blank line before a From line separates, it is not content
+                messages.append(b"".join(current))
+            current = []
+        else:
+            current.append(line)
+    messages.append(b"".join(current))
+    return messages
+
+
 def read_email(path: Path, spec: SourceSpec) -> ReadResult:
-    if path.stat().st_size == 0:
+    data = landing_bytes(path, spec)
+    if not data:
         raise FileUnreadable("empty file")
+    limits = limits_of(spec)
+    raws = [data] if _suffix(path) == ".eml" else _mbox_messages(data)
+    if len(raws) > limits.max_rows:
+        raise FileUnreadable(f"more than {limits.max_rows} messages (options.max_rows)")
     rows, indexes, quarantined = [], [], []
-    if path.suffix.lower() == ".eml":
-        raws = [path.read_bytes()]
-    else:
-        head = path.read_bytes()[:5]
-        if head != b"From ":
-            raise FileUnreadable("not an mbox file: it does not start with a 'From ' line")
-        box = mailbox.mbox(path, factory=None, create=False)
-        raws = [box.get_bytes(key) for key in box.iterkeys()]
     for index, raw in enumerate(raws):
         if b"\x00" in raw:  # RFC 5322 text never holds NUL: binary data, not a message
             quarantined.append(Quarantined(f"message {index}", index,
                                            f"binary content: {raw.count(0)} NUL bytes in a message", raw))
             continue
+        if len(raw) > limits.max_record_bytes:
+            quarantined.append(Quarantined(f"message {index}", index, f"message larger than the cap of "
+                                           f"{limits.max_record_bytes} bytes (options.max_record_bytes)", raw))
+            continue
         try:
             message = email.message_from_bytes(raw, policy=email.policy.default)
+            if problem := _mime_problem(message, limits):
+                quarantined.append(Quarantined(f"message {index}", index, problem, raw))
+                continue
             rows.append(_message_record(message))
             indexes.append(index)
+        except RecursionError:
+            quarantined.append(Quarantined(f"message {index}", index, "MIME parts nested too deeply to parse", raw))
         except (LookupError, ValueError, UnicodeError, KeyError, AttributeError) as exc:
             quarantined.append(Quarantined(f"message {index}", index,
                                            f"unreadable MIME message: {type(exc).__name__}", raw))
@@ -360,20 +483,23 @@ def read_document(path: Path, spec: SourceSpec) -> ReadResult:
         text = data.decode(detection.encoding)
     except UnicodeDecodeError as exc:
         raise FileUnreadable(f"not valid {detection}: {exc.reason} at byte {exc.start}") from exc
-    suffix = path.suffix.lower()
+    suffix = _suffix(path)
     kind = {".md": "markdown", ".html": "html", ".htm": "html"}.get(suffix, "text")
     title = None
     if kind == "markdown" and (m := _MD_TITLE.search(text)):
         title = m.group(1)
     elif kind == "html" and (m := _HTML_TITLE.search(text)):
         title = _TAGS.sub("", m.group(1) or m.group(2) or "").strip()
-    row = {"title": title or path.stem, "body": text, "format": kind}
+    row = {"title": title or Path(logical_name(path.name)).stem, "body": text, "format": kind}
     return ReadResult(_string_table([row], [0]), [], detection)
 
 
 # ---- SQLite (DuckDB's sqlite scanner, loaded from its PyPI wheel: no download) --------------------------------------
 def read_sqlite(path: Path, spec: SourceSpec) -> ReadResult:
-    if path.read_bytes()[:16] != b"SQLite format 3\x00":
+    _uncompressed_only(path, spec)
+    with open(path, "rb") as handle:
+        header = handle.read(16)
+    if header != b"SQLite format 3\x00":
         raise FileUnreadable("not a SQLite database (bad header)")
     table_name = spec.options.get("table")
     if not table_name:

@@ -98,4 +98,46 @@ def write_bad_inputs(landing: Path) -> list[BadInput]:
     put("docs/faq/invalid_utf8.md", "# 常见问题\n\n如何开户？\n".encode() + b"\xff\xfe broken \xc3\x28\n", FILE,
         "encoding")
     put("inbox/contract.pdf", b"%PDF-1.4 not for any source", UNROUTED, "no source")
+
+    # Exports that used to lose good data: each is read, or only its bad record is quarantined.
+    tickets = b'{"text": "hello"}\n{"text": "\xe4\xbd\xa0\xe5\xa5\xbd"}\n'
+    put("tickets/export.jsonl.gz", gzip.compress(tickets), READ, rows=2)
+    put("crm/export.csv.zip", _zipped("export.csv", good), READ, rows=2)
+    put("crm/nul_in_one_cell.csv", _csv(HEADER, GOOD_ROWS[0], "C003,韩\x00梅梅,13700000000,c@example.com,广州",
+                                         GOOD_ROWS[1]), RECORDS, "NUL", rows=2)
+    put("tickets/array_in_jsonl.jsonl", b'[{"text": "one"},\n {"text": "two"},\n {"text": "three"}]\n', READ, rows=3)
+    put("tickets/nested_900.jsonl", b'{"text": "ok"}\n' + b'{"a":' * 900 + b"1" + b"}" * 900 + b"\n", RECORDS,
+        "nested", rows=1)
+    put("mail/unknown_charset.mbox", _message("a@example.com", "plain text", "utf-8")
+        + _message("b@example.com", "caf\xe9 au lait", "x-unknown-charset"), READ, rows=2)
+    put("mail/single_message.mbox", _message("c@example.com", "one message, no From line", "utf-8")
+        .split(b"\n", 1)[1], READ, rows=1)
+    put("mail/nested_multiparts.mbox", _message("d@example.com", "fine", "utf-8") + _nested_multiparts(1000),
+        RECORDS, "nested", rows=1)
     return items
+
+
+def _zipped(name: str, data: bytes) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _message(sender: str, body: str, charset: str) -> bytes:
+    payload = body.encode("latin-1" if charset != "utf-8" else "utf-8")
+    return (f"From {sender} Mon Jan  1 00:00:00 2024\nFrom: {sender}\nTo: team@example.com\nSubject: note\n"
+            f"MIME-Version: 1.0\nContent-Type: text/plain; charset={charset}\n"
+            "Content-Transfer-Encoding: 8bit\n\n").encode() + payload + b"\n\n"
+
+
+def _nested_multiparts(depth: int) -> bytes:
+    head = b"From e@example.com Mon Jan  1 00:00:00 2024\nFrom: e@example.com\nSubject: deep\nMIME-Version: 1.0\n"
+    lines = [head]
+    for level in range(depth):
+        lines.append(f'Content-Type: multipart/mixed; boundary="b{level}"\n\n--b{level}\n'.encode())
+    lines.append(b"Content-Type: text/plain\n\ninner\n")
+    lines.extend(f"--b{level}--\n".encode() for level in reversed(range(depth)))
+    return b"".join(lines) + b"\n"
