@@ -6,8 +6,8 @@ from pathlib import Path
 import dagster as dg
 
 from .lake import Lake
-from .source.catalog import SourceCatalog, load_catalog
-from .source.landing import LandingFile, file_sha256
+from .source.catalog import SourceCatalog, SourceSpec, load_catalog
+from .source.landing import LandingFile, UnsafeLandingPath, open_landing_file
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -30,13 +30,13 @@ class LandingResource(dg.ConfigurableResource):
     def catalog(self) -> SourceCatalog:
         return load_catalog(self.sources_file)
 
-    def file(self, relpath: str) -> LandingFile:
-        """The landing file behind a partition key, hashed now (the bytes we are about to read)."""
-        path = Path(self.landing_dir) / relpath
-        if not path.is_file():
-            raise dg.Failure(f"landing file {relpath} no longer exists in {self.landing_dir}")
-        stat = path.stat()
-        return LandingFile(relpath, path, stat.st_size, stat.st_mtime_ns, file_sha256(path))
+    def file(self, relpath: str, spec: SourceSpec | None = None) -> LandingFile:
+        """The landing file behind a partition key, checked (a normalized path inside landing, no link, one of
+        ``spec``'s patterns) before anything is read, and hashed now (the bytes we are about to read)."""
+        try:
+            return open_landing_file(Path(self.landing_dir), relpath, spec.matches if spec else None)
+        except (UnsafeLandingPath, FileNotFoundError) as exc:
+            raise dg.Failure(str(exc)) from None
 
 
 class PiiEngineResource(dg.ConfigurableResource):

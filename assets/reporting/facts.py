@@ -31,6 +31,7 @@ TABLES = ("records", "documents")
 STRUCTURED = "structured"  # the "language" of PII found in structured columns (records), not in free text
 INVENTORY = "_inventory/landing_files.parquet"
 UNROUTED = "_unrouted"
+REFUSED = "_refused"  # landing paths refused unread (links, not regular files)
 
 
 @dataclass(frozen=True)
@@ -113,12 +114,14 @@ def funnel_section(lake: Lake, catalog: SourceCatalog, datasets: list[dict]) -> 
     for relpath in lake.list_parquet("raw"):
         if relpath != INVENTORY:
             per.setdefault(relpath.split("/", 1)[0], Counter())["raw_rows"] += lake.row_count("raw", relpath)
-    unrouted_files = 0
+    unrouted_files = refused_paths = 0
     for relpath in lake.list_parquet("quarantine"):
         frame = _frame(lake, "quarantine", relpath, ["record_index", "reason"])
         source = relpath.split("/", 1)[0]
         if source == UNROUTED:
             unrouted_files += 1
+        elif source == REFUSED:
+            refused_paths += 1
         else:
             counts = per.setdefault(source, Counter())
             whole_file = (frame["record_index"].is_null() if "record_index" in frame.columns
@@ -147,7 +150,7 @@ def funnel_section(lake: Lake, catalog: SourceCatalog, datasets: list[dict]) -> 
     totals = {f: sum(row[f] for row in by_source) for f in fields}
     return {
         "by_source": by_source,
-        "totals": {**totals, "unrouted_files": unrouted_files,
+        "totals": {**totals, "unrouted_files": unrouted_files, "refused_paths": refused_paths,
                    "dataset_examples": {d["name"]: sum(d["rows"].values()) for d in datasets}},
         "quarantine_reasons": [{"source_id": s, "reason": r, "count": n}
                                for (s, r), n in quarantine_reasons.most_common()],

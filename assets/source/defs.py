@@ -66,7 +66,7 @@ def raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
                                        description="in = out + quarantined, read back from the written files")],
     )
     def _raw(context: dg.AssetExecutionContext, lake: LakeResource, landing: LandingResource) -> dg.MaterializeResult:
-        landing_file = landing.file(context.partition_key)
+        landing_file = landing.file(context.partition_key, spec)
         the_lake = lake.lake()
         report = ingest_file(the_lake, spec, landing_file)
         verified = verify_outputs(the_lake, spec, report)
@@ -98,10 +98,14 @@ def landing_inventory(context: dg.AssetExecutionContext, lake: LakeResource, lan
     summary = write_inventory(lake.lake(), scan)
     if summary.unrouted:
         context.log.warning(f"{summary.unrouted} landing file(s) match no source and were quarantined")
+    if summary.refused:
+        context.log.warning(f"{summary.refused} landing path(s) refused unread (links or not regular files); "
+                            "reasons in quarantine/_refused")
     return dg.MaterializeResult(metadata={
         "files": summary.files,
         "bytes": summary.bytes,
         "unrouted_quarantined": summary.unrouted,
+        "refused_unread": summary.refused,
         "files_by_source": dg.MetadataValue.md(_markdown_table(("source", "files"), summary.by_source)),
         "inventory_uri": dg.MetadataValue.path(summary.uri),
     })

@@ -178,6 +178,13 @@ def quarantine_unrouted(lake: Lake, landing_file: LandingFile) -> str:
                               {"file_sha256": landing_file.sha256})
 
 
+def quarantine_refused(lake: Lake, relpath: str, reason: str) -> str:
+    """A landing path refused unread (a link, not a regular file): recorded with its reason, no bytes copied."""
+    table = pa.table({"relpath": [relpath], "reason": [reason],
+                      "quarantined_at": pa.array([datetime.now(UTC)], type=pa.timestamp("us", tz="UTC"))})
+    return lake.write_parquet("quarantine", f"_refused/{relpath}.parquet", table, {"reason": reason})
+
+
 def verify_outputs(lake: Lake, spec: SourceSpec, report: IngestReport) -> dict[str, int | bool]:
     """Read back what was written and check the accounting: in = out + quarantined, on disk."""
     relpath = raw_relpath(spec, report.relpath)
