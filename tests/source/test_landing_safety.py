@@ -52,7 +52,7 @@ def test_refused_paths_are_recorded_in_inventory_and_quarantine_without_their_by
     record = lake.read_parquet("quarantine", "_refused/tickets/link.jsonl.parquet").to_pylist()[0]
     assert "symbolic link" in record["reason"]
     stored = b"".join(p.read_bytes() for p in (tmp_path / "lake").rglob("*") if p.is_file())
-    assert "110101199003074514".encode() not in stored  # nothing of the linked file was read
+    assert b"110101199003074514" not in stored  # nothing of the linked file was read
 
 
 @pytest.mark.parametrize("key", ["../outside/private.jsonl", "/etc/passwd", "tickets/../../outside/private.jsonl",
