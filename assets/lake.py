@@ -3,11 +3,17 @@
 Readers never see a partial file: locally a file is written beside its target and renamed over it (atomic on
 POSIX); on an object store a PUT is atomic per object. Zones: raw, purified, quarantine, sanitized, datasets.
 Everything upstream of ``sanitized`` (and quarantine) is private: it may hold personal data.
+
+Locally, private zones are owner-only (folders 0700, files 0600) and shareable zones readable by the group at
+most (0750 / 0640), whatever the process umask; every entry point also sets umask 077 (``restrict_umask``) so
+nothing else it writes (Dagster and MLflow stores, caches, reports) is world-readable. On an object store,
+access is the bucket's policy and encryption at rest the bucket's default encryption (production profile).
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from dataclasses import dataclass
 
@@ -17,6 +23,22 @@ import pyarrow.parquet as pq
 
 PRIVATE_ZONES = ("raw", "purified", "quarantine")
 META_PREFIX = b"waterworks."
+PRIVATE_MODES = (0o700, 0o600)  # (folders, files)
+SHAREABLE_MODES = (0o750, 0o640)
+
+
+def restrict_umask() -> None:
+    """Files this process creates are owner-only unless a caller widens them (called by every entry point)."""
+    os.umask(0o077)
+
+
+def modes_for(zone: str) -> tuple[int, int]:
+    return PRIVATE_MODES if zone in PRIVATE_ZONES else SHAREABLE_MODES
+
+
+def _chmod_if_needed(path: str, mode: int) -> None:
+    if os.stat(path).st_mode & 0o777 != mode:
+        os.chmod(path, mode)
 
 
 @dataclass
@@ -45,12 +67,12 @@ class Lake:
             merged.update({META_PREFIX + k.encode(): v.encode() for k, v in metadata.items()})
             table = table.replace_schema_metadata(merged)
         target = self.path(zone, relpath)
-        parent = target.rsplit("/", 1)[0]
-        self.fs.create_dir(parent, recursive=True)
+        parent = self._parent(zone, target)
         if self.local:
             temp = f"{parent}/.{target.rsplit('/', 1)[1]}.{uuid.uuid4().hex}.tmp"
             try:
                 pq.write_table(table, temp, filesystem=self.fs, compression="zstd")
+                os.chmod(temp, modes_for(zone)[1])
                 os.replace(temp, target)
             finally:
                 if os.path.exists(temp):
@@ -61,14 +83,36 @@ class Lake:
 
     def write_bytes(self, zone: str, relpath: str, data: bytes) -> str:
         target = self.path(zone, relpath)
+        parent = self._parent(zone, target)
+        if not self.local:
+            with self.fs.open_output_stream(target) as out:
+                out.write(data)
+            return self.uri(zone, relpath)
+        fd, temp = tempfile.mkstemp(dir=parent, prefix=".", suffix=".tmp")  # created 0600
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.chmod(temp, modes_for(zone)[1])
+            os.replace(temp, target)
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
+        return self.uri(zone, relpath)
+
+    def _parent(self, zone: str, target: str) -> str:
+        """The target's folder, created; locally every folder from the lake root down gets its zone's mode."""
         parent = target.rsplit("/", 1)[0]
         self.fs.create_dir(parent, recursive=True)
-        temp = f"{parent}/.{uuid.uuid4().hex}.tmp" if self.local else target
-        with self.fs.open_output_stream(temp) as out:
-            out.write(data)
         if self.local:
-            os.replace(temp, target)
-        return self.uri(zone, relpath)
+            folder_mode = modes_for(zone)[0]
+            root = self.base.rstrip("/")
+            _chmod_if_needed(root, SHAREABLE_MODES[0])
+            folders = [f"{root}/{zone}"]
+            for part in filter(None, parent[len(folders[0]):].split("/")):
+                folders.append(f"{folders[-1]}/{part}")
+            for folder in folders:
+                _chmod_if_needed(folder, folder_mode)
+        return parent
 
     def exists(self, zone: str, relpath: str) -> bool:
         return self.fs.get_file_info(self.path(zone, relpath)).type == pafs.FileType.File

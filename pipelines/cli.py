@@ -394,6 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from assets.lake import restrict_umask
+
+    restrict_umask()  # personal data is written below: owner-only unless a zone says otherwise
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

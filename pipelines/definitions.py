@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.datasets.defs import datasets_assets
 from assets.distribution.defs import distribution_assets
+from assets.lake import restrict_umask
 from assets.purification.defs import purification_assets
 from assets.reporting.defs import report_job, report_sensors, reporting_assets
 from assets.sanitation.defs import sanitation_assets
@@ -24,6 +25,7 @@ STAGES = ("source", "purification", "sanitation", "datasets", "training", "distr
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    restrict_umask()  # the code server and every run worker load these definitions before writing anything
     settings = settings or get_settings()
     catalog = load_catalog(settings.sources_file)
     stage_assets = {

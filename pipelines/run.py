@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assets.lake import Lake
+from assets.lake import Lake, restrict_umask
 from assets.reporting.defs import REPORT_JOB, REPORTED_RUN_TAG
 from assets.source.catalog import load_catalog
 from assets.source.ingest import is_fresh
@@ -48,6 +48,7 @@ def run_plant(settings: Settings, full: bool = False, log: Callable[[str], None]
     from .definitions import build_definitions
 
     started = time.monotonic()
+    restrict_umask()
     prepare_dagster_home(settings)
     summary = PlantRunSummary()
     with dg.DagsterInstance.get() as instance:

@@ -110,13 +110,44 @@ def _current_views(path: Path) -> dict[str, str] | None:
     return {view: sql.rstrip(";") for view, sql in rows}
 
 
+class QueryRefused(ValueError):
+    """A query outside what ``waterworks query`` answers (the message says why)."""
+
+
+def single_select(sql: str) -> None:
+    """Refuse anything but exactly one SELECT: no COPY, ATTACH, SET, PRAGMA, CREATE, several statements."""
+    import duckdb
+
+    try:
+        statements = duckdb.connect(":memory:").extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryRefused(f"not valid SQL: {exc}") from None
+    if len(statements) != 1:
+        raise QueryRefused(f"one SELECT statement per call, this text holds {len(statements)}")
+    if statements[0].type != duckdb.StatementType.SELECT:
+        raise QueryRefused(f"only SELECT is answered, not {statements[0].type.name}: the catalog is read-only")
+
+
 def query_catalog(lake: Lake, path: Path, sql: str) -> tuple[list[str], list[tuple]]:
-    """Run ``sql`` against the catalog (read-only); returns (column names, rows)."""
+    """Run one SELECT against the catalog's views, in a sandbox: the catalog attached read-only, file access
+    limited to the shareable zones (sanitized, datasets) that the views read, configuration locked — a query
+    cannot read raw or purified data, local files, write files or attach databases. Returns (columns, rows)."""
+    import duckdb
+
+    single_select(sql)
     connection = _connect(":memory:", lake)
     try:
         connection.execute(f"ATTACH {_quoted(str(path))} AS catalog (READ_ONLY)")
         connection.execute("USE catalog")
-        result = connection.execute(sql)
+        shareable = ", ".join(_quoted(lake.uri(zone, "")) for zone in ("sanitized", ZONE))
+        connection.execute(f"SET allowed_directories = [{shareable}]")
+        connection.execute("SET enable_external_access = false")
+        connection.execute("SET lock_configuration = true")
+        try:
+            result = connection.execute(sql)
+        except duckdb.PermissionException as exc:
+            raise QueryRefused(f"refused: only the catalog's views over the shareable zones can be read ({exc})") \
+                from None
         return [d[0] for d in result.description], result.fetchall()
     finally:
         connection.close()

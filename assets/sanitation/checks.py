@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from governance.pii.json_fields import leaves, parse_json
+from governance.pii.json_fields import keys, leaves, parse_json
 from governance.pii.residual import ResidualReport
 from governance.pii.residual_names import NameScanConfig, residual_names
 
@@ -33,7 +33,7 @@ def residual_scan(lake: Lake, table: str, skip: list[str] = (), names: NameScanC
                 report.add(row_id, column, value)
                 scanned.append((row_id, column, value))
     if names is not None:
-        # A JSON value is read leaf by leaf (its keys, nulls and punctuation are not text).
+        # A JSON value is read leaf by leaf, keys included (its nulls and punctuation are not text).
         texts = {value: _text_leaves(value) for *_, value in scanned}
         distinct = list(dict.fromkeys(t for leaves in texts.values() for t in leaves))
         found = dict(zip(distinct, residual_names(distinct, names), strict=True))
@@ -43,10 +43,12 @@ def residual_scan(lake: Lake, table: str, skip: list[str] = (), names: NameScanC
 
 
 def _text_leaves(value: str) -> list[str]:
+    """The texts of a value: itself, or for JSON its string leaves and its keys (keys can hold names too)."""
     node = parse_json(value)
     if node is None:
         return [value]
-    return [leaf for _, _, leaf in leaves(node) if isinstance(leaf, str) and leaf.strip()]
+    return [leaf for _, _, leaf in leaves(node) if isinstance(leaf, str) and leaf.strip()] + \
+        [key for key in dict.fromkeys(keys(node)) if key.strip()]
 
 
 def check_residual(lake: Lake, table: str, config: ResidualConfig, skip: list[str] = (),

@@ -18,6 +18,7 @@ Every finding is tallied as counts by (row label, field, type, detector, score b
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +28,7 @@ import polars as pl
 from .batch import BatchAnalyzer, BatchOptions
 from .columns import ColumnType, identifier_type, sample_values, type_column, whole_value_type
 from .engine import EngineConfig
-from .json_fields import dump_json, leaves, parse_json, set_leaf
+from .json_fields import dump_json, keys, leaves, parse_json, rename_keys, set_leaf
 from .memo import AnalysisMemo
 from .operators import OPERATORS, PseudonymKey, replacement
 
@@ -177,12 +178,12 @@ class Redactor:
                     declared: dict[str, str] | None = None) -> list:
         """JSON objects: each leaf path handled as a column (``declared`` types by path), rebuilt in place."""
         parsed = [parse_json(v) for v in values]
+        changed = self._redact_keys(parsed, field_name, labels, tally)
         by_path: dict[str, list[tuple[int, tuple, object]]] = {}
         for row, node in enumerate(parsed):
             if node is not None:
                 for path, locator, leaf in leaves(node):
                     by_path.setdefault(path, []).append((row, locator, leaf))
-        changed: set[int] = set()
         for path, cells in by_path.items():
             rows = [row for row, _, _ in cells]
             new = self.redact_column([leaf for _, _, leaf in cells], f"{field_name}.{path}", [labels[r] for r in rows],
@@ -201,6 +202,28 @@ class Redactor:
         for row in changed:
             out[row] = dump_json(parsed[row])
         return out
+
+    def _redact_keys(self, parsed: list, field_name: str, labels: list[str], tally: Findings) -> set[int]:
+        """Object keys analyzed as text (an export keyed by e-mail or by name); a key with a finding is
+        replaced everywhere, so neither the value nor a path naming it reaches the output or the ledger.
+        Returns the rows changed."""
+        first_row: dict[str, int] = {}
+        for row, node in enumerate(parsed):
+            for key in keys(node) if node is not None else ():
+                first_row.setdefault(key, row)
+        if not first_row:
+            return set()
+        distinct = list(first_row)
+        schema_names = frozenset(k for k in distinct if _SCHEMA_KEY.fullmatch(k))  # labels, as in an enumeration
+        new = self.redact_texts(distinct, f"{field_name}{{key}}", [labels[first_row[k]] for k in distinct], tally,
+                                schema_names)
+        renamed = {key: str(value) for key, value in zip(distinct, new, strict=True) if value != key}
+        changed = set()
+        for row, node in enumerate(parsed):
+            if node is not None and renamed and any(key in renamed for key in keys(node)):
+                parsed[row] = rename_keys(node, renamed)
+                changed.add(row)
+        return changed
 
     def redact_column(self, values: list, field_name: str, labels: list[str], tally: Findings,
                       declared: str | None = None, allow_json: bool = True) -> list:
@@ -252,6 +275,10 @@ class Redactor:
                 self.find_in_texts(frame.get_column(name).to_list(), name, labels, tally)  # nothing replaced
         return tally
 
+
+# A key spelled like a field name (``plan``, ``first_name``, ``customerId``) is a label: a whole-key name finding
+# is dropped there, as for enumeration values. Error mode: a person's bare Latin name used as a key is kept.
+_SCHEMA_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 
 CATEGORY_MIN_COUNT = 2     # a value this often in a column not typed as personal data…
 CATEGORY_MIN_SHARE = 0.02  # …and in at least this share of its values, is a label of an enumeration

@@ -42,3 +42,41 @@ def test_waterworks_query_prints_rows_and_names_a_bad_query(plant):
     assert out[0] == "source_id\tn" and any(line.startswith("support_tickets\t") for line in out[1:])
     bad = subprocess.run([*command, "SELECT * FROM raw_support_tickets"], capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "raw_support_tickets" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_every_escape_from_the_shareable_views_is_refused(plant, tmp_path):
+    import pytest
+
+    from assets.datasets.catalog import QueryRefused
+
+    settings, _, _ = plant
+    lake, root = Lake(settings.lake_uri), settings.home / "lake"
+    target = tmp_path / "written.csv"
+    escapes = {
+        "raw parquet": f"SELECT * FROM read_parquet('{root}/raw/**/*.parquet')",
+        "purified": f"SELECT * FROM read_parquet('{root}/purified/documents.parquet')",
+        "dot-dot from a shareable zone": f"SELECT * FROM read_parquet('{root}/sanitized/../raw/**/*.parquet')",
+        "a local file": "SELECT * FROM read_csv('/etc/passwd')",
+        "copy to a file": f"COPY (SELECT 1) TO '{target}'",
+        "copy into a shareable zone": f"COPY (SELECT 1) TO '{root}/sanitized/x.csv'",
+        "attach": f"ATTACH '{tmp_path}/new.duckdb' AS other",
+        "unlock the configuration": "SET enable_external_access = true",
+        "two statements": "SELECT 1; SELECT 2",
+        "create": "CREATE TABLE t AS SELECT 1",
+        "pragma": "PRAGMA database_list",
+    }
+    for name, sql in escapes.items():
+        with pytest.raises(QueryRefused):
+            query_catalog(lake, settings.catalog_file, sql)
+        assert not target.exists() and not (root / "sanitized" / "x.csv").exists(), name
+    assert query_catalog(lake, settings.catalog_file, "SELECT count(*) FROM pii_ledger_records")[1][0][0] > 0
+
+
+def test_waterworks_query_on_raw_parquet_exits_non_zero_with_a_clear_message(plant):
+    settings, _, _ = plant
+    env = {**os.environ, "WATERWORKS_HOME": str(settings.home)}
+    raw = settings.home / "lake" / "raw" / "**" / "*.parquet"
+    result = subprocess.run([sys.executable, "-m", "pipelines.cli", "query", f"SELECT * FROM read_parquet('{raw}')"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 2 and "refused" in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""

@@ -109,3 +109,30 @@ def test_cli_reports_a_missing_file_with_status_2(tmp_path, capsys):
 
     assert main(["scan", "--in", str(tmp_path / "nope.jsonl")]) == 2
     assert "nope.jsonl" in capsys.readouterr().err
+
+
+def test_json_keys_are_analyzed_like_values_and_never_become_ledger_columns(config):
+    values = [json.dumps({"jen.morales@example.org": {"plan": "gold"}, "note": "ok"}),
+              json.dumps({"13912345678": "mobile", "note": "called back"}),
+              json.dumps({"note": "the quarterly report is attached"})]
+    tally = _findings()
+    tally_values = Redactor(config).redact_column(values, "attributes", ["r1", "r2", "r3"], tally)
+    out = " ".join(tally_values)
+    assert "jen.morales@example.org" not in out and "13912345678" not in out
+    assert json.loads(tally_values[0])["note"] == "ok" and json.loads(tally_values[0])[next(iter(
+        json.loads(tally_values[0])))] == {"plan": "gold"}  # the value under a redacted key is kept
+    assert tally_values[2] == values[2]
+    assert not any("example.org" in column or "1391234" in column for column in tally.columns)
+
+
+def test_json_nested_past_the_depth_cap_is_analyzed_as_text_without_recursion(config):
+    deep = '{"a":' * 900 + '"call 13912345678"' + "}" * 900
+    values = [deep, json.dumps({"text": "fine"})]
+    redacted = Redactor(config).redact_column(values, "payload", ["r1", "r2"], _findings())
+    assert "13912345678" not in redacted[0] and redacted[1] == values[1]
+
+
+def _findings():
+    from governance.pii.redact import Findings
+
+    return Findings()
