@@ -49,12 +49,20 @@ class PiiEngineResource(dg.ConfigurableResource):
     detector: str | None = None
     detector_threshold: float | None = None
     cache_dir: str
+    pseudonym_key_file: str | None = None  # a path, never the secret: WATERWORKS_PSEUDONYM_KEY wins when set
 
     @classmethod
     def from_settings(cls, settings) -> "PiiEngineResource":
+        key_file = settings.pseudonym_key_file
         return cls(english_model=settings.pii_english_model, chinese_model=settings.pii_chinese_model,
                    detector=settings.pii_detector, detector_threshold=settings.pii_detector_threshold,
-                   cache_dir=str(settings.home / "cache"))
+                   cache_dir=str(settings.home / "cache"), pseudonym_key_file=str(key_file) if key_file else None)
+
+    def pseudonym_key(self):
+        """The key of keyed pseudonyms (identifier columns, the pseudonym operator)."""
+        from governance.pii.operators import PseudonymKey
+
+        return PseudonymKey.load(self.pseudonym_key_file)
 
     def engine_config(self):
         from governance.pii.engine import EngineConfig

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
@@ -22,6 +23,17 @@ class PolicyError(ValueError):
     pass
 
 
+class SanitizedRule(BaseModel):
+    """What rows of one classification may carry into the sanitized zone beyond redaction, and whether the
+    lake catalog handed to analysts shows them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    attributes: Literal["keep", "generalize", "drop"] = "keep"  # the table's personal-attribute columns
+    text: Literal["keep", "drop"] = "keep"                       # its free-text columns
+    catalog: bool = True
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -29,6 +41,7 @@ class Policy(BaseModel):
     training: dict[str, tuple[str, ...]] = {}
     targets: dict[str, tuple[str, ...]]
     external_base_model: str = "public"
+    sanitized: dict[str, SanitizedRule] = {}
 
     @model_validator(mode="after")
     def _known_names(self) -> Policy:
@@ -37,6 +50,8 @@ class Policy(BaseModel):
             for name, allowed in getattr(self, section).items():
                 if unknown := set(allowed) - known:
                     raise ValueError(f"{section}.{name} names unknown classifications {sorted(unknown)}")
+        if unknown := set(self.sanitized) - known:
+            raise ValueError(f"sanitized names unknown classifications {sorted(unknown)}")
         if self.external_base_model not in known:
             raise ValueError(f"external_base_model {self.external_base_model!r} is not a known classification")
         return self
@@ -50,6 +65,14 @@ class Policy(BaseModel):
     def most_restrictive(self, classifications) -> str:
         found = [c for c in classifications if c]
         return max(found, key=self.rank) if found else self.classifications[0]
+
+    def sanitized_rule(self, classification: str) -> SanitizedRule:
+        self.rank(classification)
+        return self.sanitized.get(classification, SanitizedRule())
+
+    def catalog_classifications(self) -> list[str]:
+        """The classifications whose sanitized rows the analysts' catalog shows."""
+        return [c for c in self.classifications if self.sanitized_rule(c).catalog]
 
     def allowed_targets(self, classification: str) -> list[str]:
         self.rank(classification)

@@ -175,12 +175,21 @@ class Settings(BaseSettings):
             if not value.startswith(OBJECT_STORE_SCHEMES):
                 problems.append(f"WATERWORKS_{name.upper()} must be an object-store URI "
                                 f"({', '.join(OBJECT_STORE_SCHEMES)}), got {value or 'nothing'!r}")
+        if len(os.environ.get("WATERWORKS_PSEUDONYM_KEY", "")) < 16:
+            problems.append("WATERWORKS_PSEUDONYM_KEY must hold the keyed-pseudonym secret (≥ 16 characters, from "
+                            "the secret store): every worker must share one key")
         if self.mlflow_tracking_uri is None and url:
             self.mlflow_tracking_uri = mlflow_database_url(url)
         if problems:
             raise ValueError("production profile: " + "; ".join(problems))
 
     # ---- derived places -------------------------------------------------------------------------
+    @property
+    def pseudonym_key_file(self) -> Path | None:
+        """Where the local profile keeps its keyed-pseudonym secret when WATERWORKS_PSEUDONYM_KEY is unset
+        (created owner-only on first use); production reads the variable only."""
+        return self.home / "secrets" / "pseudonym.key" if self.profile is Profile.local else None
+
     def lake_zone(self, zone: str) -> str:
         """URI of one lake zone: raw, purified, quarantine, sanitized, datasets."""
         return f"{self.lake_uri.rstrip('/')}/{zone}"

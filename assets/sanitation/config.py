@@ -22,7 +22,10 @@ class TablePlan(_Strict):
     declared: dict[str, str] = {}
     text: list[str] = []
     json_: list[str] = Field([], alias="json")
+    identifiers: list[str] = []   # ids that may name a person (an employee number): keyed pseudonyms, joins work
     keep: list[str] = []
+    attributes: list[str] = []    # personal attributes, generalized or dropped where the policy says (a second
+    #                               dimension: these columns are also listed above, or handled in column mode)
     simplified_body: str | None = None        # a column derived from `simplified_source` after redaction
     simplified_source: str = "body"
     simplified_conversion: str | None = None
@@ -33,7 +36,7 @@ class TablePlan(_Strict):
     def _each_column_once(self) -> TablePlan:
         seen: dict[str, str] = {}
         for how, columns in (("declared", list(self.declared)), ("text", self.text), ("json", self.json_),
-                             ("keep", self.keep), ("simplified_body", [self.simplified_body] if self.simplified_body
+                             ("identifiers", self.identifiers), ("keep", self.keep), ("simplified_body", [self.simplified_body] if self.simplified_body
                                                    else [])):
             for column in columns:
                 if column in seen:
@@ -48,6 +51,8 @@ class TablePlan(_Strict):
             return "text"
         if column in self.json_:
             return "json"
+        if column in self.identifiers:
+            return "identifier"
         if column in self.keep:
             return "keep"
         if column == self.simplified_body:

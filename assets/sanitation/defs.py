@@ -5,10 +5,10 @@ by the independent rescan (above the configured threshold), and no row lost."""
 import dagster as dg
 
 from ..metadata import md_table
-from ..resources import LakeResource, PiiEngineResource
+from ..resources import GovernanceResource, LakeResource, PiiEngineResource
 from .checks import check_residual, check_rows_kept
 from .config import load_sanitation_config
-from .sanitize import SanitizeReport, sanitize_table
+from .sanitize import Boundary, SanitizeReport, sanitize_table
 
 GROUP = "sanitation"
 
@@ -35,7 +35,8 @@ def report_metadata(report: SanitizeReport) -> dict:
 def _sanitized_asset(name: str, table: str, upstream: str, config_path: str | None,
                      description: str) -> dg.AssetsDefinition:
     checks = [dg.AssetCheckSpec("no_residual_pii", asset=name, blocking=True,
-                                description="independent detectors rescan every text column: identifiers, phones "
+                                description="independent detectors rescan every text column that leaves the "
+                                "private zone (kept ids and provenance included): identifiers, phones "
                                 "and e-mails by regular expressions and check digits (no Presidio); names and "
                                 "addresses by a second NER model and the learned detector at a lower "
                                 "threshold; fails above the configured thresholds, which stops everything "
@@ -46,14 +47,15 @@ def _sanitized_asset(name: str, table: str, upstream: str, config_path: str | No
     @dg.asset(name=name, group_name=GROUP, deps=[upstream], description=description, kinds={"parquet", "presidio"},
               tags={"stage": GROUP}, owners=["team:data-platform"], check_specs=checks,
               metadata={"zone": "sanitized (no personal data)", "table": table})
-    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, pii: PiiEngineResource) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, pii: PiiEngineResource,
+               governance: GovernanceResource) -> dg.MaterializeResult:
         config = load_sanitation_config(config_path)
         the_lake = lake.lake()
-        report = sanitize_table(the_lake, table, config, pii.engine_config())
+        boundary = Boundary(key=pii.pseudonym_key(), policy=governance.policy())
+        report = sanitize_table(the_lake, table, config, pii.engine_config(), boundary=boundary)
         context.log.info(f"{table}: {report.rows} rows, {report.texts_changed} of {report.texts} values changed "
                          f"({config.operator}); findings by type: {dict(sorted(report.by_type.items()))}")
-        plan = config.records if table == "records" else config.documents
-        residual_ok, residual_meta = check_residual(the_lake, table, config.residual, plan.keep,
+        residual_ok, residual_meta = check_residual(the_lake, table, config.residual,
                                                     pseudonyms=config.operator == "pseudonym",
                                                     detector=pii.engine_config().detector)
         rows_ok, rows_meta = check_rows_kept(the_lake, table)

@@ -26,7 +26,9 @@ from .config import SanitationConfig, TablePlan
 if TYPE_CHECKING:  # the engine (spaCy, Presidio) loads when a table is sanitized, not when the code location loads
     from governance.pii.engine import EngineConfig
     from governance.pii.memo import AnalysisMemo
+    from governance.pii.operators import PseudonymKey
     from governance.pii.redact import Redactor
+    from governance.policy import Policy, SanitizedRule
 
 ZONE = "sanitized"
 SOURCE_ZONE = "purified"
@@ -55,12 +57,12 @@ def config_hash(config: SanitationConfig) -> str:
 
 
 def make_redactor(config: SanitationConfig, engine: EngineConfig | None = None,
-                  memo: AnalysisMemo | None = None) -> Redactor:
+                  memo: AnalysisMemo | None = None, key: PseudonymKey | None = None) -> Redactor:
     from governance.pii.batch import BatchOptions
     from governance.pii.redact import Redactor
 
     options = BatchOptions(config.batch.batch_size, config.batch.n_process, config.batch.min_texts_per_process)
-    return Redactor(engine, config.language, config.operator, options=options, memo=memo)
+    return Redactor(engine, config.language, config.operator, key=key, options=options, memo=memo)
 
 
 def memo_path(table: str) -> str:
@@ -86,11 +88,60 @@ def save_memo(lake: Lake, table: str, memo: AnalysisMemo) -> None:
                        {"stage": "sanitation", "fingerprint": memo.fingerprint})
 
 
+@dataclass(frozen=True)
+class Boundary:
+    """What crosses into the sanitized zone besides redacted values: identifier columns as keyed pseudonyms
+    (``key``), and per classification the policy's rule for personal attributes and free text."""
+
+    key: PseudonymKey | None = None
+    policy: Policy | None = None
+
+    def rule(self, classification: str | None) -> SanitizedRule:
+        from governance.policy import SanitizedRule
+
+        if self.policy is None or classification is None:
+            return SanitizedRule()
+        return self.policy.sanitized_rule(classification)
+
+
+def _identifier_tokens(values: list, key: PseudonymKey | None, column: str) -> list:
+    from governance.pii.operators import PseudonymKeyMissing, identifier_token
+
+    if key is None:
+        raise PseudonymKeyMissing(f"column {column!r} is an identifier: its keyed pseudonyms need a key "
+                                  "(WATERWORKS_PSEUDONYM_KEY)")
+    tokens: dict[str, str] = {}
+    return [None if v is None or not str(v).strip() else tokens.setdefault(str(v), identifier_token(key, str(v)))
+            for v in values]
+
+
+def apply_rule(part: pl.DataFrame, plan: TablePlan, rule: SanitizedRule) -> tuple[pl.DataFrame, dict[str, str]]:
+    """The classification's rule on one source's sanitized rows: free text dropped, personal attributes
+    generalized or dropped. Returns the rows and how each affected column was handled."""
+    from governance.generalize import generalize_frame
+
+    handled: dict[str, str] = {}
+    if rule.text == "drop":
+        dropped = [c for c in [*plan.text, plan.simplified_body] if c and c in part.columns]
+        part = part.with_columns(pl.lit(None, dtype=part.schema[c]).alias(c) for c in dropped)
+        handled |= {c: "dropped (policy)" for c in dropped}
+    attributes = [c for c in plan.attributes if c in part.columns]
+    if rule.attributes == "drop":
+        part = part.with_columns(pl.lit(None, dtype=part.schema[c]).alias(c) for c in attributes)
+        handled |= {c: "dropped (policy)" for c in attributes}
+    elif rule.attributes == "generalize":
+        part = generalize_frame(part, attributes, plan.json_)
+        handled |= {c: "generalized (policy)" for c in attributes}
+    return part, handled
+
+
 def sanitize_frame(frame: pl.DataFrame, table: str, plan: TablePlan, redactor: Redactor,
-                   report: SanitizeReport) -> tuple[pl.DataFrame, list[dict]]:
-    """Redact one table, source by source. Returns the sanitized frame (same rows, order and columns) and
-    ledger rows."""
+                   report: SanitizeReport, boundary: Boundary | None = None) -> tuple[pl.DataFrame, list[dict]]:
+    """Redact one table, source by source; identifiers become keyed pseudonyms and each source's
+    classification rule applies. Returns the sanitized frame (same rows, order and columns) and ledger rows."""
     from governance.pii.redact import Findings
+
+    boundary = boundary or Boundary(key=redactor.key)
 
     id_column = ID_COLUMN[table]
     parts, ledger = [], []
@@ -98,12 +149,16 @@ def sanitize_frame(frame: pl.DataFrame, table: str, plan: TablePlan, redactor: R
         labels = part.get_column("landing_path" if table == "records" else id_column).to_list()
         tally = Findings()
         updates = []
+        classification = part.get_column("classification")[0] if "classification" in part.columns else None
         for column in part.columns:
             how = plan.how(column)
             if how in ("keep", "derived") or part.schema[column] != pl.String:
                 continue
             values = part.get_column(column).to_list()
-            if how == "declared":
+            if how == "identifier":
+                tally.columns[column] = "identifier (keyed pseudonym)"
+                new = _identifier_tokens(values, boundary.key, column)
+            elif how == "declared":
                 new = redactor.redact_column(values, column, labels, tally, declared=plan.declared[column])
             elif how == "text":
                 tally.columns[column] = "text"
@@ -116,6 +171,8 @@ def sanitize_frame(frame: pl.DataFrame, table: str, plan: TablePlan, redactor: R
             if new != values:
                 updates.append(pl.Series(column, new, dtype=pl.String))
         part = part.with_columns(updates) if updates else part
+        part, handled = apply_rule(part, plan, boundary.rule(classification))
+        tally.columns.update(handled)
         if plan.simplified_body and plan.simplified_body in part.columns and plan.simplified_conversion:
             derived = pl.col(plan.simplified_body)
             part = part.with_columns(pl.when(derived.is_not_null())
@@ -135,7 +192,8 @@ def sanitize_frame(frame: pl.DataFrame, table: str, plan: TablePlan, redactor: R
 
 
 def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: EngineConfig | None = None,
-                   redactor: Redactor | None = None, remember: bool = True) -> SanitizeReport:
+                   redactor: Redactor | None = None, remember: bool = True,
+                   boundary: Boundary | None = None) -> SanitizeReport:
     """``purified/<table>.parquet`` → ``sanitized/<table>.parquet`` + ``sanitized/ledger/<table>.parquet``.
 
     With ``remember`` (and no ``redactor`` given), the analyzer's findings are remembered per text in
@@ -146,11 +204,11 @@ def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: Eng
     frame = pl.from_arrow(lake.read_parquet(SOURCE_ZONE, f"{table}.parquet"))
     report.rows = frame.height
     memo = load_memo(lake, table, engine) if remember and redactor is None else None
-    redactor = redactor or make_redactor(config, engine, memo)
+    redactor = redactor or make_redactor(config, engine, memo, boundary.key if boundary else None)
     report.seconds["load_and_engine"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     plan = config.records if table == "records" else config.documents
-    sanitized, ledger = sanitize_frame(frame, table, plan, redactor, report)
+    sanitized, ledger = sanitize_frame(frame, table, plan, redactor, report, boundary)
     report.seconds["redact"] = round(time.perf_counter() - started, 2)
     meta = {"stage": "sanitation", "config_hash": report.config_hash, "operator": config.operator}
     report.uri = lake.write_parquet(ZONE, f"{table}.parquet", sanitized.to_arrow(), meta)

@@ -14,10 +14,12 @@ scanner can tell them from real ones (``is_surrogate``) and they never collide w
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
 import re
+import secrets
 from dataclasses import dataclass
 
 from . import checksums
@@ -46,12 +48,44 @@ class PseudonymKey:
                                       "(the same key gives the same pseudonyms across runs)")
         return cls(value.encode())
 
+    @classmethod
+    def load(cls, key_file: str | os.PathLike | None, create: bool = True,
+             variable: str = KEY_VARIABLE) -> PseudonymKey:
+        """The key from ``variable`` when set; else from ``key_file`` (owner-only), created with a random key
+        when ``create`` (the local profile: one machine, one key). Production sets the variable from a secret
+        store, so every worker shares one key."""
+        if os.environ.get(variable):
+            return cls.from_env(variable)
+        if key_file is None:
+            return cls.from_env(variable)  # raises with the reason
+        path = os.fspath(key_file)
+        if not os.path.exists(path):
+            if not create:
+                raise PseudonymKeyMissing(f"set {variable}: no key in the environment and none at {path}")
+            os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        with open(path, encoding="utf-8") as handle:
+            value = handle.read().strip()
+        if len(value) < 16:
+            raise PseudonymKeyMissing(f"the key in {path} is shorter than 16 characters")
+        return cls(value.encode())
+
     def __repr__(self) -> str:  # never show the secret
         return "PseudonymKey(<secret>)"
 
     def digest(self, entity_type: str, value: str, attempt: int = 0) -> bytes:
         message = f"{entity_type}\x1f{_canonical(entity_type, value)}\x1f{attempt}".encode()
         return hmac.new(self.secret, message, hashlib.sha256).digest()
+
+
+def identifier_token(key: PseudonymKey, value: str) -> str:
+    """A keyed pseudonym for an identifier column (an employee or customer number): the same value gives the same
+    token in every table and run under one key, so joins still work; without the key it cannot be reversed or
+    recomputed from a guessed value."""
+    digest = hmac.new(key.secret, f"IDENTIFIER\x1f{value.strip()}".encode(), hashlib.sha256).digest()
+    return "pid-" + base64.b32encode(digest[:15]).decode().lower()
 
 
 def _canonical(entity_type: str, value: str) -> str:

@@ -78,8 +78,8 @@ def test_placeholders_by_column_plan_and_ledger(tmp_path, lake, engine):
     docs = pl.from_arrow(lake.read_parquet("sanitized", "documents.parquet"))
     assert docs["body"].to_list() == ["客户<PERSON>的手机<PHONE_NUMBER>坏了。", "我是<PERSON>，電話<PHONE_NUMBER>。"]
     assert docs["body_zh_hans"][1] == "我是<PERSON>，电话<PHONE_NUMBER>。"  # re-derived from the redacted body
-    passed, meta = check_residual(lake, "documents", STRICT, config.documents.keep)
-    assert passed and meta["residual_findings"] == 0 and meta["values_with_residual_names"] == 0
+    passed, meta = check_residual(lake, "documents", STRICT)
+    assert passed and meta["residual_findings"] == 0 and meta["values_with_residual_names"] == 0, meta
 
 
 def test_pseudonyms_are_consistent_across_tables(tmp_path, lake, engine, monkeypatch):
@@ -95,8 +95,8 @@ def test_pseudonyms_are_consistent_across_tables(tmp_path, lake, engine, monkeyp
     assert phone in docs["body"][0] and phone in json.loads(records["attributes"][0])["备注"]
     assert name != "刘娟" and name in docs["body"][0]
     assert is_surrogate("TW_NATIONAL_ID", records["national_id"][2])
-    for table, keep in (("records", config.records.keep), ("documents", config.documents.keep)):
-        passed, meta = check_residual(lake, table, STRICT, keep, pseudonyms=True)
+    for table in ("records", "documents"):
+        passed, meta = check_residual(lake, table, STRICT, pseudonyms=True)
         assert passed, (table, json.dumps(meta, ensure_ascii=False))  # surrogates are not residual PII
 
 
@@ -121,16 +121,88 @@ def test_a_name_the_redaction_missed_fails_the_residual_check(tmp_path, lake):
                           "body_zh_hans": [None] * 3, "attributes": ["{}"] * 3})
     lake.write_parquet("purified", "documents.parquet", names.to_arrow())
     sanitize_table(lake, "documents", config, redactor=blind)
-    passed, meta = check_residual(lake, "documents", STRICT, config.documents.keep)
+    passed, meta = check_residual(lake, "documents", STRICT)
     assert not passed and meta["residual_findings"] == 0  # no identifier: the names alone fail it
     assert meta["residual_names_by_type"] == "PERSON=2" and meta["values_with_residual_names"] == 2
     assert meta["example_rows"].startswith("n1") and "n3" not in meta["example_rows"]
     assert "Okafor" not in json.dumps(meta) and "王小明" not in json.dumps(meta)
-    assert check_residual(lake, "documents", ResidualConfig(names=False), config.documents.keep)[0]
+    assert check_residual(lake, "documents", ResidualConfig(names=False))[0]
     # with the detector on, the same texts are redacted and the check passes
     sanitize_table(lake, "documents", config, redactor=make_redactor(config, EngineConfig(cache_dir=tmp_path / "c2")))
-    passed, meta = check_residual(lake, "documents", STRICT, config.documents.keep)
+    passed, meta = check_residual(lake, "documents", STRICT)
     assert passed, meta
+
+
+def test_identifier_columns_become_keyed_pseudonyms_that_still_join(tmp_path, engine):
+    from governance.pii.operators import PseudonymKey
+
+    lake = Lake(str(tmp_path / "lake"))
+    records = pl.DataFrame({
+        "record_id": ["hr:1:0", "erp:1:0", "erp:2:0"], "source_id": ["hr", "erp", "erp"],
+        "landing_path": ["hr/x.xlsx", "erp/a.sqlite", "erp/a.sqlite"], "classification": ["internal"] * 3,
+        "external_id": ["E0042", "C0000009", "O1"], "customer_ref": [None, None, "C0000009"],
+        "attributes": ["{}"] * 3})
+    lake.write_parquet("purified", "records.parquet", records.to_arrow())
+    config = _config(tmp_path, records={"json": ["attributes"], "identifiers": ["external_id", "customer_ref"],
+                                        "keep": ["record_id", "source_id", "landing_path", "classification"]})
+    from assets.sanitation.sanitize import Boundary
+
+    boundary = Boundary(key=PseudonymKey(KEY.encode()))
+    report = sanitize_table(lake, "records", config, redactor=make_redactor(config, engine), boundary=boundary)
+    out = pl.from_arrow(lake.read_parquet("sanitized", "records.parquet"))
+    ids = out["external_id"].to_list()
+    assert all(i.startswith("pid-") for i in ids) and "E0042" not in ids
+    assert out["customer_ref"][2] == ids[1]  # the order still joins its customer
+    assert report.columns["hr"]["external_id"] == "identifier (keyed pseudonym)"
+    other = Boundary(key=PseudonymKey(b"another key of sixteen+ chars"))
+    sanitize_table(lake, "records", config, redactor=make_redactor(config, engine), boundary=other)
+    assert pl.from_arrow(lake.read_parquet("sanitized", "records.parquet"))["external_id"][0] != ids[0]
+
+
+def test_restricted_rows_carry_generalized_attributes_and_no_free_text(tmp_path, engine):
+    from assets.sanitation.sanitize import Boundary
+    from governance.pii.operators import PseudonymKey
+    from governance.policy import load_policy
+
+    lake = Lake(str(tmp_path / "lake"))
+    n = 6
+    records = pl.DataFrame({
+        "record_id": [f"hr:{i}" for i in range(n)] + ["crm:0"], "source_id": ["hr"] * n + ["crm"],
+        "landing_path": ["hr/x.xlsx"] * n + ["crm/a.csv"], "classification": ["restricted"] * n + ["confidential"],
+        "external_id": [f"E{i}" for i in range(n)] + ["C1"],
+        "amount": [23456.0] * n + [23456.0],
+        "attributes": [json.dumps({"部门": "销售部", "月薪": 23456 + i, "入职日期": "2021-03-17",
+                                   "备注": f"绩效第{i}名"}, ensure_ascii=False) for i in range(n)]
+        + [json.dumps({"月薪": 23456}, ensure_ascii=False)]})
+    lake.write_parquet("purified", "records.parquet", records.to_arrow())
+    config = _config(tmp_path, records={"json": ["attributes"], "identifiers": ["external_id"],
+                                        "keep": ["record_id", "source_id", "landing_path", "classification",
+                                                 "amount"], "attributes": ["attributes", "amount"]})
+    boundary = Boundary(key=PseudonymKey(KEY.encode()), policy=load_policy())
+    report = sanitize_table(lake, "records", config, redactor=make_redactor(config, engine), boundary=boundary)
+    out = pl.from_arrow(lake.read_parquet("sanitized", "records.parquet"))
+    hr = [json.loads(a) for a in out["attributes"][:n]]
+    assert {a["月薪"] for a in hr} == {20000} and {a["部门"] for a in hr} == {"销售部"}  # shared by ≥ 5: kept
+    assert {a["入职日期"] for a in hr} == {"2021-03"} and all(a["备注"] is None for a in hr)  # unique: gone
+    assert out["amount"][:n].to_list() == [20000.0] * n and out["amount"][n] == 23456.0  # confidential: kept
+    assert json.loads(out["attributes"][n])["月薪"] == 23456
+    assert report.columns["hr"]["attributes"] == "generalized (policy)"
+    docs = pl.DataFrame({"doc_id": ["d1", "d2"], "source_id": ["hr_notes", "tickets"],
+                         "landing_path": ["hr/n.md", "t.jsonl"], "classification": ["restricted", "internal"],
+                         "title": ["评估", "问题"], "body": ["绩效面谈记录", "怎么开户"], "attributes": ["{}", "{}"],
+                         "language": ["zh-Hans"] * 2, "body_zh_hans": ["绩效面谈记录", "怎么开户"]})
+    lake.write_parquet("purified", "documents.parquet", docs.to_arrow())
+    sanitize_table(lake, "documents", config, redactor=make_redactor(config, engine), boundary=boundary)
+    out = pl.from_arrow(lake.read_parquet("sanitized", "documents.parquet"))
+    assert out["body"].to_list() == [None, "怎么开户"] and out["title"][0] is None and out["body_zh_hans"][0] is None
+
+
+def test_the_residual_check_rescans_kept_columns_too(tmp_path, lake):
+    leaked = pl.DataFrame({"doc_id": ["d1"], "source_id": ["t"], "landing_path": ["t.jsonl"],
+                           "external_id": ["11010519491231002X"], "body": ["fine"]})
+    lake.write_parquet("sanitized", "documents.parquet", leaked.to_arrow())
+    passed, meta = check_residual(lake, "documents", STRICT)
+    assert not passed and meta["by_type"] == "CN_RESIDENT_ID=1"
 
 
 def test_bad_config_names_the_file_and_the_problem(tmp_path):
