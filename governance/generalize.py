@@ -1,7 +1,7 @@
 """Generalization of personal attributes (a salary, a hire date, a department) for the classifications whose
 policy says so: what remains describes a group, not a person.
 
-- numbers keep one significant digit (23456 → 20000, 0.0347 → 0.03);
+- numbers keep one significant digit (23456 → 20000, 0.0347 → 0.03), numbers written as text too;
 - dates and times keep the month (2021-03-17 → 2021-03-01; an ISO date string → ``2021-03``);
 - strings are kept only where at least ``min_group`` rows share the value at that place (k-anonymity on one
   attribute at a time), else they become null.
@@ -22,6 +22,7 @@ import polars as pl
 
 MIN_GROUP = 5
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-\d{2}([T ][0-9:.+\-Z]*)?$")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")  # a number written as text (spreadsheets export every cell as a string)
 
 
 def one_significant_digit(value: float | int) -> float | int:
@@ -83,6 +84,9 @@ def _general_leaf(value: Any, shared_by: int, min_group: int) -> Any:
     if isinstance(value, str):
         if match := _ISO_DATE.match(value):
             return f"{match.group(1)}-{match.group(2)}"
+        if _NUMBER.match(value.strip()):
+            number = float(value) if "." in value else int(value)
+            return str(one_significant_digit(number))
         return value if shared_by >= min_group else None
     return value
 

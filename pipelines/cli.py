@@ -153,8 +153,9 @@ def _cmd_mlflow_ui(args: argparse.Namespace) -> int:
         settings.mlflow_artifact_uri) else None
     mlflow = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
     print(f"MLflow UI on http://127.0.0.1:{settings.mlflow_ui_port}; Ctrl-C stops it", flush=True)
-    os.execv(mlflow, [mlflow, "server", "--backend-store-uri", str(settings.mlflow_tracking_uri),
-                      "--default-artifact-root", str(settings.mlflow_artifact_uri),
+    # the store URI (it may hold the PostgreSQL password) goes by environment, never on the command line
+    os.environ["MLFLOW_BACKEND_STORE_URI"] = str(settings.mlflow_tracking_uri)
+    os.execv(mlflow, [mlflow, "server", "--default-artifact-root", str(settings.mlflow_artifact_uri),
                       "--host", "127.0.0.1", "--port", str(settings.mlflow_ui_port)])
     return 0  # pragma: no cover
 
@@ -169,13 +170,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from assets.distribution.registry import alias_version
     from assets.distribution.tracking import mlflow_client
 
-    from .settings import get_settings
+    from .settings import get_settings, mask_secrets
 
     settings = get_settings()
     name = load_distribution_config(settings.distribution_file).plan(args.model).registered_name
     if alias_version(mlflow_client(str(settings.mlflow_tracking_uri)), name, args.alias) is None:
         raise FileNotFoundError(f"{name} has no version with alias {args.alias!r} in "
-                                f"{settings.mlflow_tracking_uri}; run the plant first (make run)")
+                                f"{mask_secrets(str(settings.mlflow_tracking_uri))}; run the plant first (make run)")
     port = args.port or settings.serve_port
     os.environ["MLFLOW_TRACKING_URI"] = str(settings.mlflow_tracking_uri)
     os.environ["MLFLOW_REGISTRY_URI"] = str(settings.mlflow_tracking_uri)

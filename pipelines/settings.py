@@ -15,6 +15,7 @@ Secrets (the PostgreSQL URL) are ``SecretStr`` and never printed.
 from __future__ import annotations
 
 import os
+import re
 from enum import Enum, StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -205,7 +206,10 @@ class Settings(BaseSettings):
         return config
 
     def describe(self) -> dict[str, str]:
-        """A printable summary with secrets masked."""
+        """A printable summary with secrets masked (a password in any URL, key-like query parameters)."""
+        return {name: mask_secrets(value) for name, value in self._summary().items()}
+
+    def _summary(self) -> dict[str, str]:
         return {
             "profile": self.profile.value,
             "home": str(self.home),
@@ -214,8 +218,7 @@ class Settings(BaseSettings):
             "catalog_file": str(self.catalog_file),
             "dagster_home": str(self.dagster_home),
             "dagster_storage": "postgresql://***" if self.postgres_url else "sqlite",
-            "mlflow_tracking_uri": "postgresql://***" if str(self.mlflow_tracking_uri).startswith("postgres")
-            else str(self.mlflow_tracking_uri),
+            "mlflow_tracking_uri": str(self.mlflow_tracking_uri),
             "sources_file": str(self.sources_file),
             "purification_file": str(self.purification_file),
             "sanitation_file": str(self.sanitation_file),
@@ -235,6 +238,22 @@ class Settings(BaseSettings):
             "bundles_dir": str(self.bundles_dir),
             "base_model_path": self.base_model_path or "(pretrained here)",
         }
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/@\s:]*):[^@\s/]*@")
+_SECRET_PARAMETER = re.compile(r"(?i)(?P<head>[?&;](?:password|passwd|pwd|secret|secret_key|access_key|token|"
+                               r"session_token|sas|sig|key)=)[^&;\s]+")
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:pass@host`` and every key-like query parameter
+    replaced by ``***``: safe to print, log or put in metadata."""
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}:***@", str(text))
+    return _SECRET_PARAMETER.sub(lambda m: f"{m.group('head')}***", text)
+
+
+def has_secret(text: str) -> bool:
+    return mask_secrets(text) != str(text)
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:

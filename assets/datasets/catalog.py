@@ -1,13 +1,17 @@
-"""The lake's shareable zones queryable together through DuckDB: a small catalog file of views over the
-sanitized tables, the PII audit ledgers and the current version of every dataset split — never a private
-zone (raw, purified, quarantine), so the catalog can be handed to analysts.
+"""The lake's shareable zones queryable together through DuckDB: a catalog file with the sanitized tables and
+the PII audit ledgers (copied in, rows of the classifications the policy shows only) and views over the current
+version of every dataset split — never a private zone (raw, purified, quarantine), so the catalog can be handed
+to analysts.
 
-    duckdb .waterworks/catalog.duckdb "SELECT source_id, count(*) FROM sanitized_documents GROUP BY 1"
+    waterworks query "SELECT source_id, count(*) FROM sanitized_documents GROUP BY 1"
 
-The views name the Parquet files, so the catalog stays small and always reads what the lake holds. On an
-object store the views read through DuckDB's httpfs extension (the ``duckdb-extension-httpfs`` wheel, loaded
-from its package folder, no download); a reader supplies credentials with ``CREATE SECRET``. The catalog is
-written to a temporary file and renamed into place; one writer at a time (the Dagster pool ``duckdb``).
+The sanitized tables are copied rather than viewed so that a query needs no access to the sanitized files
+themselves: rows of a classification the policy keeps out of the catalog (``sanitized: {restricted: {catalog:
+false}}``) are not in the file at all, and ``waterworks query`` runs with file access limited to the datasets
+zone. Each copy is remade only when its Parquet file changed (size and modification time). On an object store
+the catalog reads through DuckDB's httpfs extension (the ``duckdb-extension-httpfs`` wheel, loaded from its
+package folder, no download). The catalog is written to a temporary file and renamed into place; one writer at a
+time (the Dagster pool ``duckdb``).
 """
 
 from __future__ import annotations
@@ -61,53 +65,81 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def build_catalog(lake: Lake, path: Path) -> Catalog:
-    """(Re)write the catalog at ``path``: one view per sanitized table and ledger, one per current dataset split
-    (``<dataset>_<split>``); returns the views with the rows each answers."""
+def build_catalog(lake: Lake, path: Path, shown: list[str] | None = None) -> Catalog:
+    """(Re)write the catalog at ``path``: a table per sanitized table and ledger (``shown``: the classifications
+    whose sanitized rows it holds; None: all), a view per current dataset split (``<dataset>_<split>``);
+    returns the views with the rows each answers."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     catalog = Catalog(path)
-    sources = {view: (zone, relpath) for view, (zone, relpath) in TABLES.items() if lake.exists(zone, relpath)}
-    for name in (CHAT, CLASSIFICATION, CORPUS):
-        if lake.exists(ZONE, f"{name}/current.json"):
-            version = current_version(lake, name)
-            catalog.datasets[name] = version
-            sources |= {f"{name}_{split}": (ZONE, f"{name}/{version}/{split}.parquet") for split in SPLITS}
-    statements = {view: f"CREATE VIEW {view} AS SELECT * FROM read_parquet({_quoted(lake.uri(zone, relpath))})"
-                  for view, (zone, relpath) in sources.items()}
-    if _current_views(path) == statements:  # nothing new in the lake's shareable zones: keep the file as it is
-        catalog.views = {view: lake.row_count(zone, relpath) for view, (zone, relpath) in sources.items()}
+    statements: dict[str, str] = {}
+    for name, (zone, relpath) in TABLES.items():
+        if lake.exists(zone, relpath):
+            source = f"read_parquet({_quoted(lake.uri(zone, relpath))})"
+            shown_only = shown is not None and "classification" in lake.columns(zone, relpath)
+            where = f" WHERE classification IN ({', '.join(map(_quoted, shown))})" if shown_only and shown else \
+                (" WHERE false" if shown_only else "")
+            statements[name] = f"CREATE TABLE {name} AS SELECT * FROM {source}{where} -- {_stamp(lake, zone, relpath)}"
+    for dataset in (CHAT, CLASSIFICATION, CORPUS):
+        if lake.exists(ZONE, f"{dataset}/current.json"):
+            version = current_version(lake, dataset)
+            catalog.datasets[dataset] = version
+            for split in SPLITS:
+                uri = lake.uri(ZONE, f"{dataset}/{version}/{split}.parquet")
+                statements[f"{dataset}_{split}"] = f"CREATE VIEW {dataset}_{split} AS SELECT * FROM " \
+                                                   f"read_parquet({_quoted(uri)})"
+    if _current_definitions(path) == statements:  # nothing new in the lake's shareable zones: keep the file
+        with _open_read_only(path) as connection:
+            catalog.views = {name: connection.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+                             for name in statements}
         catalog.unchanged = True
         return catalog
     try:
         connection = _connect(str(temp), lake)
         try:
-            for view, statement in statements.items():
+            connection.execute(f"CREATE TABLE {DEFINITIONS} (name VARCHAR, definition VARCHAR)")
+            for name, statement in statements.items():
                 connection.execute(statement)
-                catalog.views[view] = connection.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
+                connection.execute(f"INSERT INTO {DEFINITIONS} VALUES (?, ?)", [name, statement])
+                catalog.views[name] = connection.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
             connection.execute("CHECKPOINT")
         finally:
             connection.close()
         os.replace(temp, path)
+        os.chmod(path, 0o640)  # shareable: readable by the group at most
     finally:
         for leftover in (temp, temp.with_name(temp.name + ".wal")):
             leftover.unlink(missing_ok=True)
     return catalog
 
 
-def _current_views(path: Path) -> dict[str, str] | None:
-    """The views of the catalog at ``path`` as their CREATE statements; None when there is none."""
+DEFINITIONS = "_catalog_definitions"  # what each table and view was made from: a rebuild is skipped when equal
+
+
+def _stamp(lake: Lake, zone: str, relpath: str) -> str:
+    info = lake.fs.get_file_info(lake.path(zone, relpath))
+    return f"{info.size}:{info.mtime_ns}"
+
+
+def _open_read_only(path: Path):
+    import duckdb
+
+    return duckdb.connect(str(path), read_only=True)
+
+
+def _current_definitions(path: Path) -> dict[str, str] | None:
+    """What the catalog at ``path`` was made from; None when there is none (or it is unreadable)."""
     if not path.is_file():
         return None
     import duckdb
 
     try:
-        with duckdb.connect(str(path), read_only=True) as connection:
-            rows = connection.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal").fetchall()
+        with _open_read_only(path) as connection:
+            rows = connection.execute(f"SELECT name, definition FROM {DEFINITIONS}").fetchall()
     except duckdb.Error:
-        return None  # unreadable: rewrite it
-    return {view: sql.rstrip(";") for view, sql in rows}
+        return None  # unreadable or from an older layout: rewrite it
+    return dict(rows)
 
 
 class QueryRefused(ValueError):
@@ -129,9 +161,9 @@ def single_select(sql: str) -> None:
 
 
 def query_catalog(lake: Lake, path: Path, sql: str) -> tuple[list[str], list[tuple]]:
-    """Run one SELECT against the catalog's views, in a sandbox: the catalog attached read-only, file access
-    limited to the shareable zones (sanitized, datasets) that the views read, configuration locked — a query
-    cannot read raw or purified data, local files, write files or attach databases. Returns (columns, rows)."""
+    """Run one SELECT against the catalog, in a sandbox: the catalog attached read-only, file access limited to
+    the datasets zone that its views read, configuration locked — a query cannot read raw, purified or sanitized
+    files, local files, write files or attach databases. Returns (columns, rows)."""
     import duckdb
 
     single_select(sql)
@@ -139,15 +171,13 @@ def query_catalog(lake: Lake, path: Path, sql: str) -> tuple[list[str], list[tup
     try:
         connection.execute(f"ATTACH {_quoted(str(path))} AS catalog (READ_ONLY)")
         connection.execute("USE catalog")
-        shareable = ", ".join(_quoted(lake.uri(zone, "")) for zone in ("sanitized", ZONE))
-        connection.execute(f"SET allowed_directories = [{shareable}]")
+        connection.execute(f"SET allowed_directories = [{_quoted(lake.uri(ZONE, ''))}]")
         connection.execute("SET enable_external_access = false")
         connection.execute("SET lock_configuration = true")
         try:
             result = connection.execute(sql)
         except duckdb.PermissionException as exc:
-            raise QueryRefused(f"refused: only the catalog's views over the shareable zones can be read ({exc})") \
-                from None
+            raise QueryRefused(f"refused: only the catalog's tables and views can be read ({exc})") from None
         return [d[0] for d in result.description], result.fetchall()
     finally:
         connection.close()

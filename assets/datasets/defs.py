@@ -5,7 +5,7 @@ content changed. Blocking check: the residual-PII rescan of the dataset finds no
 import dagster as dg
 
 from ..metadata import md_table
-from ..resources import LakeResource
+from ..resources import GovernanceResource, LakeResource
 from .build import CHAT, CLASSIFICATION, CORPUS, BuiltDataset, build_chat, build_classification, build_corpus
 from .checks import check_dataset_residual, record_residual
 from .config import load_datasets_config
@@ -56,15 +56,18 @@ def _dataset_asset(name: str, build, config_path: str | None, description: str) 
 
 @dg.asset(group_name=GROUP, deps=["sanitized_records", "sanitized_documents", *ASSET_OF.values()], pool="duckdb",
           kinds={"duckdb"}, tags={"stage": GROUP}, owners=["team:data-platform"],
-          description="A DuckDB catalog of the shareable zones: views over the sanitized tables, the PII audit "
-          "ledgers and the current version of every dataset split (never a private zone). One writer at a time "
-          "(pool `duckdb`). Query: `waterworks query \"SELECT …\"` or `duckdb <catalog_file>`.")
-def lake_catalog(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+          description="A DuckDB catalog of the shareable zones: the sanitized tables (rows of the classifications "
+          "the policy shows) and PII audit ledgers, views over the current version of every dataset split (never "
+          "a private zone). One writer at a time (pool `duckdb`). Query: `waterworks query \"SELECT …\"` "
+          "(one SELECT, sandboxed).")
+def lake_catalog(context: dg.AssetExecutionContext, lake: LakeResource,
+                 governance: GovernanceResource) -> dg.MaterializeResult:
     from pathlib import Path
 
     from .catalog import build_catalog
 
-    catalog = build_catalog(lake.lake(), Path(lake.catalog_file))
+    shown = governance.policy().catalog_classifications()
+    catalog = build_catalog(lake.lake(), Path(lake.catalog_file), shown)
     context.log.info(f"catalog {catalog.path}: {len(catalog.views)} views"
                      f"{' (unchanged)' if catalog.unchanged else ''}")
     return dg.MaterializeResult(metadata={
@@ -72,6 +75,7 @@ def lake_catalog(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.Ma
         "rewritten": not catalog.unchanged,
         "views": dg.MetadataValue.md(md_table(("view", "rows"), sorted(catalog.views.items()))),
         "datasets": dg.MetadataValue.json(catalog.datasets),
+        "classifications_shown": ", ".join(shown),
     })
 
 

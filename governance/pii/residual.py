@@ -78,11 +78,17 @@ VALIDATORS = {
 }
 
 
+# Tokens the plant itself writes: content hashes (hex digests) and keyed identifier pseudonyms. Their digit
+# runs can look like an HK ID or a phone; they are blanked (same length) before the patterns run.
+_OWN_TOKENS = re.compile(r"\b(?:[0-9a-f]{32,}|pid-[a-z2-7]{24})\b")
+
+
 def residual_findings(text: str) -> list[str]:
     """Entity types of what the strict detector finds in ``text`` (one entry per finding)."""
     if not text:
         return []
     text = checksums.fold_width(text)  # one character for one: full-width digits and letters match as ASCII
+    text = _OWN_TOKENS.sub(lambda m: " " * len(m.group(0)), text)
     found = []
     taken = [m.span() for m in _PHONE_RUN.finditer(text) if is_surrogate("PHONE_NUMBER", m.group(0))]
     for entity, pattern in PATTERNS.items():  # identifiers first: a resident ID is not also a phone
