@@ -140,10 +140,11 @@ def _cmd_ui(args: argparse.Namespace) -> int:
 
 
 def _cmd_mlflow_ui(args: argparse.Namespace) -> int:
-    """The MLflow UI on the project's tracking store, on loopback."""
+    """The MLflow UI on the project's tracking store (loopback by default); with WATERWORKS_MLFLOW_AUTH (on in
+    production) MLflow's basic-auth app: sign-in required, no anonymous access."""
     import os
-    import shutil
 
+    from .mlflow_server import server_command
     from .settings import get_settings
 
     settings = get_settings()
@@ -151,12 +152,12 @@ def _cmd_mlflow_ui(args: argparse.Namespace) -> int:
         Path(str(settings.mlflow_tracking_uri)[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
     Path(str(settings.mlflow_artifact_uri)).mkdir(parents=True, exist_ok=True) if "://" not in str(
         settings.mlflow_artifact_uri) else None
-    mlflow = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or "mlflow"
-    print(f"MLflow UI on http://127.0.0.1:{settings.mlflow_ui_port}; Ctrl-C stops it", flush=True)
-    # the store URI (it may hold the PostgreSQL password) goes by environment, never on the command line
-    os.environ["MLFLOW_BACKEND_STORE_URI"] = str(settings.mlflow_tracking_uri)
-    os.execv(mlflow, [mlflow, "server", "--default-artifact-root", str(settings.mlflow_artifact_uri),
-                      "--host", "127.0.0.1", "--port", str(settings.mlflow_ui_port)])
+    argv, env = server_command(settings)
+    auth = " (sign-in required)" if settings.mlflow_auth else ""
+    print(f"MLflow UI on http://{settings.mlflow_ui_host}:{settings.mlflow_ui_port}{auth}; Ctrl-C stops it",
+          flush=True)
+    os.environ.update(env)
+    os.execv(argv[0], argv)
     return 0  # pragma: no cover
 
 

@@ -124,6 +124,10 @@ class Settings(BaseSettings):
     max_concurrent: int = Field(0, ge=0, description="multiprocess: steps at once; 0 = the number of CPUs.")
     demo_seed: int = 7
     demo_scale: int = 1
+    mlflow_auth: bool | None = Field(None, description="MLflow's basic-auth app on `waterworks mlflow-ui` (users, "
+                                     "permissions, no anonymous access; the first admin's password from "
+                                     "MLFLOW_AUTH_ADMIN_PASSWORD); default: on in production, off locally.")
+    mlflow_ui_host: str = Field("127.0.0.1", description="Where `waterworks mlflow-ui` listens (0.0.0.0 in a pod).")
     dagster_ui_port: int = 3000
     mlflow_ui_port: int = 5000
     serve_port: int = 5001
@@ -156,6 +160,8 @@ class Settings(BaseSettings):
             self.purification_file = Path(__file__).resolve().parents[1] / "assets" / "purification" / "purification.yaml"
         if self.sanitation_file is None:
             self.sanitation_file = Path(__file__).resolve().parents[1] / "assets" / "sanitation" / "sanitation.yaml"
+        if self.mlflow_auth is None:
+            self.mlflow_auth = self.profile is Profile.production
         if self.profile is Profile.local:
             self.lake_uri = self.lake_uri or str(home / "lake")
             self.mlflow_tracking_uri = self.mlflow_tracking_uri or (
@@ -232,6 +238,7 @@ class Settings(BaseSettings):
             "training_device": self.training_device,
             "training_processes": str(self.training_processes),
             "executor": self.executor,
+            "mlflow_auth": "on (basic-auth app)" if self.mlflow_auth else "off",
             "models_dir": str(self.models_dir),
             "distribution_file": str(self.distribution_file),
             "policy_file": str(self.policy_file),

@@ -19,9 +19,9 @@ import hashlib
 import hmac
 import os
 import re
-import secrets
 from dataclasses import dataclass
 
+from ..secret_files import read_or_create
 from . import checksums
 from .lexicon import COMMON_SURNAMES as SURNAMES
 
@@ -59,15 +59,10 @@ class PseudonymKey:
         if key_file is None:
             return cls.from_env(variable)  # raises with the reason
         path = os.fspath(key_file)
-        if not os.path.exists(path):
-            if not create:
-                raise PseudonymKeyMissing(f"set {variable}: no key in the environment and none at {path}")
-            os.makedirs(os.path.dirname(path) or ".", mode=0o700, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-        with open(path, encoding="utf-8") as handle:
-            value = handle.read().strip()
+        try:
+            value = read_or_create(path, create)
+        except FileNotFoundError:
+            raise PseudonymKeyMissing(f"set {variable}: no key in the environment and none at {path}") from None
         if len(value) < 16:
             raise PseudonymKeyMissing(f"the key in {path} is shorter than 16 characters")
         return cls(value.encode())
