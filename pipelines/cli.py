@@ -163,30 +163,32 @@ def _cmd_mlflow_ui(args: argparse.Namespace) -> int:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     """A registered model by alias (default: the intent classifier's champion) over HTTP on loopback, through
-    ``mlflow models serve`` in this environment (no environment creation)."""
+    ``mlflow models serve`` in this environment (no environment creation) — only a version the plant promoted,
+    downloaded and checked against the file digest recorded at promotion (a pickled pyfunc runs code)."""
     import os
     import shutil
+    import tempfile
 
     from assets.distribution.config import load_distribution_config
-    from assets.distribution.registry import alias_version
+    from assets.distribution.registry import promotion_ledger, verified_download
     from assets.distribution.tracking import mlflow_client
 
-    from .settings import get_settings, mask_secrets
+    from .settings import get_settings
 
     settings = get_settings()
     name = load_distribution_config(settings.distribution_file).plan(args.model).registered_name
-    if alias_version(mlflow_client(str(settings.mlflow_tracking_uri)), name, args.alias) is None:
-        raise FileNotFoundError(f"{name} has no version with alias {args.alias!r} in "
-                                f"{mask_secrets(str(settings.mlflow_tracking_uri))}; run the plant first (make run)")
-    port = args.port or settings.serve_port
     os.environ["MLFLOW_TRACKING_URI"] = str(settings.mlflow_tracking_uri)
     os.environ["MLFLOW_REGISTRY_URI"] = str(settings.mlflow_tracking_uri)
+    staging = Path(tempfile.mkdtemp(prefix="serve-", dir=settings.home))
+    folder = verified_download(mlflow_client(str(settings.mlflow_tracking_uri)), str(settings.mlflow_tracking_uri),
+                               name, args.alias, promotion_ledger(settings.models_dir), staging)
+    port = args.port or settings.serve_port
     bin_dir = str(Path(sys.executable).parent)  # mlflow starts uvicorn by name: this environment's, not another
     os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     mlflow = shutil.which("mlflow", path=bin_dir) or "mlflow"
-    print(f"serving models:/{name}@{args.alias} on http://127.0.0.1:{port}/invocations (POST "
+    print(f"serving models:/{name}@{args.alias} (verified) on http://127.0.0.1:{port}/invocations (POST "
           '{"dataframe_records": [{"text": "..."}]}); Ctrl-C stops it', flush=True)
-    os.execv(mlflow, [mlflow, "models", "serve", "-m", f"models:/{name}@{args.alias}", "--env-manager", "local",
+    os.execv(mlflow, [mlflow, "models", "serve", "-m", str(folder), "--env-manager", "local",
                       "-h", "127.0.0.1", "-p", str(port), "--workers", "1"])
     return 0  # pragma: no cover
 

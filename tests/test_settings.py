@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from pipelines.settings import Profile, Settings
@@ -32,11 +34,14 @@ def test_config_file_is_read_and_env_wins(monkeypatch, tmp_path):
         Settings()
 
 
-def test_production_profile_is_validated(tmp_path):
+def test_production_profile_is_validated(tmp_path, monkeypatch):
+    monkeypatch.delenv("WATERWORKS_PSEUDONYM_KEY", raising=False)
     with pytest.raises(ValueError) as err:
         Settings(home=tmp_path, profile="production", lake_uri=str(tmp_path / "lake"))
     message = str(err.value)
     assert "WATERWORKS_POSTGRES_URL" in message and "WATERWORKS_LAKE_URI" in message
+    assert "WATERWORKS_PSEUDONYM_KEY" in message  # every worker must share one key, from the secret store
+    monkeypatch.setenv("WATERWORKS_PSEUDONYM_KEY", "a key from the secret store")
     s = Settings(home=tmp_path, profile="production", postgres_url="postgresql://ww:secret@db:5432/ww",
                  lake_uri="s3://lake/waterworks", mlflow_artifact_uri="s3://lake/mlflow")
     assert s.dagster_yaml()["storage"] == {"postgres": {"postgres_url": {"env": "WATERWORKS_DAGSTER_POSTGRES_URL"}}}
@@ -46,3 +51,26 @@ def test_production_profile_is_validated(tmp_path):
     assert local.dagster_yaml()["storage"] == s.dagster_yaml()["storage"]
     assert local.mlflow_tracking_uri == "postgresql+psycopg2://ww@127.0.0.1:5433/plant_mlflow"
     assert local.lake_uri == str(tmp_path / "lake")
+
+
+def test_secrets_are_masked_in_any_url_and_never_in_resource_config(tmp_path, monkeypatch):
+    import dagster as dg
+
+    from pipelines.resources import resources_for
+    from pipelines.settings import mask_secrets
+
+    assert mask_secrets("http://alice:pw@mlflow:5000/x") == "http://alice:***@mlflow:5000/x"
+    assert mask_secrets("s3://b/lake?endpoint_override=h&secret_key=SK") == "s3://b/lake?endpoint_override=h&secret_key=***"
+    assert mask_secrets("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+    monkeypatch.setenv("WATERWORKS_MLFLOW_TRACKING_URI", "restored after the test")  # secret_safe sets it
+    uri = "http://plant:hunter2hunter2@mlflow.internal:5000"
+    settings = Settings(home=tmp_path, mlflow_tracking_uri=uri)
+    assert "hunter2" not in json.dumps(settings.describe())
+    mlflow = resources_for(settings)["mlflow"]
+    # the resource's config is the variable's name (what the UI and run records show), resolved only at run time
+    assert isinstance(mlflow.tracking_uri, dg.EnvVar)
+    assert mlflow.tracking_uri.env_var_name == "WATERWORKS_MLFLOW_TRACKING_URI"
+    with dg.build_resources({"mlflow": mlflow}) as built:
+        assert built.mlflow.tracking_uri == uri
+    plain = resources_for(Settings(home=tmp_path, mlflow_tracking_uri=f"sqlite:///{tmp_path}/m.db"))["mlflow"]
+    assert not isinstance(plain.tracking_uri, dg.EnvVar)  # nothing secret: shown as it is

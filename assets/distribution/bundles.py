@@ -30,6 +30,7 @@ from .config import EdgeBundle, ServerBundle
 SERVER, EDGE, CLOUD = "server", "edge", "cloud"
 TARGET_OF = {SERVER: "private_cloud", EDGE: "edge", CLOUD: "public_cloud"}
 MANIFEST = "manifest.json"
+CHECKSUMS = "SHA256SUMS"  # the manifest's hashes in sha256sum's format: serve.sh checks them before serving
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,23 @@ def sha256_file(path: Path) -> str:
 
 def file_list(folder: Path) -> list[dict]:
     return [{"path": str(p.relative_to(folder)), "sha256": sha256_file(p), "bytes": p.stat().st_size}
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST and "__pycache__" not in p.parts]
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in (MANIFEST, CHECKSUMS)
+            and "__pycache__" not in p.parts]
+
+
+def files_digest(folder: Path) -> str:
+    """One sha256 over every file's path and sha256: what a served model folder must match."""
+    return hashlib.sha256(json.dumps([(f["path"], f["sha256"]) for f in file_list(folder)]).encode()).hexdigest()
+
+
+def verify_bundle(folder: Path) -> list[str]:
+    """What differs between a bundle and its manifest (missing, changed or extra files); empty when intact."""
+    manifest = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+    recorded = {f["path"]: f["sha256"] for f in manifest["files"]}
+    present = {f["path"]: f["sha256"] for f in file_list(Path(folder))}
+    problems = [f"missing: {p}" for p in sorted(set(recorded) - set(present))]
+    problems += [f"changed: {p}" for p in sorted(set(recorded) & set(present)) if recorded[p] != present[p]]
+    return problems + [f"not in the manifest: {p}" for p in sorted(set(present) - set(recorded))]
 
 
 def provenance(name: str, version, lineage: dict, policy: Policy, target: str) -> dict:
@@ -85,15 +102,22 @@ def write_bundle(bundles_dir: Path, target: str, name: str, version: str, header
         extra = build(folder)
         manifest = {"bundle": target, **header, **extra, "files": file_list(folder)}
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+        (folder / CHECKSUMS).write_text("".join(f"{f['sha256']}  {f['path']}\n" for f in manifest["files"])
+                                        + f"{sha256_file(folder / MANIFEST)}  {MANIFEST}\n", encoding="utf-8")
         return manifest
 
     manifest = build_folder(final, fill)
     return Bundle(target, name, version, final, manifest, False)
 
 
+_VERIFY = ('(cd "$here" && sha256sum --quiet --strict -c SHA256SUMS) || '
+           '{ echo "bundle files differ from their manifest: refusing to serve" >&2; exit 1; }')
+
+
 def _script(path: Path, lines: list[str]) -> None:
-    path.write_text("#!/bin/sh\nset -e\nhere=$(cd \"$(dirname \"$0\")\" && pwd)\n" + "\n".join(lines) + "\n",
-                    encoding="utf-8")
+    """A serving script that first checks every file of its bundle against the manifest's hashes."""
+    path.write_text("#!/bin/sh\nset -e\nhere=$(cd \"$(dirname \"$0\")\" && pwd)\n" + _VERIFY + "\n"
+                    + "\n".join(lines) + "\n", encoding="utf-8")
     path.chmod(0o755)
 
 

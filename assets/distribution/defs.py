@@ -4,6 +4,7 @@ training run and registered with alias ``candidate``) and ``champion_<model>`` (
 ``server_bundle`` (private cloud), ``edge_bundle``, ``cloud_bundle`` (public cloud) — built from the
 champions the registry holds."""
 
+import getpass
 import tempfile
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from .bundles import (
 )
 from .lineage import run_lineage
 from .promotion import DATASET_TAG, decide_promotion, metric_tag
-from .registry import CHAMPION, alias_version, download_model, hf_folder_of, register
+from .registry import CHAMPION, alias_version, download_model, hf_folder_of, promotion_ledger, register
 from .tasks import TASKS, Task
 from .tracking import log_training_run
 
@@ -100,9 +101,11 @@ def _champion_asset(task: Task) -> dg.AssetsDefinition:
         plan = distribution.config().plan(task.model)
         artifact = _artifact(training, task.model)
         the_lake = lake.lake()
+        actor = f"{getpass.getuser()} via Dagster run {context.run.run_id}"
         promotion = decide_promotion(mlflow.client(), mlflow.tracking_uri, the_lake, plan, governance.policy(),
                                      artifact.lineage, read_evaluation(artifact.path),
-                                     lambda folder: task.rescore(the_lake, folder))
+                                     lambda folder: task.rescore(the_lake, folder), actor,
+                                     promotion_ledger(Path(training.models_dir)))
         verdict = "promoted to champion" if promotion.promoted else "refused"
         context.log.info(f"{plan.registered_name} version {promotion.version}: {verdict} — "
                          + "; ".join(f"{g.gate}: {g.reason}" for g in promotion.gates))

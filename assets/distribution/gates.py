@@ -12,12 +12,15 @@ so the registry shows why a version is or is not champion."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 from governance.policy import TargetDecision
 
 from .config import QualityGate
-from .registry import CHAMPION
+from .registry import CHAMPION, FILES_TAG
 
 
 @dataclass(frozen=True)
@@ -95,13 +98,27 @@ class Promotion:
                 "previous_champion": self.previous_champion, "gates": [g.as_dict() for g in self.gates]}
 
 
-def promote(client, name: str, version: str, gates: list[GateResult], previous_champion: str | None) -> Promotion:
-    """Record every gate on the version; move ``champion`` to it only when all passed."""
+def promote(client, name: str, version: str, gates: list[GateResult], previous_champion: str | None,
+            actor: str = "unknown", ledger: Path | None = None) -> Promotion:
+    """Record every gate on the version; move ``champion`` to it only when all passed — recording who moved it
+    (``actor``), when, and the version's file digest in the version's tags and in the append-only promotion
+    ``ledger`` that serving checks."""
     for gate in gates:
         client.set_model_version_tag(name, version, f"gate.{gate.gate}", "passed" if gate.passed else "refused")
         client.set_model_version_tag(name, version, f"gate.{gate.gate}.reason", gate.reason[:5000])
     promoted = all(g.passed for g in gates)
     if promoted:
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        files = client.get_model_version(name, version).tags.get(FILES_TAG)
         client.set_registered_model_alias(name, CHAMPION, version)
+        client.set_model_version_tag(name, version, "waterworks.promoted_by", actor)
+        client.set_model_version_tag(name, version, "waterworks.promoted_at", at)
+        if ledger is not None:
+            record = {"at": at, "model": name, "version": str(version), "alias": CHAMPION, "by": actor,
+                      "previous": previous_champion, "files_sha256": files,
+                      "gates": {g.gate: g.passed for g in gates}}
+            Path(ledger).parent.mkdir(parents=True, exist_ok=True)
+            with open(ledger, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record, sort_keys=True) + "\n")
     return Promotion(name, version, promoted, version if promoted else previous_champion, previous_champion,
                      tuple(gates))

@@ -57,7 +57,8 @@ def residual_evidence(lake: Lake, lineage: dict) -> dict[str, dict]:
 
 
 def decide_promotion(client, tracking_uri: str, lake: Lake, plan: ModelPlan, policy: Policy, lineage: dict,
-                     evaluation: dict, rescore: Callable[[Path], float | None]) -> Promotion:
+                     evaluation: dict, rescore: Callable[[Path], float | None], actor: str = "unknown",
+                     ledger: Path | None = None) -> Promotion:
     name = plan.registered_name
     candidate = alias_version(client, name, CANDIDATE)
     if candidate is None:
@@ -76,4 +77,4 @@ def decide_promotion(client, tracking_uri: str, lake: Lake, plan: ModelPlan, pol
                            int(evaluation.get("withheld_samples", 0)))
     policy_result = policy_gate(decide_targets(lineage, list(plan.targets), policy))
     return promote(client, name, candidate.version, [quality, privacy, policy_result],
-                   champion.version if champion else None)
+                   champion.version if champion else None, actor, ledger)

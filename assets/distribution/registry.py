@@ -15,6 +15,11 @@ from ..training.artifacts import ModelArtifact
 from .tracking import KEY_TAG, fluent_tracking
 
 CANDIDATE, CHAMPION = "candidate", "champion"
+FILES_TAG = "waterworks.files_sha256"  # one digest over the registered model's files, set at registration
+
+
+class UnverifiedModel(ValueError):
+    """A model version the plant did not promote, or whose files changed since: never served."""
 MODEL_NAME = "model"  # the logged model's name inside its run
 # Input examples stored with the models: written here, PII-free (and rescanned before use).
 CHAT_EXAMPLE = "How do I reset the password of my online banking account?"
@@ -97,6 +102,9 @@ def register(client, tracking_uri: str, name: str, artifact: ModelArtifact, run_
         info = log_model(tracking_uri, run_id)
         with fluent_tracking(tracking_uri) as mlflow:
             version = mlflow.register_model(info.model_uri, name, tags={KEY_TAG: artifact.key, **tags})
+        with tempfile.TemporaryDirectory() as scratch:  # the files as the registry serves them
+            digest = registered_digest(name, version.version, tracking_uri, Path(scratch))
+        client.set_model_version_tag(name, version.version, FILES_TAG, digest)
         client.update_model_version(name, version.version, description=(
             f"{artifact.name} trained as {artifact.key} on "
             + ", ".join(f"{d['name']}@{d['version']}" for d in artifact.lineage.get("datasets", []))))
@@ -122,6 +130,48 @@ def download_model(name: str, version: str, tracking_uri: str, out_dir: Path) ->
         path = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}",
                                                         dst_path=str(out_dir)))
     return path
+
+
+def registered_digest(name: str, version: str, tracking_uri: str, scratch: Path) -> str:
+    from .bundles import files_digest
+
+    return files_digest(download_model(name, version, tracking_uri, scratch))
+
+
+def promotion_ledger(models_dir: Path) -> Path:
+    """The plant's append-only record of every champion it promoted (who, when, which files)."""
+    return Path(models_dir) / "promotions.jsonl"
+
+
+def promotion_entry(ledger: Path, name: str, version: str) -> dict | None:
+    """The plant's latest record of promoting ``name`` version ``version``; None when it never did."""
+    import json
+
+    if not Path(ledger).is_file():
+        return None
+    entries = [json.loads(line) for line in Path(ledger).read_text(encoding="utf-8").splitlines() if line.strip()]
+    found = [e for e in entries if e.get("model") == name and str(e.get("version")) == str(version)]
+    return found[-1] if found else None
+
+
+def verified_download(client, tracking_uri: str, name: str, alias: str, ledger: Path, out_dir: Path) -> Path:
+    """The version behind ``alias``, downloaded to ``out_dir`` and checked before anything loads it: the plant's
+    promotion ledger must hold it (an alias moved by hand in the registry is refused — a pickled pyfunc runs
+    code) and its files must match the digest recorded then. Returns the verified local model folder."""
+    version = alias_version(client, name, alias)
+    if version is None:
+        raise FileNotFoundError(f"{name} has no version with alias {alias!r}")
+    entry = promotion_entry(ledger, name, version.version)
+    if entry is None or not entry.get("files_sha256"):
+        raise UnverifiedModel(f"{name} version {version.version} holds alias {alias!r}, but the plant's promotion "
+                              f"ledger ({ledger}) has no record of promoting it: refusing to serve")
+    folder = download_model(name, version.version, tracking_uri, out_dir)
+    from .bundles import files_digest
+
+    if files_digest(folder) != entry["files_sha256"]:
+        raise UnverifiedModel(f"{name} version {version.version}: its files differ from those recorded when it "
+                              "was promoted: refusing to serve")
+    return folder
 
 
 def hf_folder_of(mlflow_model: Path) -> Path:

@@ -200,7 +200,7 @@ def test_bundles_carry_manifests_with_hashes_lineage_and_policy(plant):
             folder = _bundle(settings, target, name)
             manifest = json.loads((folder / "manifest.json").read_text())
             on_disk = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()
-                             and p.name != "manifest.json" and "__pycache__" not in p.parts)
+                             and p.name not in ("manifest.json", "SHA256SUMS") and "__pycache__" not in p.parts)
             assert sorted(f["path"] for f in manifest["files"]) == on_disk
             for entry in manifest["files"]:
                 assert hashlib.sha256((folder / entry["path"]).read_bytes()).hexdigest() == entry["sha256"]
@@ -324,3 +324,55 @@ def test_lineage_of_a_champion_reaches_the_landing_files(plant):
     bad = subprocess.run([sys.executable, "-m", "pipelines.cli", "lineage", "--model", CHAT], env=env,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "NAME@ALIAS" in bad.stderr
+
+
+def test_a_tampered_bundle_is_refused_before_it_serves(plant, tmp_path):
+    import shutil
+
+    from assets.distribution.bundles import verify_bundle
+
+    settings, _, _ = plant
+    copy = tmp_path / "bundle"
+    shutil.copytree(_bundle(settings, "server", CLASSIFIER), copy)
+    assert verify_bundle(copy) == []
+    (copy / "mlflow_model" / "MLmodel").write_text("flavors: {}\n", encoding="utf-8")
+    assert verify_bundle(copy) == ["changed: mlflow_model/MLmodel"]
+    result = subprocess.run(["sh", str(copy / "serve.sh")], capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "refusing to serve" in result.stderr
+
+
+def test_promotions_are_recorded_and_a_hand_moved_alias_is_not_served(plant, tmp_path):
+    from assets.distribution.registry import (
+        FILES_TAG,
+        UnverifiedModel,
+        promotion_entry,
+        promotion_ledger,
+        verified_download,
+    )
+
+    settings, summary, _ = plant
+    client, uri = _client(settings), str(settings.mlflow_tracking_uri)
+    champion = alias_version(client, CLASSIFIER, CHAMPION)
+    ledger = promotion_ledger(settings.models_dir)
+    entry = promotion_entry(ledger, CLASSIFIER, champion.version)
+    assert entry and entry["files_sha256"] == champion.tags[FILES_TAG] and "Dagster run" in entry["by"]
+    assert champion.tags["waterworks.promoted_by"] == entry["by"] and entry["gates"]["privacy"] is True
+    assert verified_download(client, uri, CLASSIFIER, CHAMPION, ledger, tmp_path / "ok").is_dir()
+    # someone registers a version by hand and moves the alias in the registry: nothing serves it
+    rogue = client.create_model_version(CLASSIFIER, champion.source, champion.run_id)
+    client.set_registered_model_alias(CLASSIFIER, CHAMPION, rogue.version)
+    try:
+        with pytest.raises(UnverifiedModel, match="no record of promoting"):
+            verified_download(client, uri, CLASSIFIER, CHAMPION, ledger, tmp_path / "rogue")
+        env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PROFILE": "tiny"}
+        result = subprocess.run([sys.executable, "-m", "pipelines.cli", "serve", "--port", str(_free_port())],
+                                capture_output=True, text=True, env=env, timeout=120)
+        assert result.returncode == 2 and "refusing to serve" in result.stderr
+    finally:
+        client.set_registered_model_alias(CLASSIFIER, CHAMPION, champion.version)
+        client.delete_model_version(CLASSIFIER, rogue.version)
+    # the files changed since promotion: refused too
+    forged = tmp_path / "promotions.jsonl"
+    forged.write_text(json.dumps({**entry, "files_sha256": "0" * 64}) + "\n", encoding="utf-8")
+    with pytest.raises(UnverifiedModel, match="differ"):
+        verified_download(client, uri, CLASSIFIER, CHAMPION, forged, tmp_path / "forged")

@@ -33,10 +33,11 @@ def pg_plant(tmp_path_factory, estate_dir):
         documents = sorted(p for p in (home / "landing" / "docs").rglob("*") if p.is_file())
         for document in documents[1::4] + documents[2::4] + documents[3::4]:
             document.unlink()  # a quarter of the 55 knowledge-base files: each is an ingest run, and time counts
+        saved = dict(os.environ)
+        os.environ["WATERWORKS_PSEUDONYM_KEY"] = "the production test's pseudonym key"  # from a secret store
         settings = Settings(profile="production", home=home, training_profile="tiny", postgres_url=root + "plant",
                             lake_uri=store.lake_uri("lake", "plant"), mlflow_artifact_uri="s3://mlflow/artifacts",
                             executor="multiprocess", max_concurrent=2)
-        saved = dict(os.environ)
         try:
             first = run_plant(settings, log=lambda line: None)
             yield settings, first, root, store

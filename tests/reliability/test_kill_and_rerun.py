@@ -42,6 +42,7 @@ def test_kill_9_mid_run_then_rerun_gives_the_outputs_of_an_uninterrupted_run(pla
     shutil.copytree(estate_dir, home / "landing")
     for zone in ("raw", "quarantine"):  # the files are ingested already (freshness is read from these footers):
         shutil.copytree(reference / "lake" / zone, home / "lake" / zone)  # the run goes straight to the plant job
+    shutil.copytree(reference / "secrets", home / "secrets")  # the same pseudonym key: the same identifier tokens
     env = {**os.environ, "WATERWORKS_HOME": str(home), "WATERWORKS_TRAINING_PROFILE": "tiny"}
     process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run"], env=env, cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
