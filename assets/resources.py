@@ -148,6 +148,13 @@ class GovernanceResource(dg.ConfigurableResource):
 
     policy_file: str | None = None
     reports_dir: str
+    profile: str = "local"                 # the access controls the report states: the settings profile,
+    mlflow_auth: bool = False              # whether the MLflow server runs its basic-auth app,
+    pseudonym_key_file: str | None = None  # and where the local pseudonym key lives (a path, never the key)
+
+    def access(self) -> dict:
+        return {"profile": self.profile, "mlflow_auth": self.mlflow_auth,
+                "pseudonym_key_file": self.pseudonym_key_file}
 
     def policy(self):
         from governance.policy import load_policy

@@ -241,7 +241,8 @@ def plant_view(settings):
 
     return PlantView(Lake(str(settings.lake_uri)), load_catalog(settings.sources_file), settings.models_dir,
                      load_policy(settings.policy_file), mlflow_client(str(settings.mlflow_tracking_uri)),
-                     load_distribution_config(settings.distribution_file), settings.bundles_dir)
+                     load_distribution_config(settings.distribution_file), settings.bundles_dir,
+                     settings.declared_access())
 
 
 def _cmd_report(args: argparse.Namespace) -> int:

@@ -47,5 +47,6 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
                                  ui_url=f"http://127.0.0.1:{settings.mlflow_ui_port}"),
         "distribution": DistributionResource(config_file=str(settings.distribution_file),
                                              bundles_dir=str(settings.bundles_dir)),
-        "governance": GovernanceResource(policy_file=str(settings.policy_file), reports_dir=str(settings.reports_dir)),
+        "governance": GovernanceResource(policy_file=str(settings.policy_file), reports_dir=str(settings.reports_dir),
+                                         **settings.declared_access()),
     }

@@ -191,6 +191,12 @@ class Settings(BaseSettings):
             raise ValueError("production profile: " + "; ".join(problems))
 
     # ---- derived places -------------------------------------------------------------------------
+    def declared_access(self) -> dict:
+        """The access controls these settings declare, as the compliance report states them."""
+        key_file = self.pseudonym_key_file
+        return {"profile": self.profile.value, "mlflow_auth": bool(self.mlflow_auth),
+                "pseudonym_key_file": str(key_file) if key_file else None}
+
     @property
     def pseudonym_key_file(self) -> Path | None:
         """Where the local profile keeps its keyed-pseudonym secret when WATERWORKS_PSEUDONYM_KEY is unset

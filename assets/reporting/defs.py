@@ -38,7 +38,7 @@ def compliance_report(context: dg.AssetExecutionContext, lake: LakeResource, lan
                       governance: GovernanceResource) -> dg.MaterializeResult:
     reported = context.run.tags.get(REPORTED_RUN_TAG, "")
     view = PlantView(lake.lake(), landing.catalog(), Path(training.models_dir), governance.policy(),
-                     mlflow.client(), distribution.config(), Path(distribution.bundles_dir))
+                     mlflow.client(), distribution.config(), Path(distribution.bundles_dir), governance.access())
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = Path(governance.reports_dir) / f"{stamp}-{context.run.run_id[:8]}"
     files, report = produce_report(view, out, {"run_id": context.run.run_id, "reported_run_id": reported,

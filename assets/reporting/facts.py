@@ -8,6 +8,7 @@ The result is a plain dict that ``governance.report`` validates against its JSON
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,6 +46,7 @@ class PlantView:
     mlflow_client: object | None = None       # an MlflowClient; None: no registry section
     distribution: object | None = None        # a DistributionConfig
     bundles_dir: Path | None = None
+    access: dict | None = None                # declared access controls: profile, mlflow_auth, pseudonym_key_file
 
 
 def _frame(lake: Lake, zone: str, relpath: str, columns: list[str]) -> pl.DataFrame | None:
@@ -277,6 +279,59 @@ def bundles_section(bundles_dir: Path | None) -> list[dict]:
     return out
 
 
+def _open_entries(root: Path, forbidden: int) -> tuple[int, int]:
+    """(entries checked, entries whose mode has any of the ``forbidden`` bits) under ``root``."""
+    checked = open_ = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [*dirnames, *filenames]:
+            checked += 1
+            open_ += bool(os.lstat(os.path.join(dirpath, name)).st_mode & forbidden)
+    return checked, open_
+
+
+def controls_section(view: PlantView) -> dict:
+    """The access and integrity controls as they are, checked where the plant can check them (file modes of
+    the lake's zones, the promotion ledger against the registry's champions) and declared where it cannot."""
+    from ..distribution.registry import CHAMPION, alias_version, promotion_entry, promotion_ledger
+    from ..lake import PRIVATE_ZONES
+
+    access = view.access or {}
+    zones = []
+    for zone in (*PRIVATE_ZONES, "sanitized", "datasets"):
+        private = zone in PRIVATE_ZONES
+        if view.lake.local:
+            checked, open_ = _open_entries(Path(view.lake.path(zone, "")), 0o077 if private else 0o007)
+            zones.append({"zone": zone, "private": private, "checked": checked, "open": open_,
+                          "rule": "owner only (0700/0600)" if private else "group at most (0750/0640)"})
+        else:
+            zones.append({"zone": zone, "private": private, "checked": 0, "open": 0,
+                          "rule": "object store: the bucket's policy and default encryption (not checked here)"})
+    key_file = access.get("pseudonym_key_file")
+    key_source = ("environment (WATERWORKS_PSEUDONYM_KEY)" if os.environ.get("WATERWORKS_PSEUDONYM_KEY") else
+                  "owner-only key file in the home" if key_file and Path(key_file).is_file()
+                  and not Path(key_file).stat().st_mode & 0o077 else "none")
+    champions = []
+    if view.mlflow_client is not None and view.distribution is not None:
+        ledger = promotion_ledger(view.models_dir)
+        for plan in view.distribution.models.values():
+            champion = alias_version(view.mlflow_client, plan.registered_name, CHAMPION)
+            if champion is not None:
+                entry = promotion_entry(ledger, plan.registered_name, champion.version)
+                champions.append({"registered_name": plan.registered_name, "version": str(champion.version),
+                                  "recorded": entry is not None, "by": (entry or {}).get("by") or "unrecorded"})
+    return {
+        "profile": access.get("profile", "local"),
+        "zones": zones,
+        "query_sandbox": "one SELECT per call, catalog read-only, file access limited to the datasets zone, "
+                         "configuration locked",
+        "catalog_classifications": view.policy.catalog_classifications(),
+        "pseudonym_key": key_source,
+        "mlflow_auth": bool(access.get("mlflow_auth")),
+        "landing_links_refused": True,
+        "champions": champions,
+    }
+
+
 def collect_facts(view: PlantView, run: dict | None = None) -> dict:
     """Everything the report shows, as plain JSON-ready data (``governance/report/schema.json``)."""
     datasets = datasets_section(view.lake)
@@ -295,4 +350,5 @@ def collect_facts(view: PlantView, run: dict | None = None) -> dict:
                    "target_rules": {k: list(v) for k, v in view.policy.targets.items()},
                    "training": [d.as_dict() for d in training_decisions(view.lake, view.policy)]},
         "bundles": bundles_section(view.bundles_dir),
+        "controls": controls_section(view),
     }

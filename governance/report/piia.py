@@ -51,6 +51,27 @@ def impact_assessment(facts: dict) -> dict:
     classes = sorted({s["classification"] for s in facts["sources"]})
     targets = sorted({b["target"] for b in facts["bundles"]})
     examples = sum(funnel["totals"]["dataset_examples"].values())
+    controls = facts["controls"]
+    open_private = [f"{z['zone']}: {z['open']} of {z['checked']} entries readable by others"
+                    for z in controls["zones"] if z["private"] and z["open"]]
+    open_shared = [f"{z['zone']}: {z['open']} world-readable entries" for z in controls["zones"]
+                   if not z["private"] and z["open"]]
+    access_problems = open_private + open_shared
+    if controls["profile"] == "production" and not controls["mlflow_auth"]:
+        access_problems.append("the production MLflow server runs without authentication")
+    if controls["pseudonym_key"] == "none":
+        access_problems.append("no pseudonym key: identifier columns cannot be pseudonymized")
+    unrecorded = [f"{c['registered_name']} v{c['version']}" for c in controls["champions"] if not c["recorded"]]
+    access_problems += [f"champion {c} was not promoted by the plant (no promotion record)" for c in unrecorded]
+    checked = sum(z["checked"] for z in controls["zones"] if z["private"])
+    access_text = (f"private zones: {checked} entries checked, "
+                   + ("none readable by others" if not open_private else "; ".join(open_private))
+                   + f"; shareable zones: {'; '.join(open_shared) or 'none world-readable'}; "
+                   f"MLflow server authentication {'on' if controls['mlflow_auth'] else 'off'} "
+                   f"({controls['profile']} profile); pseudonym key: {controls['pseudonym_key']}; "
+                   f"analysts' catalog: {controls['query_sandbox']}, shows {', '.join(controls['catalog_classifications'])}; "
+                   f"champions with a promotion record: {len(controls['champions']) - len(unrecorded)} of "
+                   f"{len(controls['champions'])}")
     residual_text = (f"residual rescan of {len(datasets)} dataset version(s): "
                      + (f"findings in {', '.join(residual_dirty)}" if residual_dirty else "no finding"))
     canary_text = ("canary exposure: " + "; ".join(f"{c['model']} max {c['max_exposure_bits']:.2f} bits "
@@ -106,8 +127,9 @@ def impact_assessment(facts: dict) -> dict:
                      "every count in this report is reproducible from the lake (accountability).",
          "evidence": f"{funnel['totals']['raw_rows']} rows read, {funnel['totals']['dropped_rows']} dropped and "
                      f"{funnel['totals']['quarantined_rows']} rows + {funnel['totals']['quarantined_files']} files "
-                     f"quarantined with reasons, {examples} dataset examples (#funnel)",
-         **_status(basis_problems)},
+                     f"quarantined with reasons, {examples} dataset examples (#funnel); integrity and "
+                     f"confidentiality: {access_text} (#controls)",
+         **_status(basis_problems + access_problems)},
         {"framework": "GDPR", "article": "Art. 25", "title": "Data protection by design and by default",
          "requirement": "Appropriate technical measures, such as pseudonymisation, designed in; by default only "
                         "the personal data necessary for each purpose is processed.",
@@ -129,11 +151,13 @@ def impact_assessment(facts: dict) -> dict:
         {"framework": "GDPR", "article": "Art. 32", "title": "Security of processing",
          "requirement": "Pseudonymisation and encryption; confidentiality and integrity; regular testing of the "
                         "effectiveness of the measures.",
-         "measures": "Keyed pseudonyms or placeholders replace findings; content hashes (sha256) of every landing "
-                     "file and bundle file; effectiveness tested on every run: residual rescans, canary exposure, "
-                     "planted-value evaluation of the redaction.",
-         "evidence": f"{residual_text}; {canary_text} (#residual, #canaries)",
-         **_status(residual_problems + canary_problems)},
+         "measures": "Keyed pseudonyms or placeholders replace findings and identifier columns; private zones "
+                     "owner-only; landing links refused; the analysts' catalog is a sandboxed read-only query of "
+                     "the shareable rows; MLflow's basic-auth app in production; content hashes (sha256) of every "
+                     "landing file, registered model and bundle file, checked before serving; effectiveness tested "
+                     "on every run: residual rescans, canary exposure.",
+         "evidence": f"{access_text}; {residual_text}; {canary_text} (#controls, #residual, #canaries)",
+         **_status(residual_problems + canary_problems + access_problems)},
         {"framework": "GDPR", "article": "Art. 35", "title": "Data protection impact assessment",
          "requirement": "A systematic description of the processing and its purposes, necessity and "
                         "proportionality, the risks to data subjects, and the measures addressing them.",

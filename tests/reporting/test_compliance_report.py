@@ -18,7 +18,7 @@ from tests.planted import planted_values
 
 CHARTS = ("pii_type_by_source", "pii_type_by_language", "operators", "funnel", "reasons", "canaries", "policy")
 SECTIONS = ("summary", "sources", "pii", "operators", "funnel", "residual", "canaries", "models", "policy",
-            "bundles", "piia")
+            "bundles", "controls", "piia")
 
 
 def _latest(settings) -> dict:
@@ -62,6 +62,29 @@ def test_the_plant_run_reports_on_itself_and_the_json_validates(plant):
         ("GDPR", "Art. 25"), ("GDPR", "Art. 30"), ("GDPR", "Art. 32"), ("GDPR", "Art. 35")}
     assert "CN_RESIDENT_ID" in {s["entity_type"] for s in ia["sensitive_personal_information"]}
     assert all(a["status"] == "addressed" for a in ia["articles"]), ia["conclusion"]
+    controls = report["controls"]  # stated from facts checked on this run
+    private = [z for z in controls["zones"] if z["private"]]
+    assert {z["zone"] for z in private} == {"raw", "purified", "quarantine"}
+    assert all(z["checked"] > 0 and z["open"] == 0 for z in private)
+    assert controls["pseudonym_key"] == "owner-only key file in the home" and controls["mlflow_auth"] is False
+    assert "restricted" not in controls["catalog_classifications"]
+    assert controls["champions"] and all(c["recorded"] for c in controls["champions"])
+    art32 = next(a for a in ia["articles"] if a["article"] == "Art. 32")
+    assert "none readable by others" in art32["evidence"] and "#controls" in art32["evidence"]
+
+
+def test_a_world_readable_private_file_or_an_unauthenticated_production_registry_needs_attention(plant):
+    from governance.report.piia import impact_assessment
+
+    settings, _, _ = plant
+    facts = json.loads(Path(_latest(settings)["json"]).read_text(encoding="utf-8"))
+    facts["controls"]["zones"][0]["open"] = 3
+    facts["controls"] |= {"profile": "production", "mlflow_auth": False}
+    ia = impact_assessment(facts)
+    art32 = next(a for a in ia["articles"] if a["article"] == "Art. 32")
+    assert art32["status"] == "attention"
+    assert any("readable by others" in p for p in art32["problems"])
+    assert any("without authentication" in p for p in art32["problems"])
 
 
 def test_the_html_is_self_contained_with_its_charts(plant):
