@@ -71,12 +71,13 @@ def test_every_escape_from_the_shareable_views_is_refused(plant, tmp_path):
         "unlock the configuration": "SET enable_external_access = true",
         "two statements": "SELECT 1; SELECT 2",
         "create": "CREATE TABLE t AS SELECT 1",
-        "pragma": "PRAGMA database_list",
+        "export the database": f"EXPORT DATABASE '{tmp_path}/export'",
     }
     for name, sql in escapes.items():
         with pytest.raises(QueryRefused):
             query_catalog(lake, settings.catalog_file, sql)
         assert not target.exists() and not (root / "sanitized" / "x.csv").exists(), name
+    assert not (tmp_path / "export").exists() and not (tmp_path / "new.duckdb").exists()
     assert query_catalog(lake, settings.catalog_file, "SELECT count(*) FROM pii_ledger_records")[1][0][0] > 0
 
 
