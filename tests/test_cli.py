@@ -20,10 +20,11 @@ def test_demo_estate_command_writes_the_estate_and_ground_truth(tmp_path):
 def test_settings_command_masks_secrets_and_bad_profile_fails_clearly(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "WATERWORKS_HOME": str(tmp_path), "WATERWORKS_PROFILE": "production",
            "WATERWORKS_POSTGRES_URL": "postgresql://u:hunter2@db/ww", "WATERWORKS_LAKE_URI": "s3://b/lake",
-           "WATERWORKS_MLFLOW_ARTIFACT_URI": "s3://b/mlflow"}
+           "WATERWORKS_MLFLOW_ARTIFACT_URI": "s3://b/mlflow", "WATERWORKS_PSEUDONYM_KEY": "a key from the store"}
     ok = subprocess.run([str(WATERWORKS), "settings"], capture_output=True, text=True, env=env, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["profile"] == "production" and "hunter2" not in ok.stdout
+    assert "a key from the store" not in ok.stdout
     env.pop("WATERWORKS_LAKE_URI")
     bad = subprocess.run([str(WATERWORKS), "settings"], capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2 and "WATERWORKS_LAKE_URI" in bad.stderr and "hunter2" not in bad.stderr

@@ -8,7 +8,7 @@ to analysts.
 The sanitized tables are copied rather than viewed so that a query needs no access to the sanitized files
 themselves: rows of a classification the policy keeps out of the catalog (``sanitized: {restricted: {catalog:
 false}}``) are not in the file at all, and ``waterworks query`` runs with file access limited to the datasets
-zone. Each copy is remade only when its Parquet file changed (size and modification time). On an object store
+zone. Each copy is remade only when its Parquet file's content changed (sha256). On an object store
 the catalog reads through DuckDB's httpfs extension (the ``duckdb-extension-httpfs`` wheel, loaded from its
 package folder, no download). The catalog is written to a temporary file and renamed into place; one writer at a
 time (the Dagster pool ``duckdb``).
@@ -16,6 +16,7 @@ time (the Dagster pool ``duckdb``).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -118,8 +119,12 @@ DEFINITIONS = "_catalog_definitions"  # what each table and view was made from: 
 
 
 def _stamp(lake: Lake, zone: str, relpath: str) -> str:
-    info = lake.fs.get_file_info(lake.path(zone, relpath))
-    return f"{info.size}:{info.mtime_ns}"
+    """The file's content hash: sanitation rewrites its tables on every run, often with the same bytes."""
+    digest = hashlib.sha256()
+    with lake.fs.open_input_stream(lake.path(zone, relpath)) as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _open_read_only(path: Path):

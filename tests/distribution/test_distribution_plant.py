@@ -359,7 +359,8 @@ def test_promotions_are_recorded_and_a_hand_moved_alias_is_not_served(plant, tmp
     assert champion.tags["waterworks.promoted_by"] == entry["by"] and entry["gates"]["privacy"] is True
     assert verified_download(client, uri, CLASSIFIER, CHAMPION, ledger, tmp_path / "ok").is_dir()
     # someone registers a version by hand and moves the alias in the registry: nothing serves it
-    rogue = client.create_model_version(CLASSIFIER, champion.source, champion.run_id)
+    with fluent_tracking(uri):  # the registry looks the logged model up in the global tracking store
+        rogue = client.create_model_version(CLASSIFIER, champion.source, champion.run_id)
     client.set_registered_model_alias(CLASSIFIER, CHAMPION, rogue.version)
     try:
         with pytest.raises(UnverifiedModel, match="no record of promoting"):

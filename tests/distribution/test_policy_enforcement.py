@@ -48,6 +48,8 @@ def test_a_restricted_source_is_blocked_from_training_and_from_public_cloud(plan
     (tmp_path / "sources.yaml").write_text(yaml.safe_dump(sources, allow_unicode=True), encoding="utf-8")
     policy = yaml.safe_load(DEFAULT_POLICY_FILE.read_text(encoding="utf-8"))
     policy["training"]["intent_classifier"].append("restricted")  # may train on it, may not ship it publicly
+    # the scenario is the gates': restricted rows pass sanitation with their (redacted) text and attributes
+    policy["sanitized"]["restricted"] |= {"text": "keep", "attributes": "keep"}
     (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy), encoding="utf-8")
     settings = Settings(home=home, training_profile="tiny", sources_file=tmp_path / "sources.yaml",
                         policy_file=tmp_path / "policy.yaml")
