@@ -102,16 +102,3 @@ def _bounded(stream: io.BufferedIOBase, cap: int) -> bytes:
         if len(out) > cap:
             raise TooLarge(f"expands past the cap of {cap} bytes (options.max_file_bytes)")
     return bytes(out)
-
-
-def json_depth_over(value: Any, limit: int) -> bool:
-    """True when ``value`` nests deeper than ``limit`` (an iterative walk: no recursion on hostile input)."""
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth > limit:
-                return True
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False

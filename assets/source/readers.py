@@ -21,10 +21,12 @@ from typing import Any
 
 import pyarrow as pa
 
+from governance.pii.json_fields import depth_over
+
 from ..duckdb_extensions import connect as connect_duckdb
 from .catalog import SourceFormat, SourceSpec
 from .encoding import Detection, NotTextError, check_not_binary, detect_encoding, iter_lines
-from .limits import ReaderLimits, TooLarge, compression_of, json_depth_over, logical_name, read_landing_bytes
+from .limits import ReaderLimits, TooLarge, compression_of, logical_name, read_landing_bytes
 
 # Exports carry long free-text fields (ticket bodies, notes); the csv module's 128 KiB default is too small.
 csv.field_size_limit(64 * 1024 * 1024)
@@ -231,7 +233,7 @@ def _json_array_text(data: bytes, detection: Detection) -> str | None:
 def _record_problem(value: Any, limits: ReaderLimits) -> str | None:
     if not isinstance(value, dict):
         return f"a JSON {type(value).__name__} where an object was expected"
-    if json_depth_over(value, limits.max_json_depth):
+    if depth_over(value, limits.max_json_depth):
         return f"JSON nested deeper than {limits.max_json_depth} levels (options.max_json_depth)"
     return None
 
@@ -281,9 +283,8 @@ def _read_json_array(values: list, detection: Detection, limits: ReaderLimits) -
     rows, indexes, quarantined = [], [], []
     for index, value in enumerate(values):
         if problem := _record_problem(value, limits):
-            quarantined.append(Quarantined(f"item {index}", index, problem,
-                                           None if json_depth_over(value, limits.max_json_depth) else
-                                           json.dumps(value, ensure_ascii=False).encode("utf-8")))
+            raw = None if "nested" in problem else json.dumps(value, ensure_ascii=False).encode("utf-8")
+            quarantined.append(Quarantined(f"item {index}", index, problem, raw))
         else:
             rows.append({str(k): _json_value(v) for k, v in value.items()})
             indexes.append(index)
