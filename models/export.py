@@ -74,16 +74,23 @@ class Parity:
     max_logit_delta: float       # largest |logit_onnx - logit_torch|
     max_probability_delta: float  # largest |p_onnx - p_torch|
     label_agreement: float        # share of equal argmax labels
+    decisive_examples: int        # examples where PyTorch's top label leads the next by at least tie_margin
+    decisive_agreement: float     # share of equal labels among those: a flip here is a real disagreement
+    tie_margin: float
 
     def as_dict(self) -> dict:
         return {"examples": self.examples, "max_logit_delta": round(self.max_logit_delta, 6),
                 "max_probability_delta": round(self.max_probability_delta, 6),
-                "label_agreement": round(self.label_agreement, 4)}
+                "label_agreement": round(self.label_agreement, 4), "tie_margin": self.tie_margin,
+                "decisive_examples": self.decisive_examples,
+                "decisive_agreement": round(self.decisive_agreement, 4)}
 
 
-def parity(classifier_dir: Path, onnx_file: Path, texts: list[str]) -> Parity:
+def parity(classifier_dir: Path, onnx_file: Path, texts: list[str], tie_margin: float = 0.05) -> Parity:
     """Run the same texts through the PyTorch classifier and the ONNX file (one text per call, as a device
-    would), and compare logits, probabilities and labels."""
+    would), and compare logits, probabilities and labels. Labels are compared twice: on every text, and on the
+    decisive ones, where PyTorch's top probability leads the runner-up by ``tie_margin`` or more; on a near
+    tie any rounding (int8 weights, another CPU's kernels) may swap the two, which says nothing about the export."""
     model, tokenizer, meta = load_classifier(classifier_dir, "cpu")
     session = OnnxClassifier(onnx_file, tokenizer, meta["max_length"])
     torch_logits, onnx_logits = [], []
@@ -93,8 +100,13 @@ def parity(classifier_dir: Path, onnx_file: Path, texts: list[str]) -> Parity:
             torch_logits.append(model(enc["input_ids"], enc["attention_mask"]).float().numpy()[0])
             onnx_logits.append(session.logits([text])[0])
     a, b = np.stack(torch_logits), np.stack(onnx_logits)
-    return Parity(len(texts), float(np.abs(a - b).max()), float(np.abs(_softmax(a) - _softmax(b)).max()),
-                  float((a.argmax(-1) == b.argmax(-1)).mean()))
+    pa = _softmax(a)
+    top_two = np.sort(pa, axis=-1)[:, -2:]
+    decisive = (top_two[:, 1] - top_two[:, 0]) >= tie_margin
+    same = a.argmax(-1) == b.argmax(-1)
+    return Parity(len(texts), float(np.abs(a - b).max()), float(np.abs(pa - _softmax(b)).max()),
+                  float(same.mean()), int(decisive.sum()), float(same[decisive].mean()) if decisive.any() else 1.0,
+                  tie_margin)
 
 
 def latency_ms(predict, texts: list[str], repeats: int = 1) -> dict:

@@ -171,9 +171,9 @@ def build_edge(classifier_folder: Path, settings: EdgeBundle, parity_texts: list
         scratch = out.parent / f"{out.name}.fp32"
         try:
             fp32 = export_classifier_onnx(classifier_folder, scratch / "model.onnx", settings.opset)
-            fp32_parity = parity(classifier_folder, fp32, parity_texts)
+            fp32_parity = parity(classifier_folder, fp32, parity_texts, settings.tie_margin)
             int8 = quantize_int8(fp32, out / "model.int8.onnx")
-            int8_parity = parity(classifier_folder, int8, parity_texts)
+            int8_parity = parity(classifier_folder, int8, parity_texts, settings.tie_margin)
             fp32_bytes = fp32.stat().st_size
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -181,9 +181,9 @@ def build_edge(classifier_folder: Path, settings: EdgeBundle, parity_texts: list
         if fp32_parity.max_logit_delta > settings.fp32_max_logit_delta:
             problems.append(f"float32 export differs from PyTorch by {fp32_parity.max_logit_delta:.3g} "
                             f"(> {settings.fp32_max_logit_delta})")
-        if int8_parity.label_agreement < settings.min_label_agreement:
-            problems.append(f"int8 labels agree on {int8_parity.label_agreement:.1%} (< "
-                            f"{settings.min_label_agreement:.0%})")
+        if int8_parity.decisive_agreement < settings.min_label_agreement:
+            problems.append(f"int8 labels agree on {int8_parity.decisive_agreement:.1%} of the "
+                            f"{int8_parity.decisive_examples} decisive examples (< {settings.min_label_agreement:.0%})")
         if int8_parity.max_probability_delta > settings.max_probability_delta:
             problems.append(f"int8 probabilities differ by up to {int8_parity.max_probability_delta:.3g} "
                             f"(> {settings.max_probability_delta})")

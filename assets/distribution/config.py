@@ -37,6 +37,7 @@ class EdgeBundle(StrictModel):
     fp32_max_logit_delta: float = 1e-3
     parity_examples: int = 64
     min_label_agreement: float = 0.95
+    tie_margin: float = 0.05
     max_probability_delta: float = 0.1
 
 

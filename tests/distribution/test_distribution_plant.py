@@ -232,7 +232,8 @@ def test_edge_bundle_matches_pytorch_within_tolerance(plant):
     parity = json.loads((folder / "parity.json").read_text())
     tolerance = load_distribution_config(settings.distribution_file).bundles.edge
     assert parity["float32"]["max_logit_delta"] <= tolerance.fp32_max_logit_delta
-    assert parity["int8"]["label_agreement"] >= tolerance.min_label_agreement
+    assert parity["int8"]["decisive_agreement"] >= tolerance.min_label_agreement
+    assert parity["int8"]["decisive_examples"] >= parity["int8"]["examples"] // 2  # the label check bit
     assert parity["int8"]["max_probability_delta"] <= tolerance.max_probability_delta
     assert (folder / "model.int8.onnx").stat().st_size < parity["float32_bytes"] / 2.5  # int8 weights
     # independently: the bundle alone (ONNX + its tokenizer + labels) against the trained PyTorch model
