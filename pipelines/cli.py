@@ -61,6 +61,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"  MLflow:          `make mlflow-ui`, then http://127.0.0.1:{settings.mlflow_ui_port}")
     for label in summary.failed:
         print(f"  FAILED: {label} (see the run in the Dagster UI)", file=sys.stderr)
+        for reason in summary.errors.get(label, []):
+            print(f"          {reason}", file=sys.stderr)
     return 0 if summary.ok else 1
 
 

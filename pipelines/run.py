@@ -33,6 +33,7 @@ class PlantRunSummary:
     failed: list[str] = field(default_factory=list)
     run_ids: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    errors: dict[str, list[str]] = field(default_factory=dict)  # failed label → "step: why" per failed step
 
     @property
     def ok(self) -> bool:
@@ -67,6 +68,8 @@ def run_plant(settings: Settings, full: bool = False, log: Callable[[str], None]
             summary.run_ids.append(result.run_id)
             label = f"{spec.id}:{landing_file.relpath}"
             (summary.ingested if result.success else summary.failed).append(label)
+            if not result.success:
+                summary.errors[label] = step_errors(instance, result.run_id)
             log(f"  {'ingested' if result.success else 'FAILED  '} {label}")
         if ingest_only:
             result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
@@ -81,14 +84,46 @@ def run_plant(settings: Settings, full: bool = False, log: Callable[[str], None]
         summary.run_ids.append(run_id)
         if not success:
             summary.failed.append(PLANT_JOB)
+            summary.errors[PLANT_JOB] = step_errors(instance, run_id)
         # The compliance report of this plant run, succeeded or not (as the report sensors do under `make ui`).
         report = defs.resolve_job_def(REPORT_JOB).execute_in_process(
             instance=instance, raise_on_error=False, run_config=QUIET, tags={REPORTED_RUN_TAG: run_id})
         summary.run_ids.append(report.run_id)
         if not report.success:
             summary.failed.append(REPORT_JOB)
+            summary.errors[REPORT_JOB] = step_errors(instance, report.run_id)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+_OWN_PACKAGES = ("assets.", "governance.", "models.", "pipelines.")
+
+
+def step_errors(instance, run_id: str) -> list[str]:
+    """Why each step of a run failed, as ``step: ErrorClass: message``. The message is shown only where the
+    plant's code raised it explicitly (those messages name files, counts and types, never values); any other
+    exception is named by its class alone, since its message may quote a cell."""
+    import dagster as dg
+
+    reasons = []
+    for record in instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records:
+        event = record.event_log_entry.dagster_event
+        error = event.step_failure_data.error if event and event.step_failure_data else None
+        while error is not None and error.cause is not None and "dagster" in error.cls_name.lower():
+            error = error.cause
+        if error is None:
+            reasons.append(f"{event.step_key if event else '?'}: unknown error")
+            continue
+        message = error.message.strip().splitlines()[0][:300] if _raised_by_us(error) and error.message else ""
+        reasons.append(f"{event.step_key}: {error.cls_name}" + (f": {message.split(': ', 1)[-1]}" if message else ""))
+    return reasons
+
+
+def _raised_by_us(error) -> bool:
+    """Whether the innermost frame is a ``raise`` statement in one of the plant's packages."""
+    frames = [frame for frame in error.stack if 'File "' in frame]
+    return bool(frames) and "raise " in frames[-1] and any(f"/{package.rstrip('.')}/" in frames[-1].split(
+        '"')[1] for package in _OWN_PACKAGES)
 
 
 def _run_plant_job(settings: Settings, defs, instance) -> tuple[str, bool]:

@@ -46,7 +46,7 @@ def _materialization(settings, key: str):
 
 def test_every_training_asset_logs_one_run_with_dataset_lineage(plant):
     settings, summary, _ = plant
-    assert summary.ok, summary.failed
+    assert summary.ok, summary.errors or summary.failed
     client = _client(settings)
     experiment = client.get_experiment_by_name("waterworks")
     lake = Lake(settings.lake_uri)

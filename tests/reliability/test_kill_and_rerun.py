@@ -61,7 +61,7 @@ def test_kill_9_mid_run_then_rerun_gives_the_outputs_of_an_uninterrupted_run(pla
 
     rerun = run_plant(Settings(home=home, training_profile="tiny"), log=lambda line: None)
 
-    assert rerun.ok, rerun.failed
+    assert rerun.ok, rerun.errors or rerun.failed
     for path in _visible_parquet(home / "lake"):
         pq.read_metadata(path)
     for table in ("records", "documents"):

@@ -19,7 +19,7 @@ def _planted(settings) -> list[dict]:
 
 def test_planted_values_are_gone_and_names_found(plant):
     settings, first, _ = plant
-    assert first.ok, first.failed
+    assert first.ok, first.errors or first.failed
     result = evaluate(Lake(settings.lake_uri), settings.landing_dir / "manifest.jsonl")
     table = {t: (planted, survived) for t, planted, survived, _ in result.table()}
     assert {"CN_RESIDENT_ID", "TW_NATIONAL_ID", "HK_ID", "PHONE_NUMBER", "EMAIL_ADDRESS", "BANK_CARD"} <= set(table)
