@@ -153,6 +153,23 @@ class Lake:
                       if i.type == pafs.FileType.File and i.path.endswith(".parquet")
                       and not i.base_name.startswith("."))
 
+    def list_files(self, zone: str, prefix: str = "") -> list[str]:
+        """Relative paths of every file under ``zone/prefix`` (any kind), sorted; hidden temp files excluded."""
+        base = self.path(zone, prefix).rstrip("/")
+        info = self.fs.get_file_info(pafs.FileSelector(base, recursive=True, allow_not_found=True))
+        zone_base = self.path(zone, "")
+        return sorted(i.path[len(zone_base):] for i in info
+                      if i.type == pafs.FileType.File and not i.base_name.startswith("."))
+
+    def delete_folder(self, zone: str, relpath: str) -> int:
+        """Remove ``zone/relpath`` and everything under it; returns the number of files removed."""
+        files = self.list_files(zone, relpath.rstrip("/") + "/")
+        for relative in files:
+            self.fs.delete_file(self.path(zone, relative))
+        if self.fs.get_file_info(self.path(zone, relpath)).type == pafs.FileType.Directory:
+            self.fs.delete_dir(self.path(zone, relpath))
+        return len(files)
+
     def read_bytes(self, zone: str, relpath: str) -> bytes:
         with self.fs.open_input_stream(self.path(zone, relpath)) as handle:
             return handle.read()

@@ -34,6 +34,7 @@ ZONE = "sanitized"
 SOURCE_ZONE = "purified"
 ID_COLUMN = {"records": "record_id", "documents": "doc_id"}
 MEMO_FOLDER = "analysis_memo"
+INDEX_FOLDER = "subject_index"
 
 @dataclass
 class SanitizeReport:
@@ -50,6 +51,7 @@ class SanitizeReport:
     seconds: dict[str, float] = field(default_factory=dict)
     uri: str | None = None
     ledger_uri: str | None = None
+    index_rows: int = 0  # rows of the subject index (keyed hashes → row ids) written for this table
 
 
 def config_hash(config: SanitationConfig) -> str:
@@ -86,6 +88,20 @@ def load_memo(lake: Lake, table: str, engine: EngineConfig | None) -> AnalysisMe
 def save_memo(lake: Lake, table: str, memo: AnalysisMemo) -> None:
     lake.write_parquet(SOURCE_ZONE, memo_path(table), memo.to_table(),
                        {"stage": "sanitation", "fingerprint": memo.fingerprint})
+
+
+def index_path(table: str) -> str:
+    """The subject index of a table: in the private purified zone, keyed hashes of the values each row holds."""
+    return f"{INDEX_FOLDER}/{table}.parquet"
+
+
+def write_subject_index(lake: Lake, table: str, frame: pl.DataFrame, replaced: set[tuple[str, str]],
+                        key: PseudonymKey) -> int:
+    from governance.subjects import build_index
+
+    index = build_index(frame, table, ID_COLUMN[table], replaced, key.secret)
+    lake.write_parquet(SOURCE_ZONE, index_path(table), index.to_arrow(), {"stage": "sanitation"})
+    return index.height
 
 
 @dataclass(frozen=True)
@@ -158,6 +174,8 @@ def sanitize_frame(frame: pl.DataFrame, table: str, plan: TablePlan, redactor: R
             if how == "identifier":
                 tally.columns[column] = "identifier (keyed pseudonym)"
                 new = _identifier_tokens(values, boundary.key, column)
+                if redactor.replaced is not None:
+                    redactor.replaced.update(("IDENTIFIER", str(v)) for v in values if v is not None)
             elif how == "declared":
                 new = redactor.redact_column(values, column, labels, tally, declared=plan.declared[column])
             elif how == "text":
@@ -208,8 +226,15 @@ def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: Eng
     report.seconds["load_and_engine"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     plan = config.records if table == "records" else config.documents
+    key = boundary.key if boundary else redactor.key
+    replaced = redactor.collect_replaced() if key is not None else None
     sanitized, ledger = sanitize_frame(frame, table, plan, redactor, report, boundary)
     report.seconds["redact"] = round(time.perf_counter() - started, 2)
+    if replaced is not None:
+        started = time.perf_counter()
+        report.index_rows = write_subject_index(lake, table, frame, replaced, key)
+        replaced.clear()
+        report.seconds["subject_index"] = round(time.perf_counter() - started, 2)
     meta = {"stage": "sanitation", "config_hash": report.config_hash, "operator": config.operator}
     report.uri = lake.write_parquet(ZONE, f"{table}.parquet", sanitized.to_arrow(), meta)
     ledger_table = ledger_frame(ledger)

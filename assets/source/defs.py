@@ -3,7 +3,8 @@ plus the landing inventory. Thin wrappers over ingest.py and inventory.py."""
 
 import dagster as dg
 
-from ..resources import LakeResource, LandingResource
+from ..erasure.tombstones import Tombstones
+from ..resources import LakeResource, LandingResource, PiiEngineResource
 from .catalog import SourceCatalog, SourceSpec
 from .ingest import IngestReport, ingest_file, verify_outputs
 from .inventory import write_inventory
@@ -29,8 +30,10 @@ def _report_metadata(report: IngestReport) -> dict:
         "records_out": report.records_out,
         "quarantined": report.quarantined,
         "file_quarantined": report.file_quarantined,
+        "erased": report.erased,
         "accounting": dg.MetadataValue.md(
-            f"in **{report.units_in}** = out **{report.records_out}** + quarantined **{report.quarantined}**"),
+            f"in **{report.units_in}** = out **{report.records_out}** + quarantined **{report.quarantined}**"
+            + (f" + erased **{report.erased}**" if report.erased else "")),
     }
     if report.quarantine_reasons:
         meta["quarantine_reasons"] = dg.MetadataValue.md(_markdown_table(("reason", "count"),
@@ -65,13 +68,14 @@ def raw_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         check_specs=[dg.AssetCheckSpec("accounting_balanced", asset=spec.asset_name, blocking=True,
                                        description="in = out + quarantined, read back from the written files")],
     )
-    def _raw(context: dg.AssetExecutionContext, lake: LakeResource, landing: LandingResource) -> dg.MaterializeResult:
+    def _raw(context: dg.AssetExecutionContext, lake: LakeResource, landing: LandingResource,
+             pii: PiiEngineResource) -> dg.MaterializeResult:
         landing_file = landing.file(context.partition_key, spec)
         the_lake = lake.lake()
-        report = ingest_file(the_lake, spec, landing_file)
+        report = ingest_file(the_lake, spec, landing_file, Tombstones.load(the_lake, pii.pseudonym_key))
         verified = verify_outputs(the_lake, spec, report)
         context.log.info(f"{report.relpath}: in {report.units_in} = out {report.records_out} + quarantined "
-                         f"{report.quarantined}")
+                         f"{report.quarantined}" + (f" + erased {report.erased}" if report.erased else ""))
         return dg.MaterializeResult(
             metadata=_report_metadata(report),
             data_version=dg.DataVersion(landing_file.sha256),

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from ..lake import Lake
+from ..erasure.tombstones import Tombstones
 from .catalog import SourceSpec
 from .landing import LandingFile
 from .readers import FileUnreadable, Quarantined, read_file
@@ -43,10 +44,11 @@ class IngestReport:
     raw_uri: str | None = None
     quarantine_uri: str | None = None
     columns: list[tuple[str, str]] = field(default_factory=list)
+    erased: int = 0  # records dropped because they name an erased subject (assets/erasure)
 
     @property
     def balanced(self) -> bool:
-        return self.units_in == self.records_out + self.quarantined
+        return self.units_in == self.records_out + self.quarantined + self.erased
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -121,8 +123,10 @@ def _quarantine_table(items: list[Quarantined], spec: SourceSpec, landing_file: 
     })
 
 
-def ingest_file(lake: Lake, spec: SourceSpec, landing_file: LandingFile) -> IngestReport:
-    """Read one landing file for one source and write its raw and quarantine outputs."""
+def ingest_file(lake: Lake, spec: SourceSpec, landing_file: LandingFile,
+                tombstones: Tombstones | None = None) -> IngestReport:
+    """Read one landing file for one source and write its raw and quarantine outputs. With ``tombstones``,
+    records naming an erased subject are dropped and counted (``erased``), never written."""
     now = datetime.now(UTC)
     relpath = raw_relpath(spec, landing_file.relpath)
     stamp = freshness_stamp(spec, landing_file)
@@ -149,7 +153,13 @@ def ingest_file(lake: Lake, spec: SourceSpec, landing_file: LandingFile) -> Inge
         return report
 
     report.encoding = str(result.encoding) if result.encoding else None
-    table = _with_provenance(result.table, spec, landing_file, report.encoding, now)
+    records = result.table
+    if tombstones is not None and tombstones.active and records.num_rows:
+        erased = tombstones.erased(records)
+        report.erased = sum(erased)
+        if report.erased:
+            records = records.filter(pa.array([not e for e in erased]))
+    table = _with_provenance(records, spec, landing_file, report.encoding, now)
     report.raw_uri = lake.write_parquet("raw", relpath, table, stamp)
     if result.quarantined:
         report.quarantine_uri = lake.write_parquet(
@@ -194,6 +204,8 @@ def verify_outputs(lake: Lake, spec: SourceSpec, report: IngestReport) -> dict[s
         "units_in": report.units_in,
         "records_on_disk": on_disk_out,
         "quarantined_on_disk": on_disk_quarantined,
+        "erased": report.erased,
         "balanced": report.balanced and on_disk_out == report.records_out
-        and on_disk_quarantined == report.quarantined and report.units_in == on_disk_out + on_disk_quarantined,
+        and on_disk_quarantined == report.quarantined
+        and report.units_in == on_disk_out + on_disk_quarantined + report.erased,
     }

@@ -111,11 +111,20 @@ class Redactor:
         self.batch = BatchAnalyzer(config, options or BatchOptions(), memo)
         self.anonymizer = AnonymizerEngine()
         self.language, self.operator = language, operator
+        self.replaced: set[tuple[str, str]] | None = None  # (type, value) of each replacement, when collecting
+
+    def collect_replaced(self) -> set[tuple[str, str]]:
+        """From now on remember every (entity type, value) replaced (the subject index is built from them);
+        returns the set being filled. The values stay in memory: the caller hashes and drops them."""
+        self.replaced = set()
+        return self.replaced
 
     def analyze(self, texts: list[str | None]) -> list[list]:
         return self.batch.analyze(texts, self.language)
 
     def _replace(self, entity_type: str, value: str) -> str:
+        if self.replaced is not None:
+            self.replaced.add((entity_type, value))
         return replacement(self.operator, entity_type, value, self.key)
 
     def _anonymize(self, text: str, results) -> str:
