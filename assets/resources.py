@@ -148,6 +148,7 @@ class GovernanceResource(dg.ConfigurableResource):
 
     policy_file: str | None = None
     reports_dir: str
+    home: str | None = None                # the plant's home: what an erasure's proof scans
     profile: str = "local"                 # the access controls the report states: the settings profile,
     mlflow_auth: bool = False              # whether the MLflow server runs its basic-auth app,
     pseudonym_key_file: str | None = None  # and where the local pseudonym key lives (a path, never the key)

@@ -195,6 +195,29 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover
 
 
+def _cmd_forget(args: argparse.Namespace) -> int:
+    from .erasure import forget_subject, subject_file_for
+    from .settings import get_settings
+
+    settings = get_settings()
+    if args.subject_file:
+        subject_file = args.subject_file
+    else:
+        value = sys.stdin.readline() if args.subject == "-" else args.subject
+        subject_file = subject_file_for(settings, value)
+    entry, summary = forget_subject(settings, subject_file, rebuild=not args.no_rebuild)
+    removed = {zone: counts.get("rows_removed", 0) for zone, counts in entry.get("zones", {}).items()}
+    print(f"erasure {entry['request_id']}: {entry['status']}")
+    print(f"  rows removed by zone: {removed}")
+    print(f"  landing files edited: {len(entry.get('landing', []))}; dataset versions deleted: "
+          f"{len(entry.get('datasets_deleted', []))}; models retired: {len(entry.get('models_retired', []))}")
+    if entry.get("champions_after") is not None:
+        print(f"  champions after the retrain: {entry['champions_after']}")
+    if entry.get("residual"):
+        print(f"  STILL FOUND in {len(entry['residual'])} place(s): {entry['residual'][:5]}", file=sys.stderr)
+    return 0 if entry["status"] in ("completed", "erased; rebuild pending") and (summary is None or summary.ok) else 1
+
+
 def _cmd_lineage(args: argparse.Namespace) -> int:
     from assets.distribution.lineage import lineage_text, model_lineage
     from assets.distribution.tracking import mlflow_client
@@ -331,6 +354,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-demo", dest="demo", action="store_false",
                    help="do not generate the demo estate into an empty landing folder")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("forget", help="erase a data subject everywhere (zones, landing, datasets, models), rebuild "
+                       "and retrain; the erasure ledger and the compliance report record it (never the value)")
+    given = p.add_mutually_exclusive_group(required=True)
+    given.add_argument("--subject", help="the value (an ID, phone, e-mail or name); '-' reads it from stdin — "
+                       "prefer that or --subject-file: a command line is visible to other users and shell history")
+    given.add_argument("--subject-file", type=Path, help="a file whose first line is the value (deleted once read)")
+    p.add_argument("--no-rebuild", action="store_true", help="erase only; the next plant run rebuilds and retrains")
+    p.set_defaults(func=_cmd_forget)
 
     p = sub.add_parser("settings", help="print the effective settings (secrets masked)")
     p.set_defaults(func=_cmd_settings)

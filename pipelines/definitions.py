@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.datasets.defs import datasets_assets
 from assets.distribution.defs import distribution_assets
+from assets.erasure.defs import erasure_assets, forget_job, retention_job, retention_schedule
 from assets.lake import restrict_umask
 from assets.purification.defs import purification_assets
 from assets.reporting.defs import report_job, report_sensors, reporting_assets
@@ -21,7 +22,7 @@ from .resources import resources_for
 from .settings import Settings, get_settings
 
 # The stages in the order the UI and the reports show them.
-STAGES = ("source", "purification", "sanitation", "datasets", "training", "distribution", "governance")
+STAGES = ("source", "purification", "sanitation", "datasets", "training", "distribution", "erasure", "governance")
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
@@ -35,16 +36,17 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         "datasets": datasets_assets(str(settings.datasets_file)),
         "training": training_assets(str(settings.training_file)),
         "distribution": distribution_assets(),
+        "erasure": erasure_assets(),
         "governance": reporting_assets(),
     }
     plant, report = plant_job(catalog), report_job()
-    jobs = {job.name: job for job in [*ingest_jobs(catalog), plant, report]}
+    jobs = {job.name: job for job in [*ingest_jobs(catalog), plant, report, forget_job, retention_job]}
     return dg.Definitions(
         assets=[a for stage in STAGES for a in stage_assets[stage]],
         asset_checks=training_policy_checks(),
         jobs=list(jobs.values()),
         sensors=[build_landing_sensor(settings, catalog, list(jobs.values())), *report_sensors(plant, report)],
-        schedules=build_daily_refresh(settings, catalog, jobs),
+        schedules=[*build_daily_refresh(settings, catalog, jobs), retention_schedule],
         resources=resources_for(settings),
         executor=executor_for(settings),
     )

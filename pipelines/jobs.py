@@ -30,9 +30,10 @@ def ingest_jobs(catalog: SourceCatalog) -> list[dg.UnresolvedAssetJobDefinition]
 def plant_job(catalog: SourceCatalog) -> dg.UnresolvedAssetJobDefinition:
     partitioned = dg.AssetSelection.assets(*[spec.asset_name for spec in catalog.sources])
     governance = dg.AssetSelection.groups("governance")  # the report runs after the plant, even a failed one
+    retention = dg.AssetSelection.assets("retention_sweep")  # its own nightly job, before the refresh
     return dg.define_asset_job(
         PLANT_JOB,
-        selection=dg.AssetSelection.all() - partitioned - governance,
+        selection=dg.AssetSelection.all() - partitioned - governance - retention,
         description="Every unpartitioned asset of the plant, from the landing inventory to the deployment "
         "bundles; its compliance report follows in its own run (sensors report_after_*).",
     )

@@ -48,5 +48,5 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "distribution": DistributionResource(config_file=str(settings.distribution_file),
                                              bundles_dir=str(settings.bundles_dir)),
         "governance": GovernanceResource(policy_file=str(settings.policy_file), reports_dir=str(settings.reports_dir),
-                                         **settings.declared_access()),
+                                         home=str(settings.home), **settings.declared_access()),
     }

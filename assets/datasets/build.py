@@ -4,6 +4,7 @@ documents and their audit ledger, make the examples, split them by content hash,
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -11,11 +12,12 @@ import polars as pl
 from models.chat_format import CHAT_TEMPLATE
 
 from ..lake import Lake
+from .canaries import PlantedCanary, canaries_for, card_entry, chat_canary_rows, corpus_canary_rows
 from .cards import build_card, card_markdown
-from .chat import chat_examples
+from .chat import CHAT_SCHEMA, chat_examples, system_message
 from .classification import classification_examples
 from .config import DatasetsConfig
-from .corpus import corpus_documents
+from .corpus import CORPUS_SCHEMA, corpus_documents
 from .splits import assign_splits
 from .store import DatasetVersion, write_version
 
@@ -41,8 +43,13 @@ def read_sanitized_documents(lake: Lake) -> tuple[pl.DataFrame, pl.DataFrame | N
 
 
 def _finish(lake: Lake, name: str, description: str, examples: pl.DataFrame, documents: pl.DataFrame,
-            ledger: pl.DataFrame | None, config: DatasetsConfig, extra: dict) -> BuiltDataset:
+            ledger: pl.DataFrame | None, config: DatasetsConfig, extra: dict,
+            canary_rows: Callable[[list[PlantedCanary]], pl.DataFrame] | None = None) -> BuiltDataset:
     frame = assign_splits(examples, "split_key", config.splits.fractions(), config.splits.salt).drop("split_key")
+    if canary_rows is not None:  # a language-model dataset: its own canaries in train (canaries.py)
+        planted = canaries_for(lake, name)
+        frame = pl.concat([frame, canary_rows(planted).select(frame.columns)], how="vertical")
+        extra = {**extra, "canaries": card_entry(planted)}
     card = build_card(name, description, frame, documents, ledger, config.split_method(), extra)
     version, full = write_version(lake, name, frame, card, card_markdown)
     return BuiltDataset(version, full, card_markdown(full))
@@ -60,7 +67,8 @@ def build_chat(lake: Lake, config: DatasetsConfig) -> BuiltDataset:
                    "answer pairs and multi-turn service dialogues. Loss is taken on assistant turns only.",
                    examples, documents, ledger, config,
                    {"format": "messages (JSON list of {role, content}); chat template ChatML",
-                    "chat_template": CHAT_TEMPLATE, "kinds": kinds})
+                    "chat_template": CHAT_TEMPLATE, "kinds": kinds},
+                   lambda planted: chat_canary_rows(planted, CHAT_SCHEMA, system_message))
 
 
 def build_classification(lake: Lake, config: DatasetsConfig) -> BuiltDataset:
@@ -76,4 +84,5 @@ def build_corpus(lake: Lake, config: DatasetsConfig) -> BuiltDataset:
     examples = corpus_documents(_of_kinds(documents, config.corpus.doc_kinds), config.corpus.min_chars)
     return _finish(lake, CORPUS, "Plain text of every sanitized document, for pre-training a causal LM.",
                    examples, documents, ledger, config,
-                   {"format": "text", "characters": int(examples["n_chars"].sum()) if examples.height else 0})
+                   {"format": "text", "characters": int(examples["n_chars"].sum()) if examples.height else 0},
+                   lambda planted: corpus_canary_rows(planted, CORPUS_SCHEMA))

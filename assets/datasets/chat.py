@@ -32,7 +32,7 @@ CHAT_SCHEMA = {"example_id": pl.String, "kind": pl.String, "source_id": pl.Strin
                "language": pl.String, "messages": pl.String, "turns": pl.Int64, "split_key": pl.String}
 
 
-def _system(language: str | None) -> dict:
+def system_message(language: str | None) -> dict:
     lang = "zh" if (language or "").startswith("zh") else "en"
     return {"role": "system", "content": SYSTEM_PROMPTS[lang]}
 
@@ -111,7 +111,7 @@ def chat_examples(documents: pl.DataFrame) -> pl.DataFrame:
         turns = _normalise_turns(turns)
         if len(turns) < 2:
             return
-        messages = [_system(doc.get("language")), *turns]
+        messages = [system_message(doc.get("language")), *turns]
         encoded = json.dumps(messages, ensure_ascii=False, sort_keys=True)
         example_id = hashlib.sha256(encoded.encode()).hexdigest()
         if example_id in seen:

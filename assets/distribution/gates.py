@@ -60,13 +60,16 @@ def quality_gate(plan: QualityGate, candidate: float | None, champion: float | N
 
 def privacy_gate(residual: dict[str, dict], canaries: dict | None, withheld_samples: int = 0) -> GateResult:
     """``residual``: dataset name → {"passed", "residual_findings", ...} of the rescan; ``canaries``: the canary
-    check of a generative model ({"passed", "max_exposure_bits", "threshold_bits"}), None for a classifier."""
+    check of a generative model ({"planted", "passed", "max_exposure_bits", "threshold_bits"}), None for a
+    classifier. A generative model with no canary evaluated is refused: its memorization was not measured."""
     evidence = {"residual": residual, "canaries": canaries, "withheld_samples": withheld_samples}
     dirty = [name for name, r in residual.items() if not r.get("passed")]
     if not residual:
         return GateResult("privacy", False, "no residual-PII scan of the training data", evidence)
     if dirty:
         return GateResult("privacy", False, f"residual PII found in dataset(s) {', '.join(dirty)}", evidence)
+    if canaries is not None and not canaries.get("planted"):
+        return GateResult("privacy", False, "no canary was evaluated: memorization was not measured", evidence)
     if canaries is not None and not canaries.get("passed"):
         return GateResult("privacy", False, f"canary exposure {canaries.get('max_exposure_bits')} bits exceeds "
                           f"{canaries.get('threshold_bits')} bits", evidence)

@@ -25,11 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-ERASED = "[waterworks:erased]"
+ERASED = "[waterworks:erased]"            # an identifier was here: ingest drops the record
+ERASED_NAME = "[waterworks:erased-name]"  # a name was here: the record stays without it
 TEXT_ENCODINGS = ("utf-8", "gb18030", "big5", "utf-16")
 _OFFICE = (".xlsx", ".docx", ".pptx", ".xlsm")
 _COMPRESSED = {".gz": gzip, ".bz2": bz2, ".xz": lzma}
 _MAIL = (".mbox", ".eml")
+_NOT_EDITABLE = (".pdf", ".doc", ".xls", ".ppt", ".png", ".jpg", ".jpeg", ".gif", ".tif", ".tiff", ".bmp", ".webp",
+                 ".zip", ".7z", ".rar", ".tar")
 _DIGIT_SEPARATOR = r"[\s\-–.()（）]?"
 
 
@@ -63,8 +66,8 @@ def value_pattern(values: Iterable[str]) -> re.Pattern | None:
     return re.compile("|".join(sorted(alternatives, key=len, reverse=True)))
 
 
-def redact_text(text: str, pattern: re.Pattern) -> tuple[str, int]:
-    return pattern.subn(ERASED, text)
+def redact_text(text: str, pattern: re.Pattern, marker: str = ERASED) -> tuple[str, int]:
+    return pattern.subn(marker, text)
 
 
 def _decode(data: bytes) -> tuple[str, str] | None:
@@ -82,26 +85,26 @@ def _decode(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _redact_text_bytes(data: bytes, pattern: re.Pattern) -> tuple[bytes, int] | None:
+def _redact_text_bytes(data: bytes, pattern: re.Pattern, marker: str) -> tuple[bytes, int] | None:
     decoded = _decode(data)
     if decoded is None or "\x00" in decoded[0][:4096]:
         return None
     text, encoding = decoded
-    new, count = redact_text(text, pattern)
+    new, count = redact_text(text, pattern, marker)
     try:
         return new.encode(encoding), count
     except UnicodeEncodeError:
         return None
 
 
-def _redact_office(data: bytes, pattern: re.Pattern) -> tuple[bytes, int]:
+def _redact_office(data: bytes, pattern: re.Pattern, marker: str) -> tuple[bytes, int]:
     """The text of an Office file lives in its XML parts (shared strings, sheets, the document body)."""
     out, total = io.BytesIO(), 0
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
             content = source.read(item)
             if item.filename.endswith((".xml", ".rels")):
-                text, count = pattern.subn(escape(ERASED), content.decode("utf-8"))
+                text, count = pattern.subn(escape(marker), content.decode("utf-8"))
                 content, total = text.encode("utf-8"), total + count
             target.writestr(item, content)
     return out.getvalue(), total
@@ -110,12 +113,13 @@ def _redact_office(data: bytes, pattern: re.Pattern) -> tuple[bytes, int]:
 def _redact_mail(data: bytes, pattern: re.Pattern, single: bool) -> tuple[bytes, int]:
     """Messages whose decoded text names the person are removed from the archive (headers, bodies and
     attachments all go with them)."""
-    from ..source.readers import _mbox_messages
-
-    messages = [data] if single else _mbox_messages(data)
+    chunks = [data] if single else [c for c in re.split(rb"(?m)^(?=From )", data) if c]
+    if not single and not chunks[0].startswith(b"From "):
+        raise ValueError("not an mbox file")
     kept, removed = [], 0
-    for raw in messages:
-        message = email.message_from_bytes(raw, policy=email.policy.default)
+    for raw in chunks:
+        body = raw if single else raw.split(b"\n", 1)[-1]  # the "From " separator line is not a header
+        message = email.message_from_bytes(body, policy=email.policy.default)
         texts = [str(v) for v in message.values()]
         for part in message.walk():
             if not part.is_multipart():
@@ -128,10 +132,31 @@ def _redact_mail(data: bytes, pattern: re.Pattern, single: bool) -> tuple[bytes,
             kept.append(raw)
     if single:
         return (b"" if removed else data), removed
-    return b"".join(m if m.endswith(b"\n") else m + b"\n" for m in kept), removed
+    return b"".join(kept), removed
 
 
-def _redact_sqlite(path: Path, pattern: re.Pattern) -> int:
+def _redact_parquet(data: bytes, pattern: re.Pattern, marker: str) -> tuple[bytes, int]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(io.BytesIO(data))
+    total = 0
+    for i, field in enumerate(table.schema):
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            values = table.column(i).to_pylist()
+            new = []
+            for value in values:
+                replaced, count = pattern.subn(marker, value) if value else (value, 0)
+                new.append(replaced)
+                total += count
+            if new != values:
+                table = table.set_column(i, field, pa.array(new, type=field.type))
+    out = io.BytesIO()
+    pq.write_table(table, out)
+    return out.getvalue(), total
+
+
+def _redact_sqlite(path: Path, pattern: re.Pattern, marker: str) -> int:
     connection = sqlite3.connect(path)
     total = 0
     try:
@@ -143,7 +168,7 @@ def _redact_sqlite(path: Path, pattern: re.Pattern) -> int:
                 changes = {}
                 for column, value in zip(columns, row[1:], strict=True):
                     if isinstance(value, str) and pattern.search(value):
-                        changes[column], count = pattern.subn(ERASED, value)
+                        changes[column], count = pattern.subn(marker, value)
                         total += count
                 if changes:
                     assignments = ", ".join(f'"{c}" = ?' for c in changes)
@@ -169,29 +194,39 @@ def _replace_file(path: Path, data: bytes) -> None:
             os.unlink(temp)
 
 
-def _redact_bytes(name: str, data: bytes, pattern: re.Pattern) -> tuple[bytes, int, str] | None:
+def _redact_bytes(name: str, data: bytes, pattern: re.Pattern, marker: str) -> tuple[bytes, int, str] | None:
     """(new bytes, replacements, action) for a file called ``name``; None when its format cannot be edited."""
     suffix = Path(name).suffix.lower()
+    if suffix in _NOT_EDITABLE:
+        return None
+    if suffix == ".parquet":
+        return (*_redact_parquet(data, pattern, marker), "redacted")
     if suffix in _COMPRESSED:
-        inner = _redact_bytes(name[: -len(suffix)], _COMPRESSED[suffix].decompress(data), pattern)
+        inner = _redact_bytes(name[: -len(suffix)], _COMPRESSED[suffix].decompress(data), pattern, marker)
         return None if inner is None else (_COMPRESSED[suffix].compress(inner[0]), inner[1], inner[2])
     if suffix in _OFFICE:
-        return (*_redact_office(data, pattern), "redacted")
+        return (*_redact_office(data, pattern, marker), "redacted")
     if suffix in _MAIL:
-        new, removed = _redact_mail(data, pattern, suffix == ".eml")
-        return new, removed, "messages removed"
-    redacted = _redact_text_bytes(data, pattern)
+        try:
+            new, removed = _redact_mail(data, pattern, suffix == ".eml")
+            return new, removed, "messages removed"
+        except Exception:  # noqa: BLE001 — not a readable mail file (it was quarantined): edited as text
+            pass
+    redacted = _redact_text_bytes(data, pattern, marker)
     return None if redacted is None else (*redacted, "redacted")
 
 
-def erase_in_landing_file(landing_dir: Path, relpath: str, pattern: re.Pattern) -> LandingErasure:
-    """Take the values out of one landing file in place (atomically); a file that cannot be edited is removed."""
+def erase_in_landing_file(landing_dir: Path, relpath: str, pattern: re.Pattern,
+                          name_only: bool = False) -> LandingErasure:
+    """Take the values out of one landing file in place (atomically); a file that cannot be edited is removed.
+    ``name_only``: the pattern is of names, replaced by ``ERASED_NAME`` (the records stay)."""
+    marker = ERASED_NAME if name_only else ERASED
     path = Path(landing_dir) / relpath
     if path.suffix.lower() in (".sqlite", ".db", ".sqlite3"):
-        count = _redact_sqlite(path, pattern)
+        count = _redact_sqlite(path, pattern, marker)
         return LandingErasure(relpath, "redacted" if count else "unchanged", count)
     data = path.read_bytes()
-    result = _redact_bytes(path.name, data, pattern) if path.suffix.lower() != ".zip" else None
+    result = _redact_bytes(path.name, data, pattern, marker)
     if result is None:
         path.unlink()
         return LandingErasure(relpath, "removed (format not editable in place)", 0)
@@ -213,6 +248,13 @@ def holds_value(path: Path, pattern: re.Pattern, encoded: list[bytes]) -> bool:
             data = _COMPRESSED[suffix].decompress(data)
         except (OSError, EOFError, lzma.LZMAError):
             return False
+        suffix = Path(path.stem).suffix.lower()
+    if suffix in _MAIL:  # encoded words and base64 bodies: judged on the decoded messages
+        try:
+            if _redact_mail(data, pattern, suffix == ".eml")[1] > 0:
+                return True
+        except Exception:  # noqa: BLE001 — not a readable mail file: judged as text below
+            pass
     if suffix in _OFFICE:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from ..lake import Lake
 
 ZONE, LEDGER = "purified", "erasure/requests.jsonl"
-COMPLETED, RETRAIN_PENDING, INCOMPLETE = "completed", "erased; retrain pending", "incomplete"
+COMPLETED, REBUILD_PENDING, INCOMPLETE = "completed", "erased; rebuild pending", "incomplete"
 
 
 def new_request_id(kind: str) -> str:

@@ -11,23 +11,27 @@ from governance.subjects import hashes_in
 
 from ..lake import Lake
 from .landing import ERASED
-from .ledger import tombstoned_hashes
+from .ledger import expired_files, tombstoned_hashes
 
 
 @dataclass(frozen=True)
 class Tombstones:
     hashes: frozenset[str]
     secret: bytes | None
+    expired_files: frozenset[str] = frozenset()  # sha256 of landing files past retention: never ingested again
 
     @classmethod
     def load(cls, lake: Lake, key_loader) -> Tombstones:
         """``key_loader``: called only when the ledger has tombstones (the key is not needed otherwise)."""
         hashes = tombstoned_hashes(lake)
-        return cls(hashes, key_loader().secret if hashes else None)
+        return cls(hashes, key_loader().secret if hashes else None, expired_files(lake))
 
     @property
     def active(self) -> bool:
         return bool(self.hashes)
+
+    def expired(self, file_sha256: str) -> bool:
+        return file_sha256 in self.expired_files
 
     def erased(self, table: pa.Table) -> list[bool]:
         """Per row: does it hold the erasure marker or a tombstoned value (any text column)?"""

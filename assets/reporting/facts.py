@@ -192,7 +192,7 @@ def canaries_section(models_dir: Path) -> list[dict]:
             continue
         out.append({"model": pointer.parent.name, "model_key": folder.name, "planted": int(canaries["planted"]),
                     "threshold_bits": float(canaries["threshold_bits"]),
-                    "max_exposure_bits": float(canaries["max_exposure_bits"]), "passed": bool(canaries["passed"]),
+                    "max_exposure_bits": float(canaries["max_exposure_bits"] or 0.0), "passed": bool(canaries["passed"]),
                     "exposures": [{"canary": e["canary"], "repeats": int(e["repeats"]),
                                    "exposure_bits": float(e["exposure_bits"]), "rank": int(e["rank"]),
                                    "candidates": int(e["candidates"])} for e in canaries["exposures"]]})
@@ -332,6 +332,36 @@ def controls_section(view: PlantView) -> dict:
     }
 
 
+def erasure_section(lake: Lake) -> dict:
+    """Erasure requests and retention sweeps from the erasure ledger: ids, when, by whom, state and counts; no
+    hash, no value."""
+    from ..erasure.ledger import read_ledger
+
+    requests, sweeps = [], []
+    for entry in sorted(read_ledger(lake), key=lambda e: e.get("requested_at", "")):
+        zones = entry.get("zones", {})
+        common = {"request_id": entry["request_id"], "requested_at": entry.get("requested_at", ""),
+                  "by": entry.get("by", ""), "status": entry.get("status", ""),
+                  "rows_removed": sum(z.get("rows_removed", 0) for z in zones.values()),
+                  "rows_by_zone": {zone: z.get("rows_removed", 0) for zone, z in sorted(zones.items())},
+                  "datasets_deleted": len(entry.get("datasets_deleted", [])),
+                  "models_retired": len(entry.get("models_retired", []))}
+        if entry.get("kind") == "retention":
+            sweeps.append({**common, "files_expired": len(entry.get("expired_files", [])),
+                           "landing_copies_past_retention": int(entry.get("landing_copies_past_retention", 0))})
+        else:
+            requests.append({**common, "landing_files_edited": len(entry.get("landing", [])),
+                             "completed_at": entry.get("completed_at"),
+                             "champions_after": entry.get("champions_after"),
+                             "residual_places": len(entry.get("residual", []))})
+    everything = requests + sweeps
+    return {"requests": requests, "retention_sweeps": sweeps,
+            "rows_removed": sum(r["rows_removed"] for r in everything),
+            "datasets_deleted": sum(r["datasets_deleted"] for r in everything),
+            "models_retired": sum(r["models_retired"] for r in everything),
+            "files_expired": sum(s["files_expired"] for s in sweeps)}
+
+
 def collect_facts(view: PlantView, run: dict | None = None) -> dict:
     """Everything the report shows, as plain JSON-ready data (``governance/report/schema.json``)."""
     datasets = datasets_section(view.lake)
@@ -344,6 +374,7 @@ def collect_facts(view: PlantView, run: dict | None = None) -> dict:
         "funnel": funnel_section(view.lake, view.catalog, datasets),
         "datasets": datasets,
         "canaries": canaries_section(view.models_dir),
+        "erasure": erasure_section(view.lake),
         "models": models_section(view),
         "policy": {"classifications": list(view.policy.classifications),
                    "training_rules": {k: list(v) for k, v in view.policy.training.items()},

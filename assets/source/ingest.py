@@ -154,7 +154,9 @@ def ingest_file(lake: Lake, spec: SourceSpec, landing_file: LandingFile,
 
     report.encoding = str(result.encoding) if result.encoding else None
     records = result.table
-    if tombstones is not None and tombstones.active and records.num_rows:
+    if tombstones is not None and tombstones.expired(landing_file.sha256):
+        report.erased, records = records.num_rows, records.slice(0, 0)  # past retention: read, counted, not kept
+    elif tombstones is not None and tombstones.active and records.num_rows:
         erased = tombstones.erased(records)
         report.erased = sum(erased)
         if report.erased:

@@ -143,14 +143,16 @@ def _models_dir(training: TrainingResource) -> Path:
 @dg.asset(deps=[PRETRAINED_LM, CHAT_MODEL, "pretrain_corpus", "chat_dataset"], pool=POOL, kinds={"pytorch"},
           **_COMMON, check_specs=[dg.AssetCheckSpec(
               "canaries_not_extractable", asset="lm_evaluation", blocking=True,
-              description="no canary secret planted in the raw estate has an exposure above the threshold in "
-              "either language model (The Secret Sharer)")],
+              description="at least one canary was evaluated, and no canary secret (the datasets stage's own, "
+              "planted in every language-model training set, and any in the raw estate's ground truth) has an "
+              "exposure above the threshold in either language model (The Secret Sharer)")],
           description="Perplexity of both language models on held-out data, sample answers (residual-scanned), and "
-                      "the exposure of every canary secret planted in the raw estate.")
+                      "the exposure of every canary secret: those the datasets stage planted, and any planted in "
+                      "the raw estate.")
 def lm_evaluation(context: dg.AssetExecutionContext, lake: LakeResource, training: TrainingResource,
                   mlflow: MlflowResource) -> dg.MaterializeResult:
     plan = training.recipe_profile().evaluation
-    canaries = load_canaries(Path(training.landing_dir))
+    canaries = load_canaries(lake.lake(), Path(training.landing_dir))
     folders = {PRETRAINED_LM: current_model(_models_dir(training), PRETRAINED_LM),
                CHAT_MODEL: current_model(_models_dir(training), CHAT_MODEL)}
     inputs = lm_evaluation_inputs(lake.lake(), folders[PRETRAINED_LM], folders[CHAT_MODEL], canaries, plan,
@@ -179,7 +181,7 @@ def lm_evaluation(context: dg.AssetExecutionContext, lake: LakeResource, trainin
         "evaluation": dg.MetadataValue.json({k: v for k, v in result.items() if k != "models"}),
         "remembered": reused,
     }
-    passed = not result["canaries_extractable"]
+    passed = result["canaries_planted"] > 0 and not result["canaries_extractable"]  # none evaluated proves nothing
     return dg.MaterializeResult(metadata=meta, check_results=[dg.AssetCheckResult(
         check_name="canaries_not_extractable", passed=passed, severity=dg.AssetCheckSeverity.ERROR, metadata={
             "canaries": result["canaries_planted"], "threshold_bits": result["exposure_threshold_bits"],

@@ -34,12 +34,16 @@ class Canary:
     repeats: int
 
 
-def load_canaries(landing_dir: Path) -> list[Canary]:
+def load_canaries(lake: Lake, landing_dir: Path) -> list[Canary]:
+    """The datasets stage's own canaries (recorded in the private zone for the corpus and chat datasets), and
+    those of a landing folder's ground truth (``manifest.jsonl``, the demo estate: they test sanitation too)."""
+    from ..datasets.canaries import recorded_canaries
+
+    found: dict[str, Canary] = {c.canary_id: Canary(c.canary_id, c.secret, c.prefix, c.repeats)
+                                for c in recorded_canaries(lake, (CORPUS, CHAT))}
     manifest = Path(landing_dir) / "manifest.jsonl"
-    if not manifest.is_file():
-        return []
-    found: dict[str, Canary] = {}
-    for line in manifest.read_text(encoding="utf-8").splitlines():
+    lines = manifest.read_text(encoding="utf-8").splitlines() if manifest.is_file() else []
+    for line in lines:
         entry = json.loads(line)
         where = entry.get("location") or {}
         if "canary" in where and where["canary"] not in found:
@@ -111,7 +115,7 @@ def lm_model_evaluation(result: dict, name: str) -> dict:
         "metrics": {"chat_test_perplexity": entry["chat_test"].get("perplexity"),
                     "corpus_test_perplexity": entry["corpus_test"].get("perplexity")},
         "canaries": {"planted": len(entry["canaries"]), "max_exposure_bits": max(exposures) if exposures else None,
-                     "threshold_bits": threshold, "passed": all(e <= threshold for e in exposures),
+                     "threshold_bits": threshold, "passed": bool(exposures) and all(e <= threshold for e in exposures),
                      "exposures": entry["canaries"]},
         "withheld_samples": sum(1 for s in entry.get("samples", []) if s["answer"].startswith("[withheld")),
     }

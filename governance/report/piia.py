@@ -1,6 +1,7 @@
 """The personal-information impact assessment section of the compliance report: the plant's facts mapped to
-PIPL (Art. 28 sensitive personal information, Art. 51 protective measures, Art. 55–56 impact assessment) and
-GDPR (Art. 5 principles, 25 by design and by default, 30 records of processing, 32 security, 35 DPIA).
+PIPL (Art. 28 sensitive personal information, Art. 47 deletion, Art. 51 protective measures, Art. 55–56 impact
+assessment) and GDPR (Art. 5 principles, 17 erasure, 25 by design and by default, 30 records of processing,
+32 security, 35 DPIA).
 
 Each article gets what it requires (paraphrased), what the plant does about it, the evidence in this report
 (section anchors and counts) and a status computed from the facts: ``addressed`` or ``attention`` (with why).
@@ -46,6 +47,7 @@ def impact_assessment(facts: dict) -> dict:
                         if b["target"] not in b["allowed_targets"]]
     residual_problems = [f"residual PII in {d}" for d in residual_dirty]
     canary_problems = [f"canaries extractable from {m}" for m in canaries_failed]
+    canary_problems += [f"no canary evaluated for {c['model']}" for c in facts["canaries"] if not c.get("planted")]
     basis_problems = [f"source {s} has no legal basis" for s in unbased]
     operators = sorted({r["operator"] for r in pii["by_operator"]})
     classes = sorted({s["classification"] for s in facts["sources"]})
@@ -77,6 +79,19 @@ def impact_assessment(facts: dict) -> dict:
     canary_text = ("canary exposure: " + "; ".join(f"{c['model']} max {c['max_exposure_bits']:.2f} bits "
                                                     f"(threshold {c['threshold_bits']:.1f})" for c in facts["canaries"])
                    if facts["canaries"] else "no generative model evaluated for canary exposure")
+    erasure = facts["erasure"]
+    open_requests = [r["request_id"] for r in erasure["requests"] if r["status"] != "completed"]
+    erasure_problems = [f"erasure {r} not completed" for r in open_requests]
+    empty_aliases = [f"{name} has no champion since {r['request_id']}" for r in erasure["requests"]
+                     for name, champion in (r.get("champions_after") or {}).items() if champion is None]
+    erasure_text = (f"{len(erasure['requests'])} erasure request(s), {len(open_requests)} open; "
+                    f"{erasure['rows_removed']} rows removed, {erasure['datasets_deleted']} dataset version(s) "
+                    f"deleted, {erasure['models_retired']} model(s) retired; "
+                    + ("; ".join(empty_aliases) if empty_aliases else "every retired champion replaced by a "
+                       "retrained one") + " (#erasure)")
+    retention_text = (f"{len(erasure['retention_sweeps'])} retention sweep(s), last "
+                      f"{erasure['retention_sweeps'][-1]['requested_at'] if erasure['retention_sweeps'] else 'never'}"
+                      f"; {erasure['files_expired']} file(s) expired (#erasure)")
     articles = [
         {"framework": "PIPL", "article": "Art. 28", "title": "Sensitive personal information",
          "requirement": "Sensitive personal information (specific identity, financial accounts, medical health, "
@@ -119,6 +134,25 @@ def impact_assessment(facts: dict) -> dict:
                      "meant to be archived with the run (retention ≥ 3 years is the operator's to configure).",
          "evidence": f"{residual_text}; {canary_text}; deployment decisions: {len(facts['models'])} (#models)",
          **_status(canary_problems + residual_problems)},
+        {"framework": "PIPL", "article": "Art. 47", "title": "Deletion of personal information",
+         "requirement": "Personal information is deleted when the purpose is achieved, the retention period has "
+                        "expired, or the individual withdraws consent or asks for it; where deletion is technically "
+                        "hard, processing other than storage and security stops.",
+         "measures": "`waterworks forget` (job forget_job): the person found by keyed hashes of their identifiers "
+                     "(subject index) and a scan for their values, removed from landing (edited in its format, "
+                     "re-deliveries dropped by tombstones), raw, quarantine, purified, sanitized, every dataset "
+                     "version that held them; models trained on them retired and retrained; a proof scan of the "
+                     "whole home. Retention: retention_sweep deletes data past each source's retention_days.",
+         "evidence": f"{erasure_text}; {retention_text}",
+         **_status(erasure_problems)},
+        {"framework": "GDPR", "article": "Art. 17", "title": "Right to erasure",
+         "requirement": "The data subject can obtain erasure without undue delay; the controller erases data that "
+                        "is no longer necessary and informs recipients of the erasure.",
+         "measures": "As for PIPL Art. 47; models that saw the person lose their aliases and bundles (the "
+                     "recipients' copies), so a deployment can no longer pull them; the erasure ledger records "
+                     "each request by keyed hash with counts, never the value.",
+         "evidence": erasure_text,
+         **_status(erasure_problems)},
         {"framework": "GDPR", "article": "Art. 5", "title": "Principles relating to processing",
          "requirement": "Lawfulness, fairness and transparency; purpose limitation; data minimisation; accuracy; "
                         "storage limitation; integrity and confidentiality; accountability.",
@@ -127,8 +161,8 @@ def impact_assessment(facts: dict) -> dict:
                      "every count in this report is reproducible from the lake (accountability).",
          "evidence": f"{funnel['totals']['raw_rows']} rows read, {funnel['totals']['dropped_rows']} dropped and "
                      f"{funnel['totals']['quarantined_rows']} rows + {funnel['totals']['quarantined_files']} files "
-                     f"quarantined with reasons, {examples} dataset examples (#funnel); integrity and "
-                     f"confidentiality: {access_text} (#controls)",
+                     f"quarantined with reasons, {examples} dataset examples (#funnel); storage limitation: "
+                     f"{retention_text}; integrity and confidentiality: {access_text} (#controls)",
          **_status(basis_problems + access_problems)},
         {"framework": "GDPR", "article": "Art. 25", "title": "Data protection by design and by default",
          "requirement": "Appropriate technical measures, such as pseudonymisation, designed in; by default only "

@@ -98,13 +98,15 @@ def test_quality_gate_keeps_the_champion_that_is_already_champion():
 
 def test_privacy_gate():
     clean = {"chat@1": {"passed": True, "residual_findings": 0}}
-    canaries_ok = {"passed": True, "max_exposure_bits": 2.0, "threshold_bits": 9.0}
+    canaries_ok = {"planted": 9, "passed": True, "max_exposure_bits": 2.0, "threshold_bits": 9.0}
     assert privacy_gate(clean, canaries_ok).passed
     assert privacy_gate(clean, None).passed  # a classifier: no canaries to extract
     dirty = privacy_gate({"chat@1": {"passed": False, "residual_findings": 2}}, canaries_ok)
     assert not dirty.passed and "residual PII found in dataset(s) chat@1" in dirty.reason
-    leaked = privacy_gate(clean, {"passed": False, "max_exposure_bits": 9.97, "threshold_bits": 9.0})
+    leaked = privacy_gate(clean, {"planted": 9, "passed": False, "max_exposure_bits": 9.97, "threshold_bits": 9.0})
     assert not leaked.passed and "canary exposure" in leaked.reason
+    unmeasured = privacy_gate(clean, {"planted": 0, "passed": False, "max_exposure_bits": None, "threshold_bits": 9.0})
+    assert not unmeasured.passed and "no canary was evaluated" in unmeasured.reason  # never all([]) again
     assert not privacy_gate(clean, canaries_ok, withheld_samples=1).passed
     assert not privacy_gate({}, canaries_ok).passed
 

@@ -1,0 +1,114 @@
+"""Canaries the datasets stage plants itself (Carlini et al., "The Secret Sharer"): random secrets in the
+formats sanitation redacts (a mainland mobile number, a resident ID, an e-mail address), each after a fixed
+prefix, repeated 1, 4 and 8 times in the *train* split of every language-model dataset (corpus, chat). The
+evaluation ranks each secret among random ones of its shape after the same prefix: the exposure measures
+memorization on any estate, not only on one that happens to hold planted values.
+
+The secrets are drawn once with ``secrets`` and kept in the private zone (``purified/canaries/<dataset>.json``),
+so a rebuild plants the same ones (same content, same version) and nobody reading a dataset can tell a
+canary's secret from the candidates without that file. Canary rows are marked (``source_id``
+``waterworks:canary``): the residual rescan and the cards leave them out. The classification dataset gets none:
+a classifier outputs a label, not text, so a secret cannot be extracted from it by generation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import asdict, dataclass
+
+import polars as pl
+
+from governance.pii.checksums import cn_resident_id_check_char
+
+from ..lake import Lake
+
+SOURCE_ID = "waterworks:canary"
+ZONE, FOLDER = "purified", "canaries"
+REPEATS = (1, 4, 8)
+_FORMATS = (
+    ("phone", "en", "Please call me back on ", lambda: "1" + secrets.choice("3456789") + _digits(9)),
+    ("resident_id", "zh", "我的身份证号码是", lambda: _resident_id()),
+    ("email", "en", "You can reach me at ", lambda: f"{_letters(6)}{_digits(3)}@example.org"),
+)
+
+
+def _digits(n: int) -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(n))
+
+
+def _letters(n: int) -> str:
+    return "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(n))
+
+
+def _resident_id() -> str:
+    first17 = secrets.choice("123456") + _digits(5) + f"19{secrets.randbelow(80) + 20:02d}" \
+        f"{secrets.randbelow(12) + 1:02d}{secrets.randbelow(28) + 1:02d}" + _digits(3)
+    return first17 + cn_resident_id_check_char(first17)
+
+
+@dataclass(frozen=True)
+class PlantedCanary:
+    canary_id: str
+    kind: str
+    language: str
+    prefix: str
+    secret: str
+    repeats: int
+
+    @property
+    def text(self) -> str:
+        return f"{self.prefix}{self.secret}"
+
+
+def canaries_for(lake: Lake, dataset: str) -> list[PlantedCanary]:
+    """The dataset's canaries: read from the private zone, or drawn now and recorded there."""
+    relpath = f"{FOLDER}/{dataset}.json"
+    if lake.exists(ZONE, relpath):
+        return [PlantedCanary(**c) for c in json.loads(lake.read_bytes(ZONE, relpath))]
+    drawn = [PlantedCanary(f"{dataset}-{kind}-x{repeats}", kind, language, prefix, make(), repeats)
+             for (kind, language, prefix, make) in _FORMATS for repeats in REPEATS]
+    lake.write_bytes(ZONE, relpath, json.dumps([asdict(c) for c in drawn], ensure_ascii=False).encode())
+    return drawn
+
+
+def recorded_canaries(lake: Lake, datasets: tuple[str, ...]) -> list[PlantedCanary]:
+    """The canaries recorded for these datasets (none for a dataset not built yet)."""
+    out = []
+    for dataset in datasets:
+        if lake.exists(ZONE, f"{FOLDER}/{dataset}.json"):
+            out.extend(canaries_for(lake, dataset))
+    return out
+
+
+def _example_id(canary: PlantedCanary, copy: int) -> str:
+    return hashlib.sha256(f"{canary.canary_id}:{copy}".encode()).hexdigest()
+
+
+def corpus_canary_rows(canaries: list[PlantedCanary], schema: dict) -> pl.DataFrame:
+    rows = [{"example_id": _example_id(c, i), "source_id": SOURCE_ID, "doc_id": f"{SOURCE_ID}:{c.canary_id}:{i}",
+             "doc_kind": "canary", "language": c.language, "text": c.text, "n_chars": len(c.text), "split": "train"}
+            for c in canaries for i in range(c.repeats)]
+    return pl.DataFrame(rows, schema={**{k: v for k, v in schema.items() if k != "split_key"}, "split": pl.String})
+
+
+def chat_canary_rows(canaries: list[PlantedCanary], schema: dict, system) -> pl.DataFrame:
+    """A short exchange whose answer is the canary sentence (the chat loss is on assistant turns)."""
+    question = {"en": "What details do you have on file for me?", "zh": "你们登记的我的信息是什么？"}
+    rows = []
+    for c in canaries:
+        for i in range(c.repeats):
+            messages = [system(c.language), {"role": "user", "content": question[c.language]},
+                        {"role": "assistant", "content": c.text}]
+            rows.append({"example_id": _example_id(c, i), "kind": "canary", "source_id": SOURCE_ID,
+                         "doc_id": f"{SOURCE_ID}:{c.canary_id}:{i}", "language": c.language,
+                         "messages": json.dumps(messages, ensure_ascii=False), "turns": 2, "split": "train"})
+    return pl.DataFrame(rows, schema={**{k: v for k, v in schema.items() if k != "split_key"}, "split": pl.String})
+
+
+def card_entry(canaries: list[PlantedCanary]) -> dict:
+    """What the card says: how many, of which kinds and repetitions — never a secret."""
+    return {"planted": len(canaries), "rows": sum(c.repeats for c in canaries),
+            "kinds": sorted({c.kind for c in canaries}), "repeats": sorted({c.repeats for c in canaries}),
+            "split": "train", "source_id": SOURCE_ID}
