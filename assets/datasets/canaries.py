@@ -1,6 +1,6 @@
 """Canaries the datasets stage plants itself (Carlini et al., "The Secret Sharer"): random secrets in the
-formats sanitation redacts (a mainland mobile number, a resident ID, an e-mail address), each after a fixed
-prefix, repeated 1, 4 and 8 times in the *train* split of every language-model dataset (corpus, chat). The
+shapes sanitation redacts (a mainland mobile number, a resident ID, a card number), each after a fixed
+prefix, repeated 1, 2 and 4 times in the *train* split of every language-model dataset (corpus, chat). The
 evaluation ranks each secret among random ones of its shape after the same prefix: the exposure measures
 memorization on any estate, not only on one that happens to hold planted values.
 
@@ -20,32 +20,23 @@ from dataclasses import asdict, dataclass
 
 import polars as pl
 
-from governance.pii.checksums import cn_resident_id_check_char
-
 from ..lake import Lake
 
 SOURCE_ID = "waterworks:canary"
 ZONE, FOLDER = "purified", "canaries"
-REPEATS = (1, 4, 8)
+REPEATS = (1, 2, 4)
+# (kind, language, prefix, length of the uniformly random digits that follow it). The prefix holds the fixed
+# part of the format, so the secret is as random as the candidates the exposure test draws (digits of the same
+# shape): a structured secret (a birth date, a valid check digit) would rank high without any memorization.
 _FORMATS = (
-    ("phone", "en", "Please call me back on ", lambda: "1" + secrets.choice("3456789") + _digits(9)),
-    ("resident_id", "zh", "我的身份证号码是", lambda: _resident_id()),
-    ("email", "en", "You can reach me at ", lambda: f"{_letters(6)}{_digits(3)}@example.org"),
+    ("phone", "en", "Please call me back on 13", 9),          # a mainland mobile number, 13x xxxx xxxx
+    ("resident_id", "zh", "我的身份证号码是1101051985", 8),       # an 18-character resident ID's shape
+    ("card", "en", "My card number is 6222", 12),              # a 16-digit UnionPay card's shape
 )
 
 
 def _digits(n: int) -> str:
     return "".join(secrets.choice("0123456789") for _ in range(n))
-
-
-def _letters(n: int) -> str:
-    return "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(n))
-
-
-def _resident_id() -> str:
-    first17 = secrets.choice("123456") + _digits(5) + f"19{secrets.randbelow(80) + 20:02d}" \
-        f"{secrets.randbelow(12) + 1:02d}{secrets.randbelow(28) + 1:02d}" + _digits(3)
-    return first17 + cn_resident_id_check_char(first17)
 
 
 @dataclass(frozen=True)
@@ -67,8 +58,8 @@ def canaries_for(lake: Lake, dataset: str) -> list[PlantedCanary]:
     relpath = f"{FOLDER}/{dataset}.json"
     if lake.exists(ZONE, relpath):
         return [PlantedCanary(**c) for c in json.loads(lake.read_bytes(ZONE, relpath))]
-    drawn = [PlantedCanary(f"{dataset}-{kind}-x{repeats}", kind, language, prefix, make(), repeats)
-             for (kind, language, prefix, make) in _FORMATS for repeats in REPEATS]
+    drawn = [PlantedCanary(f"{dataset}-{kind}-x{repeats}", kind, language, prefix, _digits(length), repeats)
+             for (kind, language, prefix, length) in _FORMATS for repeats in REPEATS]
     lake.write_bytes(ZONE, relpath, json.dumps([asdict(c) for c in drawn], ensure_ascii=False).encode())
     return drawn
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from governance.policy import TargetDecision
 
 from .config import QualityGate
-from .registry import CHAMPION, FILES_TAG
+from .registry import CHAMPION, FILES_TAG, RETIRED_TAG
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,8 @@ def promote(client, name: str, version: str, gates: list[GateResult], previous_c
     for gate in gates:
         client.set_model_version_tag(name, version, f"gate.{gate.gate}", "passed" if gate.passed else "refused")
         client.set_model_version_tag(name, version, f"gate.{gate.gate}.reason", gate.reason[:5000])
-    promoted = all(g.passed for g in gates)
+    retired = client.get_model_version(name, version).tags.get(RETIRED_TAG)
+    promoted = all(g.passed for g in gates) and not retired  # a version that saw erased data never returns
     if promoted:
         at = datetime.now(UTC).isoformat(timespec="seconds")
         files = client.get_model_version(name, version).tags.get(FILES_TAG)

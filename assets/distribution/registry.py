@@ -41,15 +41,19 @@ def _pii_free_example(text: str) -> str:
     return text
 
 
+RETIRED_TAG = "waterworks.retired"  # set by an erasure (assets/erasure): the version saw data that is gone
+
+
 def find_version(client, name: str, model_key: str):
-    """The registered version trained as ``model_key``, if any."""
+    """The registered version trained as ``model_key``, if any — never a retired one (a model retrained after an
+    erasure is registered anew, so no alias can return to the version that saw the erased data)."""
     from mlflow.exceptions import MlflowException
 
     try:
         versions = client.search_model_versions(f"name = '{name}'")
     except MlflowException:
         return None
-    matching = [v for v in versions if v.tags.get(KEY_TAG) == model_key]
+    matching = [v for v in versions if v.tags.get(KEY_TAG) == model_key and RETIRED_TAG not in v.tags]
     return max(matching, key=lambda v: int(v.version)) if matching else None
 
 

@@ -36,7 +36,6 @@ from .landing import encoded_forms, erase_in_landing_file, holds_value, value_pa
 from .zones import Patterns, ZoneCounts, drop_memo_entries, erase_file_copies, erase_in_zone
 
 INDEX_PREFIX, MEMO_PREFIX = "subject_index/", "analysis_memo/"
-RETIRED_TAG = "waterworks.retired"
 PENDING = "erasure/pending/"  # in the purified zone: the forms of requests awaiting their proof after the rebuild
 SKIPPED_SUFFIXES = (".safetensors", ".bin", ".pt", ".onnx", ".pkl", ".so", ".whl")  # weights, not text
 
@@ -75,7 +74,7 @@ def read_index(lake: Lake) -> pl.DataFrame:
     frames = [pl.from_arrow(lake.read_parquet("purified", p)) for p in lake.list_parquet("purified", INDEX_PREFIX)]
     frames = [f for f in frames if f.height]
     return pl.concat(frames) if frames else pl.DataFrame(schema={"subject_hash": pl.String, "strong": pl.Boolean,
-                                                                  "row_id": pl.String})
+                                                                  "table": pl.String, "row_id": pl.String})
 
 
 def _row_texts(lake: Lake, row_ids: set[str]) -> list[str]:
@@ -91,13 +90,23 @@ def _row_texts(lake: Lake, row_ids: set[str]) -> list[str]:
     return texts
 
 
+MAX_SHARED_ROWS = 20  # a value in more rows than this (a hotline, a support address) is not one person's
+
+
 def resolve_subject(lake: Lake, secret: bytes, value: str) -> Subject:
-    """The person behind ``value``: one hop through the index (the identifiers and names that share a row with
-    it), their forms read back from those rows. The value itself always counts, indexed or not."""
+    """The person behind ``value``. Their other identifiers and names come from the *records* (structured rows,
+    one person each: a CRM or HR row) that hold the value; a document may name several people, so it is
+    erased when it holds one of their identifiers but lends none of its own. A linked value found in more than
+    ``MAX_SHARED_ROWS`` rows is shared (a hotline), not personal, and is left out. Their written forms are read
+    back from those rows. The value itself always counts, indexed or not."""
     index = read_index(lake)
     requested = subject_hash(secret, value)
     first = set(index.filter(pl.col("subject_hash") == requested).get_column("row_id").to_list())
-    linked = index.filter(pl.col("row_id").is_in(pl.Series(sorted(first), dtype=pl.String).implode()))
+    spread = index.group_by("subject_hash").agg(pl.col("row_id").n_unique().alias("rows"))
+    shared = set(spread.filter(pl.col("rows") > MAX_SHARED_ROWS).get_column("subject_hash").to_list())
+    linked = index.filter(pl.col("row_id").is_in(pl.Series(sorted(first), dtype=pl.String).implode())
+                          & (pl.col("table") == "records") & ~pl.col("subject_hash").is_in(
+                              pl.Series(sorted(shared), dtype=pl.String).implode()))
     hashes = set(linked.get_column("subject_hash").to_list()) | {requested}
     strong = set(linked.filter(pl.col("strong")).get_column("subject_hash").to_list())
     requested_is_name = not any(c.isdigit() for c in canonical(value)) and "@" not in value
@@ -105,7 +114,7 @@ def resolve_subject(lake: Lake, secret: bytes, value: str) -> Subject:
         strong.add(requested)
     rows = set(index.filter(pl.col("subject_hash").is_in(pl.Series(sorted(strong), dtype=pl.String).implode()))
                .get_column("row_id").to_list()) | first
-    forms = values_in(secret, _row_texts(lake, rows), hashes)
+    forms = values_in(secret, _row_texts(lake, set(linked.get_column("row_id").to_list()) | first), hashes)
     identifier_forms = {f for h, fs in forms.items() if h in strong for f in fs}
     name_forms = {f for h, fs in forms.items() if h not in strong for f in fs}
     (name_forms if requested_is_name else identifier_forms).add(value.strip())
@@ -178,15 +187,19 @@ def retire_models(places: PlantPlaces, deleted_versions: list[str], request_id: 
 def _retire_registered(places: PlantPlaces, keys: set[str], request_id: str) -> list[dict]:
     if not keys or not places.tracking_uri:
         return []
+    from ..distribution.registry import RETIRED_TAG
     from ..distribution.tracking import KEY_TAG, mlflow_client
 
     client = mlflow_client(places.tracking_uri)
     out = []
     for model in client.search_registered_models():
+        by_version: dict[str, list[str]] = {}
+        for alias, number in (client.get_registered_model(model.name).aliases or {}).items():
+            by_version.setdefault(str(number), []).append(alias)  # a version search does not return aliases
         for version in client.search_model_versions(f"name = '{model.name}'"):
             if version.tags.get(KEY_TAG) not in keys:
                 continue
-            aliases = list(version.aliases or [])
+            aliases = sorted(by_version.get(str(version.version), []))
             for alias in aliases:
                 client.delete_registered_model_alias(model.name, alias)
             client.set_model_version_tag(model.name, version.version, RETIRED_TAG, request_id)

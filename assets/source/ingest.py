@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
-from ..lake import Lake
 from ..erasure.tombstones import Tombstones
+from ..lake import Lake
 from .catalog import SourceSpec
 from .landing import LandingFile
 from .readers import FileUnreadable, Quarantined, read_file

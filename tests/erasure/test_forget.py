@@ -146,7 +146,7 @@ def test_the_compliance_report_lists_the_request(erased):
     facts = json.loads(Path(report["json"]).read_text())
     requests = {r["request_id"]: r for r in facts["erasure"]["requests"]}
     assert requests[entry["request_id"]]["status"] == "completed"
-    articles = {a["article"]: a for a in facts["impact_assessment"]["articles"]}
+    articles = {f"{a['framework']} {a['article']}": a for a in facts["impact_assessment"]["articles"]}
     assert "GDPR Art. 17" in articles and "PIPL Art. 47" in articles
 
 
@@ -161,3 +161,37 @@ def test_a_re_delivery_does_not_bring_them_back_and_a_second_run_adds_nothing(er
     assert sorted(again.ingested) and places_holding(settings.home, skip=("landing/",)) == []
     third = run_plant(settings, log=lambda line: None, ingest_only=True)
     assert third.ingested == []
+
+
+def test_retention_with_the_clock_moved_forward_deletes_what_expired_and_keeps_it_out(erased):
+    """800 days on: tickets and mail (730-day retention) expire, the CRM (1095) and the knowledge base do not.
+    The sweep is a real materialization of ``retention_sweep``; a re-ingest reads the expired files and keeps
+    nothing of them."""
+    from datetime import UTC, datetime, timedelta
+
+    import dagster as dg
+
+    from assets.erasure.defs import retention_sweep
+    from assets.erasure.ledger import read_ledger
+    from assets.lake import Lake
+    from pipelines.resources import resources_for
+    from pipelines.run import run_plant
+
+    settings = erased[0]
+    lake = Lake(str(settings.lake_uri))
+    assert lake.list_parquet("raw", "support_tickets/") and lake.list_parquet("raw", "mail_archive/")
+    as_of = (datetime.now(UTC) + timedelta(days=800)).isoformat()
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        result = dg.materialize([retention_sweep], resources=resources_for(settings), instance=instance,
+                                run_config={"ops": {"retention_sweep": {"config": {"as_of": as_of}}}})
+    assert result.success
+    sweep = [e for e in read_ledger(lake) if e["kind"] == "retention"][-1]
+    assert sweep["expired_files"] and sweep["zones"]["purified"]["rows_removed"] > 0
+    assert not lake.list_parquet("raw", "support_tickets/") and not lake.list_parquet("raw", "mail_archive/")
+    assert lake.list_parquet("raw", "crm_customers/") and lake.list_parquet("raw", "knowledge_base/")
+    documents = lake.read_parquet("purified", "documents.parquet").to_pylist()
+    assert {d["source_id"] for d in documents} == {"knowledge_base"}
+    assert sweep["datasets_deleted"] and sweep["models_retired"]
+    again = run_plant(settings, log=lambda line: None, ingest_only=True)
+    assert again.ok and any(label.startswith("support_tickets:") for label in again.ingested)
+    assert all(lake.row_count("raw", p) == 0 for p in lake.list_parquet("raw", "support_tickets/"))

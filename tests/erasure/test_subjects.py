@@ -88,7 +88,7 @@ def test_landing_files_are_edited_in_their_own_format(tmp_path):
         connection.execute("CREATE TABLE c (name TEXT, id TEXT)")
         connection.executemany("INSERT INTO c VALUES (?, ?)", [("欧阳明华", "110105198503071214"), ("李娜", "x")])
     assert erase_in_landing_file(tmp_path, "erp.sqlite", ident).replacements == 1
-    assert "110105198503071214".encode() not in db.read_bytes()
+    assert b"110105198503071214" not in db.read_bytes()
     mbox = tmp_path / "inbox.mbox"
     mbox.write_text("From a Mon Jan  1 00:00:00 2024\nSubject: x\n\n身份证 110105198503071214\n\n"
                     "From b Mon Jan  1 00:00:00 2024\nSubject: y\n\nhello\n", encoding="utf-8")
@@ -103,8 +103,8 @@ def test_landing_files_are_edited_in_their_own_format(tmp_path):
 
 
 def test_tombstones_drop_a_re_delivered_person_at_ingest(tmp_path):
-    from assets.lake import Lake
     from assets.erasure.ledger import append
+    from assets.lake import Lake
     from assets.source.catalog import load_catalog
     from assets.source.ingest import ingest_file, verify_outputs
     from assets.source.landing import scan_landing
