@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from assets.datasets.build import build_chat, build_classification, build_corpus
+from assets.datasets.canaries import canaries_for
 from assets.datasets.chat import chat_examples, faq_pairs, speaker_turns
 from assets.datasets.classification import classification_examples
 from assets.datasets.config import DatasetsConfigError, load_datasets_config
@@ -99,7 +100,17 @@ def test_versions_are_content_addressed_and_carry_a_card(tmp_path):
     assert "| train |" in first.markdown
     chat, corpus = build_chat(lake, config), build_corpus(lake, config)
     assert chat.card["kinds"] == {"dialogue": 2, "faq": 2} and "<|im_start|>" in chat.card["chat_template"]
-    assert sum(corpus.version.rows.values()) == 32  # 33 documents, one shorter than min_chars
+    assert sum(corpus.version.rows.values()) == 32 + 21  # 33 documents, one shorter than min_chars; 21 canary rows
+    assert corpus.card["canaries"] == {"planted": 9, "rows": 21, "kinds": ["card", "phone", "resident_id"],
+                                       "repeats": [1, 2, 4], "split": "train", "source_id": "waterworks:canary"}
+    planted = canaries_for(lake, "corpus")
+    train = read_dataset(lake, "corpus")[0]["train"]
+    for canary in planted:  # in train, as often as recorded; nowhere else; the secret only in the private zone
+        assert train.filter(pl.col("text") == canary.text).height == canary.repeats
+    assert not any(c.secret in json.dumps(corpus.card) for c in planted)
+    assert build_corpus(lake, config).version.version == corpus.version.version  # the same canaries again
+    assert sum(chat.version.rows.values()) == 4 + 21 and chat.card["canaries"]["rows"] == 21
+    assert build_classification(lake, config).card.get("canaries") is None  # labels cannot leak a secret
     # new data → a new version, and current.json follows it; the old version stays readable
     more = pl.concat([documents(), documents().head(3).with_columns(
         pl.col("doc_id") + "-b", pl.col("body") + " again")], how="vertical")

@@ -8,7 +8,7 @@ import dagster as dg
 import pytest
 
 from assets.lake import Lake
-from assets.resources import LakeResource, LandingResource
+from assets.resources import LakeResource, LandingResource, PiiEngineResource
 from assets.source.catalog import load_catalog
 from assets.source.defs import raw_asset
 from assets.source.inventory import write_inventory
@@ -81,7 +81,8 @@ def test_a_raw_partition_for_a_link_or_an_escaping_key_fails_before_reading_or_w
         result = dg.materialize(
             [raw_asset(spec)], partition_key=key, instance=instance, raise_on_error=False,
             resources={"lake": LakeResource(root=str(lake_root), catalog_file=str(tmp_path / "catalog.duckdb")),
-                       "landing": LandingResource(landing_dir=str(landing), sources_file=str(SOURCES))})
+                       "landing": LandingResource(landing_dir=str(landing), sources_file=str(SOURCES)),
+                       "pii": PiiEngineResource(cache_dir=str(tmp_path / "cache"))})
         assert not result.success
         failure = next(e for e in result.all_events if e.is_step_failure)
         assert "refused" in str(failure.event_specific_data.error)
