@@ -44,10 +44,11 @@ def read_sanitized_documents(lake: Lake) -> tuple[pl.DataFrame, pl.DataFrame | N
 
 def _finish(lake: Lake, name: str, description: str, examples: pl.DataFrame, documents: pl.DataFrame,
             ledger: pl.DataFrame | None, config: DatasetsConfig, extra: dict,
-            canary_rows: Callable[[list[PlantedCanary]], pl.DataFrame] | None = None) -> BuiltDataset:
+            canary_rows: Callable[[list[PlantedCanary]], pl.DataFrame] | None = None,
+            canary_key: bytes | None = None) -> BuiltDataset:
     frame = assign_splits(examples, "split_key", config.splits.fractions(), config.splits.salt).drop("split_key")
     if canary_rows is not None:  # a language-model dataset: its own canaries in train (canaries.py)
-        planted = canaries_for(lake, name)
+        planted = canaries_for(lake, name, canary_key)
         frame = pl.concat([frame, canary_rows(planted).select(frame.columns)], how="vertical")
         extra = {**extra, "canaries": card_entry(planted)}
     card = build_card(name, description, frame, documents, ledger, config.split_method(), extra)
@@ -59,7 +60,7 @@ def _of_kinds(documents: pl.DataFrame, kinds: list[str]) -> pl.DataFrame:
     return documents.filter(pl.col("doc_kind").is_in(kinds))
 
 
-def build_chat(lake: Lake, config: DatasetsConfig) -> BuiltDataset:
+def build_chat(lake: Lake, config: DatasetsConfig, canary_key: bytes | None = None) -> BuiltDataset:
     documents, ledger = read_sanitized_documents(lake)
     examples = chat_examples(_of_kinds(documents, config.chat.doc_kinds))
     kinds = dict(sorted(examples.group_by("kind").len().iter_rows()))
@@ -68,7 +69,7 @@ def build_chat(lake: Lake, config: DatasetsConfig) -> BuiltDataset:
                    examples, documents, ledger, config,
                    {"format": "messages (JSON list of {role, content}); chat template ChatML",
                     "chat_template": CHAT_TEMPLATE, "kinds": kinds},
-                   lambda planted: chat_canary_rows(planted, CHAT_SCHEMA, system_message))
+                   lambda planted: chat_canary_rows(planted, CHAT_SCHEMA, system_message), canary_key)
 
 
 def build_classification(lake: Lake, config: DatasetsConfig) -> BuiltDataset:
@@ -79,10 +80,10 @@ def build_classification(lake: Lake, config: DatasetsConfig) -> BuiltDataset:
                    examples, documents, ledger, config, {"format": "text, label", "label_field": plan.label_field})
 
 
-def build_corpus(lake: Lake, config: DatasetsConfig) -> BuiltDataset:
+def build_corpus(lake: Lake, config: DatasetsConfig, canary_key: bytes | None = None) -> BuiltDataset:
     documents, ledger = read_sanitized_documents(lake)
     examples = corpus_documents(_of_kinds(documents, config.corpus.doc_kinds), config.corpus.min_chars)
     return _finish(lake, CORPUS, "Plain text of every sanitized document, for pre-training a causal LM.",
                    examples, documents, ledger, config,
                    {"format": "text", "characters": int(examples["n_chars"].sum()) if examples.height else 0},
-                   lambda planted: corpus_canary_rows(planted, CORPUS_SCHEMA))
+                   lambda planted: corpus_canary_rows(planted, CORPUS_SCHEMA), canary_key)

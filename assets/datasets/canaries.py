@@ -4,9 +4,9 @@ prefix, repeated 1, 2 and 4 times in the *train* split of every language-model d
 evaluation ranks each secret among random ones of its shape after the same prefix: the exposure measures
 memorization on any estate, not only on one that happens to hold planted values.
 
-The secrets are drawn once with ``secrets`` and kept in the private zone (``purified/canaries/<dataset>.json``),
-so a rebuild plants the same ones (same content, same version) and nobody reading a dataset can tell a
-canary's secret from the candidates without that file. Canary rows are marked (``source_id``
+The secrets are derived from the pseudonym key (HMAC), so every machine sharing the key plants the same ones and
+a rebuild gives the same version, and nobody without the key or the private record
+(``purified/canaries/<dataset>.json``) can tell a canary's secret from the candidates. Canary rows are marked (``source_id``
 ``waterworks:canary``): the residual rescan and the cards leave them out. The classification dataset gets none:
 a classifier outputs a label, not text, so a secret cannot be extracted from it by generation.
 """
@@ -14,6 +14,7 @@ a classifier outputs a label, not text, so a secret cannot be extracted from it 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import secrets
 from dataclasses import asdict, dataclass
@@ -35,8 +36,13 @@ _FORMATS = (
 )
 
 
-def _digits(n: int) -> str:
-    return "".join(secrets.choice("0123456789") for _ in range(n))
+def _digits(n: int, key: bytes | None = None, label: str = "") -> str:
+    """``n`` uniformly random digits: from the pseudonym key when given (the same key plants the same canaries
+    on every machine, so runs are reproducible; without the key nobody can compute them), else from ``secrets``."""
+    if key is None:
+        return "".join(secrets.choice("0123456789") for _ in range(n))
+    stream = hmac.new(key, f"canary\x1f{label}".encode(), hashlib.sha512).digest()
+    return str(int.from_bytes(stream, "big")).zfill(n)[-n:]
 
 
 @dataclass(frozen=True)
@@ -53,14 +59,19 @@ class PlantedCanary:
         return f"{self.prefix}{self.secret}"
 
 
-def canaries_for(lake: Lake, dataset: str) -> list[PlantedCanary]:
-    """The dataset's canaries: read from the private zone, or drawn now and recorded there."""
+def canaries_for(lake: Lake, dataset: str, key: bytes | None = None) -> list[PlantedCanary]:
+    """The dataset's canaries, recorded in the private zone: derived from ``key`` (re-recorded when the key
+    changed), or without a key the recorded ones, drawn at random the first time."""
     relpath = f"{FOLDER}/{dataset}.json"
-    if lake.exists(ZONE, relpath):
-        return [PlantedCanary(**c) for c in json.loads(lake.read_bytes(ZONE, relpath))]
-    drawn = [PlantedCanary(f"{dataset}-{kind}-x{repeats}", kind, language, prefix, _digits(length), repeats)
+    recorded = [PlantedCanary(**c) for c in json.loads(lake.read_bytes(ZONE, relpath))] \
+        if lake.exists(ZONE, relpath) else None
+    if key is None and recorded is not None:
+        return recorded
+    drawn = [PlantedCanary(cid := f"{dataset}-{kind}-x{repeats}", kind, language, prefix,
+                           _digits(length, key, cid), repeats)
              for (kind, language, prefix, length) in _FORMATS for repeats in REPEATS]
-    lake.write_bytes(ZONE, relpath, json.dumps([asdict(c) for c in drawn], ensure_ascii=False).encode())
+    if drawn != recorded:
+        lake.write_bytes(ZONE, relpath, json.dumps([asdict(c) for c in drawn], ensure_ascii=False).encode())
     return drawn
 
 
@@ -99,7 +110,9 @@ def chat_canary_rows(canaries: list[PlantedCanary], schema: dict, system) -> pl.
 
 
 def card_entry(canaries: list[PlantedCanary]) -> dict:
-    """What the card says: how many, of which kinds and repetitions — never a secret."""
-    return {"planted": len(canaries), "rows": sum(c.repeats for c in canaries),
+    """What the card says: how many, of which kinds and repetitions, and one digest over all of them together
+    (part of the dataset's version: new canaries, new version) — never a secret."""
+    together = hashlib.sha256("\n".join(sorted(c.text for c in canaries)).encode()).hexdigest()
+    return {"planted": len(canaries), "rows": sum(c.repeats for c in canaries), "digest": together,
             "kinds": sorted({c.kind for c in canaries}), "repeats": sorted({c.repeats for c in canaries}),
             "split": "train", "source_id": SOURCE_ID}

@@ -5,7 +5,7 @@ content changed. Blocking check: the residual-PII rescan of the dataset finds no
 import dagster as dg
 
 from ..metadata import md_table
-from ..resources import GovernanceResource, LakeResource
+from ..resources import GovernanceResource, LakeResource, PiiEngineResource
 from .build import CHAT, CLASSIFICATION, CORPUS, BuiltDataset, build_chat, build_classification, build_corpus
 from .checks import check_dataset_residual, record_residual
 from .config import load_datasets_config
@@ -31,7 +31,8 @@ def dataset_metadata(built: BuiltDataset) -> dict:
     return meta
 
 
-def _dataset_asset(name: str, build, config_path: str | None, description: str) -> dg.AssetsDefinition:
+def _dataset_asset(name: str, build, config_path: str | None, description: str,
+                   canaries: bool = False) -> dg.AssetsDefinition:
     asset_name = ASSET_OF[name]
     check = dg.AssetCheckSpec("no_residual_pii", asset=asset_name, blocking=True,
                               description="the independent residual detector rescans every text of the new "
@@ -40,9 +41,11 @@ def _dataset_asset(name: str, build, config_path: str | None, description: str) 
     @dg.asset(name=asset_name, group_name=GROUP, deps=["sanitized_documents"], description=description,
               kinds={"parquet", "polars"}, tags={"stage": GROUP}, owners=["team:ml-platform"], check_specs=[check],
               metadata={"zone": "datasets (no personal data)", "dataset": name})
-    def _asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, pii: PiiEngineResource) -> dg.MaterializeResult:
         the_lake = lake.lake()
-        built = build(the_lake, load_datasets_config(config_path))
+        config = load_datasets_config(config_path)
+        # a language-model dataset plants canaries derived from the pseudonym key (canaries.py)
+        built = build(the_lake, config, pii.pseudonym_key().secret) if canaries else build(the_lake, config)
         context.log.info(f"{name} version {built.version.version} "
                          f"({'unchanged' if built.version.reused else 'new'}): {built.version.rows}")
         passed, meta = check_dataset_residual(the_lake, name, built.version.version)
@@ -84,9 +87,11 @@ def datasets_assets(config_path: str | None = None) -> list[dg.AssetsDefinition]
     return [lake_catalog,
         _dataset_asset(CHAT, build_chat, config_path,
                        "Chat / instruction set in the messages format (system, user, assistant): FAQ question → "
-                       "answer, ticket conversations and service dialogues; split by the first user turn."),
+                       "answer, ticket conversations and service dialogues; split by the first user turn; the "
+                       "stage's own canaries in train.", canaries=True),
         _dataset_asset(CLASSIFICATION, build_classification, config_path,
                        "Ticket text → category (intent classification); label ids follow sorted label names."),
         _dataset_asset(CORPUS, build_corpus, config_path,
-                       "Pre-training corpus: the text of every sanitized document, de-duplicated."),
+                       "Pre-training corpus: the text of every sanitized document, de-duplicated; the stage's own "
+                       "canaries in train.", canaries=True),
     ]

@@ -45,7 +45,8 @@ def write_version(lake: Lake, name: str, frame: pl.DataFrame, card: dict,
                   render: Callable[[dict], str]) -> tuple[DatasetVersion, dict]:
     """Write one version (rows sorted by example id within each split) with its card (``render`` makes the
     markdown from the complete card) and make it current. Returns the version and the complete card."""
-    digest = content_digest(frame, {"classifications": card.get("classifications", {})})
+    digest = content_digest(frame, {"classifications": card.get("classifications", {}),
+                                    **({"canaries": card["canaries"]["digest"]} if "canaries" in card else {})})
     version = digest[:12]
     rows = {split: frame.filter(pl.col("split") == split).height for split in SPLITS}
     uris = {split: lake.uri(ZONE, f"{name}/{version}/{split}.parquet") for split in SPLITS}

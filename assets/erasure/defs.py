@@ -25,6 +25,7 @@ from .retention import sweep
 
 GROUP = "erasure"
 FORGET_JOB, RETENTION_JOB = "forget_job", "retention_job"
+OWNER = "team:data-protection"  # the DPO office: erasure requests and retention are theirs to answer for
 
 
 def places_of(lake: LakeResource, landing: LandingResource, training: TrainingResource,
@@ -78,7 +79,7 @@ def forget_job():
     erase_subject()
 
 
-@dg.asset(name="erasure_requests", group_name=GROUP, kinds={"python"}, tags={"stage": GROUP},
+@dg.asset(name="erasure_requests", group_name=GROUP, kinds={"python"}, tags={"stage": GROUP}, owners=[OWNER],
           deps=["edge_bundle", "server_bundle", "cloud_bundle"],
           description="Completes pending erasure requests after the rebuild: the proof scan of the home again "
                       "(retrained models, new datasets, the catalog) and each retired model's champion now.")
@@ -106,7 +107,7 @@ class RetentionConfig(dg.Config):
     as_of: str = ""  # ISO date-time the sweep judges ages from; empty: now (set it to replay or preview a date)
 
 
-@dg.asset(name="retention_sweep", group_name=GROUP, kinds={"python"}, tags={"stage": GROUP},
+@dg.asset(name="retention_sweep", group_name=GROUP, kinds={"python"}, tags={"stage": GROUP}, owners=[OWNER],
           description="Raw, quarantine and purified data older than its source's retention_days (by ingestion "
                       "date) deleted, with the same downstream effects as an erasure; a ledger entry per sweep.")
 def retention_sweep(context: dg.AssetExecutionContext, config: RetentionConfig, lake: LakeResource,

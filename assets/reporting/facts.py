@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -289,6 +290,16 @@ def _open_entries(root: Path, forbidden: int) -> tuple[int, int]:
     return checked, open_
 
 
+_RUN_ID = re.compile(r"\s*(?:via\s+)?Dagster run ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\s*$")
+
+
+def split_actor(actor: str) -> tuple[str, str | None]:
+    """``"ops via Dagster run <uuid>"`` → (``"ops"``, ``"<uuid>"``): the run id apart, as an id (the residual
+    check of the report would read digit groups of a random UUID as a phone number)."""
+    found = _RUN_ID.search(actor or "")
+    return (actor[:found.start()].strip() or "?", found.group(1)) if found else (actor, None)
+
+
 def controls_section(view: PlantView) -> dict:
     """The access and integrity controls as they are, checked where the plant can check them (file modes of
     the lake's zones, the promotion ledger against the registry's champions) and declared where it cannot."""
@@ -317,8 +328,9 @@ def controls_section(view: PlantView) -> dict:
             champion = alias_version(view.mlflow_client, plan.registered_name, CHAMPION)
             if champion is not None:
                 entry = promotion_entry(ledger, plan.registered_name, champion.version)
+                by, run = split_actor((entry or {}).get("by") or "unrecorded")
                 champions.append({"registered_name": plan.registered_name, "version": str(champion.version),
-                                  "recorded": entry is not None, "by": (entry or {}).get("by") or "unrecorded"})
+                                  "recorded": entry is not None, "by": by, "by_run": run})
     return {
         "profile": access.get("profile", "local"),
         "zones": zones,
@@ -340,8 +352,9 @@ def erasure_section(lake: Lake) -> dict:
     requests, sweeps = [], []
     for entry in sorted(read_ledger(lake), key=lambda e: e.get("requested_at", "")):
         zones = entry.get("zones", {})
+        by, run = split_actor(entry.get("by", ""))
         common = {"request_id": entry["request_id"], "requested_at": entry.get("requested_at", ""),
-                  "by": entry.get("by", ""), "status": entry.get("status", ""),
+                  "by": by, "by_run": run, "status": entry.get("status", ""),
                   "rows_removed": sum(z.get("rows_removed", 0) for z in zones.values()),
                   "rows_by_zone": {zone: z.get("rows_removed", 0) for zone, z in sorted(zones.items())},
                   "datasets_deleted": len(entry.get("datasets_deleted", [])),

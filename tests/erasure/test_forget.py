@@ -82,6 +82,8 @@ def erased(tmp_path_factory, estate_dir):
     for folder in landing.iterdir():
         if folder.is_dir() and folder.name not in KEPT_SOURCES:
             shutil.rmtree(folder)
+    for ground_truth in ("manifest.jsonl", "estate.json"):  # a customer's estate: no planted canaries of ours
+        (landing / ground_truth).unlink()
     documents = sorted(p for p in (landing / "docs").rglob("*") if p.is_file())
     for document in [d for i, d in enumerate(documents) if i % 4]:
         document.unlink()  # a quarter of the knowledge base: each file is an ingest run
@@ -102,6 +104,16 @@ def test_the_plant_held_the_subject_in_every_zone_before(erased):
     _, _, _, before, _, _ = erased
     assert any(p.startswith("landing/") for p in before) and any(p.startswith("lake/raw/") for p in before)
     assert any(p.startswith("lake/purified/") for p in before)
+
+
+def test_canaries_were_planted_and_measured_on_an_estate_without_ground_truth(erased):
+    """The datasets stage's own canaries: the only ones here (the landing folder has no manifest), evaluated in
+    both language models; the privacy gate passed on them, so the chat model has a champion."""
+    settings, _, _, _, entry, _ = erased
+    evaluations = [json.loads(p.read_text())["result"] for p in (settings.models_dir / "lm_evaluation").glob("*.json")]
+    assert evaluations and all(e["canaries_planted"] == 18 for e in evaluations)  # 9 in corpus, 9 in chat
+    assert all(not e["canaries_extractable"] for e in evaluations)
+    assert entry["champions_after"].get("waterworks-chat") is not None
 
 
 def test_after_forget_no_byte_of_their_values_remains_under_the_home(erased):

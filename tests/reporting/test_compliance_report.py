@@ -58,8 +58,11 @@ def test_the_plant_run_reports_on_itself_and_the_json_validates(plant):
     assert all(d["passed"] for d in report["policy"]["training"]) and len(report["policy"]["training"]) == 3
     ia = report["impact_assessment"]
     assert {(a["framework"], a["article"]) for a in ia["articles"]} == {
-        ("PIPL", "Art. 28"), ("PIPL", "Art. 51"), ("PIPL", "Art. 55"), ("PIPL", "Art. 56"), ("GDPR", "Art. 5"),
-        ("GDPR", "Art. 25"), ("GDPR", "Art. 30"), ("GDPR", "Art. 32"), ("GDPR", "Art. 35")}
+        ("PIPL", "Art. 28"), ("PIPL", "Art. 47"), ("PIPL", "Art. 51"), ("PIPL", "Art. 55"), ("PIPL", "Art. 56"),
+        ("GDPR", "Art. 5"), ("GDPR", "Art. 17"), ("GDPR", "Art. 25"), ("GDPR", "Art. 30"), ("GDPR", "Art. 32"),
+        ("GDPR", "Art. 35")}
+    assert report["erasure"]["requests"] == [] and report["erasure"]["retention_sweeps"] == []
+    assert all(c["by"] and "Dagster run" not in c["by"] and c["by_run"] for c in report["controls"]["champions"])
     assert "CN_RESIDENT_ID" in {s["entity_type"] for s in ia["sensitive_personal_information"]}
     assert all(a["status"] == "addressed" for a in ia["articles"]), ia["conclusion"]
     controls = report["controls"]  # stated from facts checked on this run
