@@ -63,13 +63,35 @@ def _strings(value, path: str = ""):
         yield path, value
 
 
+# Fields that hold the plant's own identifiers (content digests, dataset versions, model keys, run ids): hex
+# strings whose digit runs may read as a phone number (dataset version 4b00351909bc: "00351909…").
+_ID_FIELDS = frozenset({"version", "model_key", "key", "run_id", "by_run", "digest", "sha256", "inputs_key",
+                        "dataset_version", "request_id", "files_sha256"})
+_HEX_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{8,64}(?![0-9A-Za-z])")
+
+
+def _own_ids(value, key: str = "") -> set[str]:
+    if isinstance(value, dict):
+        return set().union(*(_own_ids(item, k) for k, item in value.items())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_own_ids(item, key) for item in value)) if value else set()
+    if isinstance(value, str) and (_HEX_ID.match(value) or (key in _ID_FIELDS and _HEX_RUN.fullmatch(value))):
+        return {value}
+    return set()
+
+
 def residual_values(report: dict) -> tuple[dict[str, int], list[str]]:
     """Findings of the independent residual detector over every string of the report: ({type: count}, the
-    JSON paths that hold them). Types, counts and places, never the value."""
+    JSON paths that hold them). Types, counts and places, never the value. The report's own identifiers
+    (versions, keys, digests, run ids — collected from their fields) are blanked inside other strings first:
+    ``chat@4b00351909bc`` names a dataset version, not a phone."""
     from governance.pii.residual import ResidualReport
 
+    own = _own_ids(report)
     scan = ResidualReport()
     for path, text in _strings(report):
+        if own:
+            text = _HEX_RUN.sub(lambda m: "" if m.group() in own else m.group(), text)
         scan.add(path, "report", text)
     return dict(scan.by_type), sorted(scan.rows)
 

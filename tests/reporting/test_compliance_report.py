@@ -162,3 +162,17 @@ def test_a_report_that_breaks_its_schema_names_where(facts):
     with pytest.raises(ReportError, match=r"funnel/totals: 'raw_rows' is a required property") as raised:
         build_report(facts)
     assert "sources/0/classification" in str(raised.value)
+
+
+def test_the_reports_own_ids_are_not_read_as_phone_numbers_but_a_phone_still_is():
+    """A dataset version or run id of digits only (hex can be) inside a path or a label is the plant's own id;
+    the same digits anywhere else are a value, and the report refuses them."""
+    from governance.report.render import residual_values
+
+    version = "4b00351909bc"  # a real dataset version: "00351909…" reads as an international phone number
+    clean = {"datasets": [{"name": "chat", "version": version}], "policy": {"dataset": f"chat@{version}",
+             "uri": f"/lake/datasets/chat/{version}/train.parquet"}}
+    assert residual_values(clean) == ({}, [])
+    leaked = {**clean, "note": "call 13912345678"}
+    found, where = residual_values(leaked)
+    assert found == {"PHONE_NUMBER": 1} and where == ["/note"]
