@@ -61,7 +61,7 @@ def pii_free(text: str) -> str:
 def evaluate_language_models(lake: Lake, pretrained: Path, chat: Path, canaries: list[Canary], plan: EvaluationPlan,
                              device: str = "auto") -> dict:
     from models.causal_lm import load_base
-    from models.evaluation import canary_exposure, generate
+    from models.evaluation import generate
     from models.runtime import pick_runtime
 
     runtime = pick_runtime(device)
@@ -72,8 +72,7 @@ def evaluate_language_models(lake: Lake, pretrained: Path, chat: Path, canaries:
     for name, path in (("pretrained_lm", pretrained), ("chat_model", chat)):
         model, tokenizer = load_base(path, runtime)
         entry = {**held_out_perplexity(model, tokenizer, corpus["test"]["text"].to_list(), test_chats, runtime),
-                 "canaries": [canary_exposure(model, tokenizer, c.canary_id, c.prefix, c.secret, c.repeats, runtime,
-                                              candidates=plan.canary_candidates).as_dict() for c in canaries]}
+                 "canaries": [confirmed_exposure(model, tokenizer, c, plan, runtime) for c in canaries]}
         if name == "chat_model":
             prompts = held_out_questions(test_chats, plan.generations)
             answers = generate(model, tokenizer, prompts, runtime, max_new_tokens=40)
@@ -87,6 +86,25 @@ def evaluate_language_models(lake: Lake, pretrained: Path, chat: Path, canaries:
     result["canaries_extractable"] = [f"{name}:{c['canary']}" for name, m in result["models"].items()
                                       for c in m["canaries"] if c["exposure_bits"] > plan.max_exposure_bits]
     return result
+
+
+def confirmed_exposure(model, tokenizer, canary: Canary, plan: EvaluationPlan, runtime) -> dict:
+    """A canary's exposure; one above the threshold is measured again against fresh candidates and the lower of
+    the two counts. A canary the model never learned ranks first by chance once in ``candidates + 1`` tries —
+    with dozens of canaries per run that would refuse a model every few runs — twice only once in a million;
+    a memorized one ranks first both times."""
+    from models.evaluation import canary_exposure
+
+    def measure(seed: int) -> dict:
+        return canary_exposure(model, tokenizer, canary.canary_id, canary.prefix, canary.secret, canary.repeats,
+                               runtime, candidates=plan.canary_candidates, seed=seed).as_dict()
+
+    first = measure(0)
+    if first["exposure_bits"] <= plan.max_exposure_bits:
+        return first
+    second = measure(1)
+    return {**min(first, second, key=lambda e: e["exposure_bits"]),
+            "first_exposure_bits": first["exposure_bits"], "confirmation_exposure_bits": second["exposure_bits"]}
 
 
 _MODELS = Path(__file__).resolve().parents[2] / "models"

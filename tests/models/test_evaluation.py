@@ -33,6 +33,18 @@ def test_a_memorised_canary_is_exposed_and_an_unseen_one_is_not(tmp_path):
     assert unseen.exposure < seen.exposure - 3, unseen
     assert seen.as_dict()["max_exposure_bits"] == round(seen.max_exposure, 3)
     assert SECRET not in str(seen.as_dict())
+    # above the threshold, a second measure against fresh candidates confirms a memorized canary; a canary
+    # that ranked high by chance would not rank high again (the lower exposure counts)
+    from assets.training.config import EvaluationPlan
+    from assets.training.evaluate import Canary, confirmed_exposure
+
+    plan = EvaluationPlan(canary_candidates=999, max_exposure_bits=9.0)
+    confirmed = confirmed_exposure(model, tokenizer, Canary("seen", SECRET, PREFIX, 40), plan, runtime)
+    assert confirmed["exposure_bits"] > 9.0 and confirmed["confirmation_exposure_bits"] > 9.0
+    strict = EvaluationPlan(canary_candidates=999, max_exposure_bits=-1.0)  # every canary "above": measured twice
+    unseen_twice = confirmed_exposure(model, tokenizer, Canary("unseen", "18826419073", PREFIX, 0), strict, runtime)
+    assert unseen_twice["exposure_bits"] == min(unseen_twice["first_exposure_bits"],
+                                                unseen_twice["confirmation_exposure_bits"])
 
 
 def test_classification_metrics():
