@@ -221,12 +221,10 @@ def _delete_bundles(bundles_dir: Path, name: str, version: str) -> int:
 
 def erase_in_landing(places: PlantPlaces, subject: Subject, landing_paths: set[str]) -> list[dict]:
     """The landing files that held a removed row, and any other whose bytes hold a form: edited in place."""
-    from .landing import value_pattern as pattern_of
-
-    strong = pattern_of(subject.identifier_forms)
-    names = pattern_of(subject.name_forms)
+    strong = value_pattern(subject.identifier_forms)
+    names = value_pattern(subject.name_forms)
     encoded = encoded_forms(subject.forms)
-    everything = pattern_of(subject.forms)
+    everything = value_pattern(subject.forms)
     out = []
     landing = Path(places.landing_dir)
     files = sorted(p for p in landing.rglob("*") if p.is_file() and not p.is_symlink() and not p.name.startswith("."))
