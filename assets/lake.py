@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -80,6 +81,47 @@ class Lake:
         else:
             pq.write_table(table, target, filesystem=self.fs, compression="zstd")
         return self.uri(zone, relpath)
+
+    def write_parquet_stream(self, zone: str, relpath: str, schema: pa.Schema, tables: Iterable[pa.Table],
+                             metadata: dict[str, str] | None = None) -> str:
+        """Write ``tables`` one after the other into one file, each as its own row groups (memory: one table
+        at a time), cast to ``schema``; atomic for readers like ``write_parquet``. Returns the file's URI."""
+        if metadata:
+            merged = dict(schema.metadata or {})
+            merged.update({META_PREFIX + k.encode(): v.encode() for k, v in metadata.items()})
+            schema = schema.with_metadata(merged)
+        target = self.path(zone, relpath)
+        parent = self._parent(zone, target)
+        temp = f"{parent}/.{target.rsplit('/', 1)[1]}.{uuid.uuid4().hex}.tmp" if self.local else target
+        try:
+            with pq.ParquetWriter(temp, schema, filesystem=self.fs, compression="zstd") as writer:
+                for table in tables:
+                    if table.num_rows:
+                        writer.write_table(table.select(schema.names).cast(schema))
+            if self.local:
+                os.chmod(temp, modes_for(zone)[1])
+                os.replace(temp, target)
+        finally:
+            if self.local and os.path.exists(temp):
+                os.unlink(temp)
+        return self.uri(zone, relpath)
+
+    def read_rows(self, zone: str, relpath: str, start: int, stop: int, columns: list[str] | None = None) -> pa.Table:
+        """Rows ``start`` to ``stop`` (exclusive) of one file, reading only the row groups that hold them."""
+        with self.fs.open_input_file(self.path(zone, relpath)) as handle:
+            parquet = pq.ParquetFile(handle)
+            groups, first, offset = [], None, 0
+            for i in range(parquet.metadata.num_row_groups):
+                size = parquet.metadata.row_group(i).num_rows
+                if offset + size > start and offset < stop:
+                    groups.append(i)
+                    first = offset if first is None else first
+                offset += size
+            if not groups:
+                return parquet.schema_arrow.empty_table().select(columns) if columns else \
+                    parquet.schema_arrow.empty_table()
+            table = parquet.read_row_groups(groups, columns=columns)
+        return table.slice(start - first, stop - start)
 
     def write_bytes(self, zone: str, relpath: str, data: bytes) -> str:
         target = self.path(zone, relpath)

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,31 +172,48 @@ def one_permutation_signatures(stream: TokenStream, ngram: np.ndarray, config: D
 SCHEMES = {"one_permutation": one_permutation_signatures, "permutations": minhash_signatures}
 
 
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(documents × bands) uint64: each document's LSH bucket in each band."""
+    keys = np.zeros((len(signatures), bands), dtype=np.uint64)
+    for band in range(bands):
+        block = signatures[:, band * rows:(band + 1) * rows].astype(np.uint64)
+        key = np.zeros(len(signatures), dtype=np.uint64)
+        for r in range(rows):
+            key = key * _POLY + block[:, r]
+        keys[:, band] = key
+    return keys
+
+
+def chain_pairs(keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Within each band, the documents sharing a bucket linked in document order (a chain, not every pair: the
+    components are the same). ``keys``: (n × bands); ``docs``: the n document indices, increasing."""
+    us, vs = [], []
+    for band in range(keys.shape[1]):
+        order = np.argsort(keys[:, band], kind="stable")
+        same = keys[order, band][1:] == keys[order, band][:-1]
+        us.append(docs[order[:-1][same]])
+        vs.append(docs[order[1:][same]])
+    return (np.concatenate(us), np.concatenate(vs)) if us else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+
+PairFinder = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
 def lsh_pairs(signatures: np.ndarray, bands: int, rows: int, threshold: float,
-              eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (u, v) that share a band bucket and whose signatures agree on ≥ threshold of their values."""
+              eligible: np.ndarray, candidates: PairFinder = chain_pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (u, v) that share a band bucket and whose signatures agree on ≥ threshold of their values.
+    ``candidates`` finds the bucket-sharing pairs from the band keys (in process, or a distributed shuffle)."""
     docs = np.flatnonzero(eligible)
     if len(docs) < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    sig = signatures[docs]
-    us, vs = [], []
-    for band in range(bands):
-        block = sig[:, band * rows:(band + 1) * rows].astype(np.uint64)
-        key = np.zeros(len(docs), dtype=np.uint64)
-        for r in range(rows):
-            key = key * _POLY + block[:, r]
-        order = np.argsort(key, kind="stable")
-        same = key[order][1:] == key[order][:-1]
-        us.append(order[:-1][same])
-        vs.append(order[1:][same])
-    u, v = np.concatenate(us), np.concatenate(vs)
+    u, v = candidates(band_keys(signatures[docs], bands, rows), docs)
     if len(u) == 0:
         return u, v
     pairs = np.unique(np.stack([np.minimum(u, v), np.maximum(u, v)], axis=1), axis=0)
     u, v = pairs[:, 0], pairs[:, 1]
-    agreement = (sig[u] == sig[v]).mean(axis=1)
+    agreement = (signatures[u] == signatures[v]).mean(axis=1)
     keep = agreement >= threshold
-    return docs[u[keep]], docs[v[keep]]
+    return u[keep], v[keep]
 
 
 def _components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -221,24 +239,47 @@ class DedupResult:
         return self.representative == np.arange(len(self.representative))
 
 
-def find_duplicates(texts: pl.Series, cjk: np.ndarray, config: DedupConfig) -> DedupResult:
-    """Cluster ``texts`` (already in priority order: the first of a cluster is kept). ``cjk`` marks documents
-    shingled by characters rather than words."""
-    n = len(texts)
-    stream = TokenStream.from_texts(texts, config.seed)
+@dataclass
+class Fingerprints:
+    """What clustering needs of each document, computed per document (so per shard): its exact key, its
+    token count and its MinHash signature (all-max where it is too short for near-dedup)."""
+
+    keys: np.ndarray        # uint64
+    lengths: np.ndarray     # int64 (tokens)
+    signatures: np.ndarray  # (documents × bands·rows) uint32
+
+    @classmethod
+    def of(cls, texts: pl.Series, cjk: np.ndarray, config: DedupConfig) -> Fingerprints:
+        stream = TokenStream.from_texts(texts, config.seed)
+        if config.near and len(texts):
+            ngram = np.where(cjk, config.cjk_ngram, config.latin_ngram).astype(np.int64)
+            signatures = SCHEMES[config.scheme](stream, ngram, config, stream.lengths >= config.near_min_tokens)
+        else:
+            signatures = np.zeros((len(texts), 0), dtype=np.uint32)
+        return cls(stream.keys, stream.lengths, signatures)
+
+    @classmethod
+    def concat(cls, parts: list[Fingerprints], num_perm: int) -> Fingerprints:
+        if not parts:
+            return cls(np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros((0, num_perm), np.uint32))
+        return cls(np.concatenate([p.keys for p in parts]), np.concatenate([p.lengths for p in parts]),
+                   np.concatenate([p.signatures for p in parts]))
+
+
+def cluster(prints: Fingerprints, config: DedupConfig, candidates: PairFinder = chain_pairs) -> DedupResult:
+    """Clusters of documents given in priority order (the first of a cluster is kept): exact keys, then LSH
+    over the signatures of the documents that are not exact copies, then connected components."""
+    n = len(prints.keys)
     index = np.arange(n)
     exact_rep = index.copy()
     if config.exact and n:
-        keys = stream.keys
-        first = pl.DataFrame({"k": keys, "i": index}).group_by("k").agg(pl.col("i").min().alias("first"))
-        exact_rep = (pl.DataFrame({"k": keys}).join(first, on="k", how="left", maintain_order="left")
+        first = pl.DataFrame({"k": prints.keys, "i": index}).group_by("k").agg(pl.col("i").min().alias("first"))
+        exact_rep = (pl.DataFrame({"k": prints.keys}).join(first, on="k", how="left", maintain_order="left")
                      .get_column("first").to_numpy())
     u, v = exact_rep[exact_rep != index], index[exact_rep != index]
     if config.near and n:
-        ngram = np.where(cjk, config.cjk_ngram, config.latin_ngram).astype(np.int64)
-        eligible = (exact_rep == index) & (stream.lengths >= config.near_min_tokens)
-        signatures = SCHEMES[config.scheme](stream, ngram, config, eligible)
-        nu, nv = lsh_pairs(signatures, config.bands, config.rows, config.threshold, eligible)
+        eligible = (exact_rep == index) & (prints.lengths >= config.near_min_tokens)
+        nu, nv = lsh_pairs(prints.signatures, config.bands, config.rows, config.threshold, eligible, candidates)
         u, v = np.concatenate([u, nu]), np.concatenate([v, nv])
     representative = _components(n, u, v) if n else index
     reason: list[str | None] = [None] * n
@@ -246,3 +287,9 @@ def find_duplicates(texts: pl.Series, cjk: np.ndarray, config: DedupConfig) -> D
         reason[i] = "exact_duplicate" if exact_rep[i] != i else "near_duplicate"
     sizes = np.bincount(representative, minlength=n)[representative] if n else representative
     return DedupResult(representative, reason, sizes)
+
+
+def find_duplicates(texts: pl.Series, cjk: np.ndarray, config: DedupConfig) -> DedupResult:
+    """Cluster ``texts`` (already in priority order: the first of a cluster is kept). ``cjk`` marks documents
+    shingled by characters rather than words."""
+    return cluster(Fingerprints.of(texts, cjk, config), config)

@@ -5,27 +5,38 @@ filters and deduplicates, and writes ``purified/<table>.parquet`` (what downstre
 ``purified/excluded/<table>.parquet`` (every dropped row with its ``drop_reason`` and, for duplicates, the
 ``duplicate_of`` id of the row kept in its cluster). Accounting: rows in = rows out + dropped by reason.
 Rows are processed in a fixed order (source, landing path, record index), so outputs are deterministic.
+
+The work is sharded (shards.py: runs of raw files, on the engine's workers); what is global — exact and
+near-duplicate clusters — is decided here from the shards' keys and fingerprints, then the shards' rows are
+streamed into the outputs one shard at a time (one row group each), so the driver never holds the corpus.
+The tables are the same for any engine and any number of shards.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import polars as pl
 
+from ..engines import Engine, LocalEngine, shard_runs
 from ..lake import Lake
-from .canonical import DOCUMENT_SCHEMA, RECORD_SCHEMA, empty, map_documents, map_records, raw_files, read_raw
-from .config import STRING_FIELDS, PurificationConfig
-from .dedup import CJK_LANGUAGES, find_duplicates
-from .filters import DropStats, apply_filters, quality_filters
-from .language import with_languages
-from .normalize import MARKUP, convert_chinese, normalize_field, normalize_text
+from .canonical import DOCUMENT_SCHEMA, RECORD_SCHEMA, empty, raw_files
+from .config import PurificationConfig
+from .dedup import DedupResult, Fingerprints, cluster
+from .filters import DropStats
+from .rows import (  # noqa: F401  (the row-level steps, re-exported for benches and tests)
+    ORDER,
+    add_chinese_conversion,
+    filter_documents,
+    normalize_and_identify,
+    normalize_documents,
+)
+from .shards import WORK, ZONE, DocumentShard, RecordShard, ShardResult, work_path
 
-ZONE = "purified"
-ORDER = ("source_id", "landing_path", "record_index")
 DOCUMENT_OUTPUT_COLUMNS = {
     **DOCUMENT_SCHEMA, "language": pl.String, "language_confidence": pl.Float64, "body_zh_hans": pl.String,
     "n_chars": pl.Int64, "dup_cluster": pl.String, "dup_cluster_size": pl.Int64,
@@ -44,6 +55,8 @@ class PurifyReport:
     rows_in_by_source: dict[str, int] = field(default_factory=dict)
     rows_out_by_source: dict[str, int] = field(default_factory=dict)
     files: int = 0
+    shards: int = 0
+    engine: str = "local"
     languages: dict[str, int] = field(default_factory=dict)
     duplicate_clusters: int = 0
     config_hash: str = ""
@@ -73,135 +86,136 @@ class _Timer:
         self.last = now
 
 
-def _load(lake: Lake, mappings: dict, mapper, schema: dict, report: PurifyReport) -> pl.DataFrame:
-    frames = []
-    for source_id, mapping in sorted(mappings.items()):
-        for raw in raw_files(lake, source_id):
-            frame = mapper(read_raw(lake, raw), raw, mapping)
-            frames.append(frame)
-            report.files += 1
-            report.rows_in_by_source[source_id] = report.rows_in_by_source.get(source_id, 0) + frame.height
-    frame = pl.concat(frames) if frames else empty(schema)
-    report.rows_in = frame.height
-    return frame.sort(list(ORDER))
-
-
-def _cluster_columns(frame: pl.DataFrame, id_column: str, representative: np.ndarray, sizes: np.ndarray,
-                     reasons: list[str | None]) -> pl.DataFrame:
-    ids = frame.get_column(id_column)
-    rep_ids = ids.gather(representative)
-    return frame.with_columns(
-        pl.when(pl.Series(sizes) > 1).then(rep_ids).otherwise(None).alias("dup_cluster"),
-        pl.Series("dup_cluster_size", sizes, dtype=pl.Int64),
-        pl.Series("drop_reason", reasons, dtype=pl.String),
-    ).with_columns(pl.when(pl.col("drop_reason").is_not_null()).then(pl.col("dup_cluster")).alias("duplicate_of"))
-
-
-def _finish(lake: Lake, name: str, kept: pl.DataFrame, excluded: list[pl.DataFrame], output: dict,
-            id_column: str, report: PurifyReport, metadata: dict[str, str]) -> None:
-    kept = kept.select([pl.col(c).cast(t) for c, t in output.items()])
-    dropped = pl.concat([f.select([pl.col(c).cast(t) for c, t in {**output, **EXCLUDED_COLUMNS}.items()])
-                         for f in excluded]) if excluded else empty({**output, **EXCLUDED_COLUMNS})
-    stats = DropStats()
-    stats.add(dropped, id_column)
-    report.rows_out, report.dropped, report.drop_examples = kept.height, stats.counts, stats.examples
-    report.rows_out_by_source = dict(kept.group_by("source_id").len().sort("source_id").iter_rows())
-    meta = {**metadata, "config_hash": report.config_hash, "rows_in": str(report.rows_in)}
-    report.uri = lake.write_parquet(ZONE, f"{name}.parquet", kept.to_arrow(), meta)
-    report.excluded_uri = lake.write_parquet(ZONE, f"excluded/{name}.parquet", dropped.to_arrow(), meta)
-
-
-def purify_records(lake: Lake, config: PurificationConfig) -> PurifyReport:
-    report = PurifyReport("records", config_hash=config_hash(config))
-    timer = _Timer(report)
-    frame = _load(lake, config.records, map_records, RECORD_SCHEMA, report)
-    timer.lap("load")
-    frame = frame.with_columns([normalize_field(pl.col(c)).alias(c) for c in STRING_FIELDS])
-    empty_row = pl.all_horizontal([pl.col(c).is_null() for c in STRING_FIELDS]) & pl.col("amount").is_null() \
-        & pl.col("event_time").is_null() & (pl.col("attributes") == "{}")
-    dropped_empty = frame.filter(empty_row).with_columns(pl.lit("empty").alias("drop_reason"),
-                                                         pl.lit(None, pl.String).alias("duplicate_of"))
-    frame = frame.filter(~empty_row)
-    timer.lap("normalize")
-    # Exact duplicates: the same entity with the same values everywhere (provenance aside), e.g. a re-export.
-    key = pl.struct(["entity_kind", *STRING_FIELDS, "amount", "event_time", "attributes"]).hash(config.dedup.seed)
-    index = frame.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("i"), key.alias("k"))
-    representative = index.select(pl.col("i").min().over("k")).to_series().to_numpy()
-    sizes = np.bincount(representative, minlength=frame.height)[representative] if frame.height else representative
+def exact_clusters(keys: np.ndarray) -> DedupResult:
+    """Records: rows with the same key form a cluster; the first in order is kept."""
+    n = len(keys)
+    index = pl.DataFrame({"i": np.arange(n, dtype=np.int64), "k": keys})
+    representative = index.select(pl.col("i").min().over("k")).to_series().to_numpy() if n else np.arange(0)
+    sizes = np.bincount(representative, minlength=n)[representative] if n else representative
     reasons = [None if r == i else "exact_duplicate" for i, r in enumerate(representative)]
-    frame = _cluster_columns(frame, "record_id", representative, sizes, reasons)
-    report.duplicate_clusters = int(frame.filter(pl.col("dup_cluster_size") > 1).get_column("dup_cluster").n_unique())
-    timer.lap("dedup")
-    kept = frame.filter(pl.col("drop_reason").is_null())
-    _finish(lake, "records", kept, [dropped_empty.with_columns(pl.lit(None, pl.String).alias("dup_cluster"),
-                                                               pl.lit(1).alias("dup_cluster_size")),
-                                    frame.filter(pl.col("drop_reason").is_not_null())],
-            RECORD_OUTPUT_COLUMNS, "record_id", report, {"table": "records"})
-    timer.lap("write")
-    return report
+    return DedupResult(representative, reasons, sizes)
 
 
-def normalize_documents(frame: pl.DataFrame, config: PurificationConfig) -> pl.DataFrame:
-    """Markup removal (per markup kind), e-mail clutter for e-mail sources, Unicode, controls, whitespace."""
-    email_kinds = {m.kind for m in config.documents.values() if m.email}
-    options = {"unicode_nfkc": config.normalize.unicode_nfkc, "halfwidth": config.normalize.halfwidth}
-    parts = []
-    for (markup, is_email), part in frame.with_columns(pl.col("doc_kind").is_in(list(email_kinds)).alias("_email")) \
-            .group_by("markup", "_email", maintain_order=True):
-        body = normalize_text(pl.col("body"), markup=markup if markup in MARKUP else None, email=is_email, **options)
-        parts.append(part.with_columns(body.alias("body")))
-    frame = pl.concat(parts).drop("_email") if parts else frame
-    return frame.with_columns(normalize_field(pl.col("title")).alias("title"),
-                              pl.col("body").str.len_chars().cast(pl.Int64).alias("n_chars")).sort(list(ORDER))
+@dataclass
+class _Clusters:
+    """The global dedup result with the ids it points at, sliced per shard."""
+
+    result: DedupResult
+    representative_ids: pl.Series
+    offsets: list[int]
+
+    @classmethod
+    def of(cls, result: DedupResult, outputs: list[ShardResult]) -> _Clusters:
+        ids = pl.Series("id", [i for o in outputs for i in o.ids], dtype=pl.String)
+        offsets = np.concatenate([[0], np.cumsum([len(o.ids) for o in outputs])]).astype(int).tolist()
+        return cls(result, ids.gather(result.representative) if len(ids) else ids, offsets)
+
+    @property
+    def count(self) -> int:
+        """Clusters of more than one row."""
+        sizes, rep = self.result.cluster_size, self.result.representative
+        return int(len(np.unique(rep[sizes > 1])))
+
+    def columns(self, frame: pl.DataFrame, shard: int) -> pl.DataFrame:
+        lo, hi = self.offsets[shard], self.offsets[shard + 1]
+        sizes = self.result.cluster_size[lo:hi]
+        return frame.with_columns(
+            pl.when(pl.Series(sizes) > 1).then(self.representative_ids.slice(lo, hi - lo)).otherwise(None)
+            .alias("dup_cluster"),
+            pl.Series("dup_cluster_size", sizes, dtype=pl.Int64),
+            pl.Series("drop_reason", self.result.reason[lo:hi], dtype=pl.String),
+        ).with_columns(pl.when(pl.col("drop_reason").is_not_null()).then(pl.col("dup_cluster")).alias("duplicate_of"))
 
 
-def add_chinese_conversion(frame: pl.DataFrame, conversion: str | None) -> pl.DataFrame:
-    if not conversion:
-        return frame.with_columns(pl.lit(None, pl.String).alias("body_zh_hans"))
-    chinese = pl.col("language").str.starts_with("zh")
-    return frame.with_columns(pl.when(chinese).then(convert_chinese(pl.col("body"), conversion))
-                              .alias("body_zh_hans"))
+def _shards(lake: Lake, table: str, mappings: dict, engine: Engine) -> list[dict]:
+    files = sorted((raw for source_id in sorted(mappings) for raw in raw_files(lake, source_id)),
+                   key=lambda raw: (raw.source_id, raw.landing_path))
+    lake.delete_folder(ZONE, f"{WORK}/{table}")  # what a killed run left
+    return [{"index": i, "files": run} for i, run in enumerate(shard_runs(files, engine)) if run]
 
 
-def purify_documents(lake: Lake, config: PurificationConfig) -> PurifyReport:
-    report = PurifyReport("documents", config_hash=config_hash(config))
+def _account(report: PurifyReport, outputs: list[ShardResult]) -> None:
+    for o in outputs:
+        report.files += o.files
+        report.rows_in += o.rows_in
+        for source, n in o.rows_in_by_source.items():
+            report.rows_in_by_source[source] = report.rows_in_by_source.get(source, 0) + n
+    report.shards = len(outputs)
+    report.seconds["shards_total"] = round(sum(o.seconds for o in outputs), 3)
+
+
+def _write(lake: Lake, table: str, outputs: list[ShardResult], clusters: _Clusters, output: dict, id_column: str,
+           report: PurifyReport, languages: bool) -> None:
+    """The outputs streamed shard by shard: kept rows, then the excluded ones (filtered or empty first, then
+    duplicates, each in the global order)."""
+    out_by_source: dict[str, int] = {}
+    language_counts: dict[str, int] = {}
+
+    def shard_rows(position: int) -> pl.DataFrame:
+        rows = lake.read_parquet(ZONE, work_path(table, outputs[position].index, "rows"))
+        return clusters.columns(pl.from_arrow(rows), position)
+
+    def kept() -> Iterator:
+        for position in range(len(outputs)):
+            rows = shard_rows(position).filter(pl.col("drop_reason").is_null())
+            for source, n in rows.group_by("source_id").len().iter_rows():
+                out_by_source[source] = out_by_source.get(source, 0) + n
+            if languages:
+                for language, n in rows.group_by("language").len().iter_rows():
+                    language_counts[language] = language_counts.get(language, 0) + n
+            yield rows.select([pl.col(c).cast(t) for c, t in output.items()]).to_arrow()
+
+    stats = DropStats()
+    excluded_columns = {**output, **EXCLUDED_COLUMNS}
+
+    def excluded() -> Iterator:
+        for o in outputs:
+            dropped = pl.from_arrow(lake.read_parquet(ZONE, work_path(table, o.index, "filtered")))
+            stats.add(dropped, id_column)
+            yield dropped.select([pl.col(c).cast(t) for c, t in excluded_columns.items()]).to_arrow()
+        for position in range(len(outputs)):
+            dropped = shard_rows(position).filter(pl.col("drop_reason").is_not_null())
+            stats.add(dropped, id_column)
+            yield dropped.select([pl.col(c).cast(t) for c, t in excluded_columns.items()]).to_arrow()
+
+    meta = {"table": table, "config_hash": report.config_hash, "rows_in": str(report.rows_in)}
+    report.uri = lake.write_parquet_stream(ZONE, f"{table}.parquet", empty(output).to_arrow().schema, kept(), meta)
+    report.excluded_uri = lake.write_parquet_stream(ZONE, f"excluded/{table}.parquet",
+                                                    empty(excluded_columns).to_arrow().schema, excluded(), meta)
+    report.rows_out_by_source = dict(sorted(out_by_source.items()))
+    report.rows_out = sum(out_by_source.values())
+    report.languages = dict(sorted(language_counts.items()))
+    report.dropped, report.drop_examples = stats.counts, stats.examples
+    lake.delete_folder(ZONE, f"{WORK}/{table}")
+
+
+def purify_records(lake: Lake, config: PurificationConfig, engine: Engine | None = None) -> PurifyReport:
+    engine = engine or LocalEngine()
+    report = PurifyReport("records", config_hash=config_hash(config), engine=engine.name)
     timer = _Timer(report)
-    frame = _load(lake, config.documents, map_documents, DOCUMENT_SCHEMA, report)
-    timer.lap("load")
-    filtered, filtered_out = filter_documents(normalize_and_identify(frame, config, timer), config, timer)
-    kept, excluded = deduplicate_documents(filtered, filtered_out, config, timer)
-    report.languages = dict(kept.group_by("language").len().sort("language").iter_rows())
-    report.duplicate_clusters = int(kept.filter(pl.col("dup_cluster_size") > 1).height)
-    _finish(lake, "documents", kept, excluded, DOCUMENT_OUTPUT_COLUMNS, "doc_id", report, {"table": "documents"})
+    outputs = engine.map(RecordShard, (lake.root, config), _shards(lake, "records", config.records, engine))
+    _account(report, outputs)
+    timer.lap("shards")
+    keys = np.concatenate([o.keys for o in outputs]) if outputs else np.zeros(0, np.uint64)
+    clusters = _Clusters.of(exact_clusters(keys), outputs)
+    report.duplicate_clusters = clusters.count
+    timer.lap("dedup")
+    _write(lake, "records", outputs, clusters, RECORD_OUTPUT_COLUMNS, "record_id", report, languages=False)
     timer.lap("write")
     return report
 
 
-def normalize_and_identify(frame: pl.DataFrame, config: PurificationConfig, timer: _Timer | None = None) \
-        -> pl.DataFrame:
-    frame = normalize_documents(frame, config)
-    timer and timer.lap("normalize")
-    frame = with_languages(frame, "body", config.language.candidates, config.language.min_confidence,
-                           "language_hint")
-    timer and timer.lap("language")
-    frame = add_chinese_conversion(frame, config.normalize.chinese_conversion)
-    timer and timer.lap("chinese_conversion")
-    return frame
-
-
-def filter_documents(frame: pl.DataFrame, config: PurificationConfig, timer: _Timer | None = None) \
-        -> tuple[pl.DataFrame, pl.DataFrame]:
-    kept, dropped = apply_filters(frame, quality_filters(config.filters))
-    timer and timer.lap("filters")
-    return kept, dropped.with_columns(pl.lit(None, pl.String).alias("dup_cluster"), pl.lit(1).alias("dup_cluster_size"),
-                                      pl.lit(None, pl.String).alias("duplicate_of"))
-
-
-def deduplicate_documents(kept: pl.DataFrame, filtered_out: pl.DataFrame, config: PurificationConfig,
-                          timer: _Timer | None = None) -> tuple[pl.DataFrame, list[pl.DataFrame]]:
-    key_text = kept.select(pl.coalesce("body_zh_hans", "body")).to_series()
-    cjk = kept.select(pl.col("language").str.split("-").list.first().is_in(list(CJK_LANGUAGES))).to_series()
-    result = find_duplicates(key_text, cjk.to_numpy(), config.dedup)
-    frame = _cluster_columns(kept, "doc_id", result.representative, result.cluster_size, result.reason)
-    timer and timer.lap("dedup")
-    return frame.filter(pl.col("drop_reason").is_null()), [filtered_out, frame.filter(pl.col("drop_reason").is_not_null())]
+def purify_documents(lake: Lake, config: PurificationConfig, engine: Engine | None = None) -> PurifyReport:
+    engine = engine or LocalEngine()
+    report = PurifyReport("documents", config_hash=config_hash(config), engine=engine.name)
+    timer = _Timer(report)
+    outputs = engine.map(DocumentShard, (lake.root, config), _shards(lake, "documents", config.documents, engine))
+    _account(report, outputs)
+    timer.lap("shards")
+    prints = Fingerprints.concat([o.prints for o in outputs], config.dedup.num_perm if config.dedup.near else 0)
+    clusters = _Clusters.of(cluster(prints, config.dedup, engine.candidate_pairs), outputs)
+    report.duplicate_clusters = clusters.count
+    timer.lap("dedup")
+    _write(lake, "documents", outputs, clusters, DOCUMENT_OUTPUT_COLUMNS, "doc_id", report, languages=True)
+    timer.lap("write")
+    return report
