@@ -40,6 +40,7 @@ ENTITY_LABELS = ("PER", "ADDR", "ORG", "LOC")
 TAGS = ("O", *[f"{p}-{label}" for label in ENTITY_LABELS for p in ("B", "I")])
 PAD, UNK = 0, 1
 MAX_CHARS = 16          # characters per unit seen by the character CNN
+CHAR_WIDTH = MAX_CHARS + 2  # padded width: every unit has a right edge and a padding position
 MAX_UNITS = 200         # units per window; longer texts are tagged window by window (with overlap)
 WINDOW_OVERLAP = 20
 
@@ -230,7 +231,10 @@ def unit_tags(offsets: list[tuple[int, int]], spans: Sequence[tuple[int, int, st
 
 def collate(windows: Sequence[Encoded]) -> dict[str, torch.Tensor]:
     length = max(len(w.words) for w in windows)
-    n_chars = max(len(c) for w in windows for c in w.chars)
+    # Characters padded to one width for every batch: the character CNN's max-pool then sees the same positions
+    # (a word's own, its right edge, pure padding) whatever else is in the batch, so a text's tags do not depend
+    # on which texts it is batched with (a shard of a table, a whole table, a single text).
+    n_chars = CHAR_WIDTH
     words = torch.zeros(len(windows), length, dtype=torch.long)
     chars = torch.zeros(len(windows), length, n_chars, dtype=torch.long)
     features = torch.zeros(len(windows), length, N_FEATURES)

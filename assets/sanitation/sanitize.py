@@ -10,6 +10,7 @@ never a value. Records are ledgered per source file and column, documents per do
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,12 +19,16 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from governance.ledger import ledger_frame, ledger_rows
+from governance.pii.column_plan import ValueDecisions
 
+from ..engines import Engine, LocalEngine, shard_runs
 from ..lake import Lake
 from ..purification.normalize import convert_chinese
 from .config import SanitationConfig, TablePlan
+from .shards import MEMO_FOLDER, WORK, IndexShard, RedactShard, StatsShard, file_runs, work_path
 
 if TYPE_CHECKING:  # the engine (spaCy, Presidio) loads when a table is sanitized, not when the code location loads
+    from governance.pii.column_plan import ColumnPlan
     from governance.pii.engine import EngineConfig
     from governance.pii.memo import AnalysisMemo
     from governance.pii.operators import PseudonymKey
@@ -33,8 +38,8 @@ if TYPE_CHECKING:  # the engine (spaCy, Presidio) loads when a table is sanitize
 ZONE = "sanitized"
 SOURCE_ZONE = "purified"
 ID_COLUMN = {"records": "record_id", "documents": "doc_id"}
-MEMO_FOLDER = "analysis_memo"
 INDEX_FOLDER = "subject_index"
+PLAN_FOLDER = "sanitation_plan"
 
 @dataclass
 class SanitizeReport:
@@ -52,6 +57,8 @@ class SanitizeReport:
     uri: str | None = None
     ledger_uri: str | None = None
     index_rows: int = 0  # rows of the subject index (keyed hashes → row ids) written for this table
+    shards: int = 0
+    engine: str = "local"
 
 
 def config_hash(config: SanitationConfig) -> str:
@@ -59,49 +66,35 @@ def config_hash(config: SanitationConfig) -> str:
 
 
 def make_redactor(config: SanitationConfig, engine: EngineConfig | None = None,
-                  memo: AnalysisMemo | None = None, key: PseudonymKey | None = None) -> Redactor:
+                  memo: AnalysisMemo | None = None, key: PseudonymKey | None = None,
+                  processes: int | None = None) -> Redactor:
     from governance.pii.batch import BatchOptions
     from governance.pii.redact import Redactor
 
-    options = BatchOptions(config.batch.batch_size, config.batch.n_process, config.batch.min_texts_per_process)
+    options = BatchOptions(config.batch.batch_size, processes or config.batch.n_process,
+                           config.batch.min_texts_per_process)
     return Redactor(engine, config.language, config.operator, key=key, options=options, memo=memo)
 
 
-def memo_path(table: str) -> str:
-    """Where a table's analysis memo lives: in the private purified zone, beside the texts it was made from."""
-    return f"{MEMO_FOLDER}/{table}.parquet"
-
-
-def load_memo(lake: Lake, table: str, engine: EngineConfig | None) -> AnalysisMemo:
-    """The findings remembered from the last run over ``table``; empty when there is none or the analyzer
+def load_memo(lake: Lake, relpath: str, engine: EngineConfig | None) -> AnalysisMemo:
+    """The findings remembered at ``relpath`` from the last run; empty when there are none or the analyzer
     changed since (another fingerprint)."""
     from governance.pii.engine import EngineConfig
     from governance.pii.memo import AnalysisMemo, fingerprint
 
     current = fingerprint(engine or EngineConfig())
-    stored = lake.parquet_metadata(SOURCE_ZONE, memo_path(table))
-    table_data = lake.read_parquet(SOURCE_ZONE, memo_path(table)) if stored and \
-        stored.get("fingerprint") == current else None
+    stored = lake.parquet_metadata(SOURCE_ZONE, relpath)
+    table_data = lake.read_parquet(SOURCE_ZONE, relpath) if stored and stored.get("fingerprint") == current else None
     return AnalysisMemo.from_table(current, table_data)
 
 
-def save_memo(lake: Lake, table: str, memo: AnalysisMemo) -> None:
-    lake.write_parquet(SOURCE_ZONE, memo_path(table), memo.to_table(),
-                       {"stage": "sanitation", "fingerprint": memo.fingerprint})
+def save_memo(lake: Lake, relpath: str, memo: AnalysisMemo) -> None:
+    lake.write_parquet(SOURCE_ZONE, relpath, memo.to_table(), {"stage": "sanitation", "fingerprint": memo.fingerprint})
 
 
 def index_path(table: str) -> str:
     """The subject index of a table: in the private purified zone, keyed hashes of the values each row holds."""
     return f"{INDEX_FOLDER}/{table}.parquet"
-
-
-def write_subject_index(lake: Lake, table: str, frame: pl.DataFrame, replaced: set[tuple[str, str]],
-                        key: PseudonymKey) -> int:
-    from governance.subjects import build_index
-
-    index = build_index(frame, table, ID_COLUMN[table], replaced, key.secret)
-    lake.write_parquet(SOURCE_ZONE, index_path(table), index.to_arrow(), {"stage": "sanitation"})
-    return index.height
 
 
 @dataclass(frozen=True)
@@ -152,9 +145,12 @@ def apply_rule(part: pl.DataFrame, plan: TablePlan, rule: SanitizedRule) -> tupl
 
 
 def sanitize_frame(frame: pl.DataFrame, table: str, plan: TablePlan, redactor: Redactor,
-                   report: SanitizeReport, boundary: Boundary | None = None) -> tuple[pl.DataFrame, list[dict]]:
-    """Redact one table, source by source; identifiers become keyed pseudonyms and each source's
-    classification rule applies. Returns the sanitized frame (same rows, order and columns) and ledger rows."""
+                   report: SanitizeReport, boundary: Boundary | None = None,
+                   columns: ColumnPlan | None = None) -> tuple[pl.DataFrame, list[dict]]:
+    """Redact one table (or a shard of it), source by source; identifiers become keyed pseudonyms and each
+    source's classification rule applies. ``columns``: the table's column plan (how a column's values are typed
+    is then decided for the whole table, not from these rows). Returns the sanitized frame (same rows, order
+    and columns) and ledger rows."""
     from governance.pii.redact import Findings
 
     boundary = boundary or Boundary(key=redactor.key)
@@ -166,6 +162,8 @@ def sanitize_frame(frame: pl.DataFrame, table: str, plan: TablePlan, redactor: R
         tally = Findings()
         updates = []
         classification = part.get_column("classification")[0] if "classification" in part.columns else None
+        if columns is not None:
+            redactor.decisions = columns.for_source(source_id)
         for column in part.columns:
             how = plan.how(column)
             if how in ("keep", "derived") or part.schema[column] != pl.String:
@@ -205,42 +203,116 @@ def sanitize_frame(frame: pl.DataFrame, table: str, plan: TablePlan, redactor: R
         landing = dict(zip(part.get_column(id_column).to_list(), part.get_column("landing_path").to_list(),
                            strict=True)) if table == "documents" else None
         ledger += ledger_rows(table, source_id, tally.ledger, redactor.operator, landing)
+    if columns is not None:
+        redactor.decisions = ValueDecisions()
     out = pl.concat(parts, how="vertical") if parts else frame
     return out.select(frame.columns), ledger
 
 
+def decide_columns(lake: Lake, table: str, config: SanitationConfig, shards: list[dict], sharding: Engine,
+                   redactor: Redactor) -> ColumnPlan:
+    """The table's column plan from the shards' merged summaries (the samples are analyzed here, once), persisted
+    without any value in ``purified/sanitation_plan/<table>.json``."""
+    from governance.pii.column_plan import ColumnStats, decide_plan
+
+    plan = config.records if table == "records" else config.documents
+    stats = ColumnStats()
+    for part in sharding.map(StatsShard, (lake.root, table, config), shards):
+        stats.merge(part)
+    columns = decide_plan(stats, plan.how, redactor.analyze)
+    lake.write_bytes(SOURCE_ZONE, plan_path(table), json.dumps(columns.describe(), ensure_ascii=False, indent=1,
+                                                               sort_keys=True).encode())
+    return columns
+
+
+def plan_path(table: str) -> str:
+    return f"{PLAN_FOLDER}/{table}.json"
+
+
+def merge_ledgers(rows: list[dict], table: str) -> pl.DataFrame:
+    """The shards' ledger rows as one ledger: rows of one file split over shards added up, in a fixed order
+    (source, file or document, field, type, detector, band, mode)."""
+    frame = ledger_frame(rows)
+    keys = [c for c in frame.columns if c != "count"]
+    label = "doc_id" if table == "documents" else "landing_path"
+    order = ["source_id", label, "field", "entity_type", "detector", "score_band", "mode"]
+    return (frame.group_by(keys, maintain_order=True).agg(pl.col("count").sum())
+            .select(frame.columns).sort(order, nulls_last=True, maintain_order=True))
+
+
 def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: EngineConfig | None = None,
                    redactor: Redactor | None = None, remember: bool = True,
-                   boundary: Boundary | None = None) -> SanitizeReport:
-    """``purified/<table>.parquet`` → ``sanitized/<table>.parquet`` + ``sanitized/ledger/<table>.parquet``.
+                   boundary: Boundary | None = None, sharding: Engine | None = None) -> SanitizeReport:
+    """``purified/<table>.parquet`` → ``sanitized/<table>.parquet`` + ``sanitized/ledger/<table>.parquet``
+    (+ the subject index when there is a pseudonym key).
 
-    With ``remember`` (and no ``redactor`` given), the analyzer's findings are remembered per text in
-    ``purified/analysis_memo/<table>.parquet``: the next run analyzes only texts it has not seen, with output
-    identical to a run from scratch."""
+    Sharded (``sharding``: the local engine by default, or Ray): the column plan is decided from all shards'
+    summaries, each shard is redacted under it, the subject index is built over every replaced value; the
+    tables are the same for any engine and number of shards. With ``remember`` (and no ``redactor`` given),
+    the analyzer's findings are remembered per text and source file in ``purified/analysis_memo/<table>/``:
+    the next run analyzes only texts it has not seen, with output identical to a run from scratch."""
+    sharding = sharding or LocalEngine()
+    if redactor is not None and sharding.name != "local":
+        raise ValueError("a redactor built by the caller runs in this process only (local engine)")
     report = SanitizeReport(table, config_hash(config))
     started = time.perf_counter()
-    frame = pl.from_arrow(lake.read_parquet(SOURCE_ZONE, f"{table}.parquet"))
-    report.rows = frame.height
-    memo = load_memo(lake, table, engine) if remember and redactor is None else None
-    redactor = redactor or make_redactor(config, engine, memo, boundary.key if boundary else None)
-    report.seconds["load_and_engine"] = round(time.perf_counter() - started, 2)
+    runs = file_runs(lake, table)
+    shards = [{"index": i, "runs": part} for i, part in enumerate(shard_runs(runs, sharding)) if part]
+    lake.delete_folder(SOURCE_ZONE, f"{WORK}/sanitized_{table}")  # what a killed run left
+    lake.delete(SOURCE_ZONE, f"{MEMO_FOLDER}/{table}.parquet")  # the memo of one file per table, before shards
+    key = boundary.key if boundary else (redactor.key if redactor else None)
+    planner = redactor or make_redactor(config, engine, None, key)
+    columns = decide_columns(lake, table, config, shards, sharding, planner)
+    report.seconds["column_plan"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
-    plan = config.records if table == "records" else config.documents
-    key = boundary.key if boundary else redactor.key
-    replaced = redactor.collect_replaced() if key is not None else None
-    sanitized, ledger = sanitize_frame(frame, table, plan, redactor, report, boundary)
+    processes = 1 if sharding.name == "ray" else None
+    results = sharding.map(RedactShard, (lake.root, table, config, engine, boundary, columns, remember, processes,
+                                         redactor), shards)
     report.seconds["redact"] = round(time.perf_counter() - started, 2)
-    if replaced is not None:
+    replaced: set[tuple[str, str]] = set()
+    ledger: list[dict] = []
+    for result in results:
+        report.rows += result.rows
+        report.texts += result.texts
+        report.texts_changed += result.texts_changed
+        report.by_type.update(result.by_type)
+        for source, handled in result.columns.items():
+            report.columns.setdefault(source, {}).update(handled)
+        report.texts_remembered += result.texts_remembered
+        report.texts_analyzed += result.texts_analyzed
+        ledger += result.ledger
+        replaced |= result.replaced
+        result.replaced = set()
+    secret = key.secret if key is not None else (planner.key.secret if planner.key is not None else None)
+    if secret is not None:
         started = time.perf_counter()
-        report.index_rows = write_subject_index(lake, table, frame, replaced, key)
+        parts = sharding.map(IndexShard, (lake.root, table, replaced, secret), shards)
         replaced.clear()
+        index = _concat_index(parts)
+        lake.write_parquet(SOURCE_ZONE, index_path(table), index.to_arrow(), {"stage": "sanitation"})
+        report.index_rows = index.height
         report.seconds["subject_index"] = round(time.perf_counter() - started, 2)
+    started = time.perf_counter()
     meta = {"stage": "sanitation", "config_hash": report.config_hash, "operator": config.operator}
-    report.uri = lake.write_parquet(ZONE, f"{table}.parquet", sanitized.to_arrow(), meta)
-    ledger_table = ledger_frame(ledger)
+    written = [work_path(table, r.index) for r in results if r.rows]
+    schema = (lake.read_rows(SOURCE_ZONE, written[0], 0, 0) if written else
+              lake.read_rows(SOURCE_ZONE, f"{table}.parquet", 0, 0)).schema.remove_metadata()
+    report.uri = lake.write_parquet_stream(ZONE, f"{table}.parquet", schema,
+                                           (lake.read_parquet(SOURCE_ZONE, path) for path in written), meta)
+    ledger_table = merge_ledgers(ledger, table)
     report.ledger_uri = lake.write_parquet(ZONE, f"ledger/{table}.parquet", ledger_table.to_arrow(), meta)
     report.ledger_rows = ledger_table.height
-    if memo is not None:
-        save_memo(lake, table, memo)
-        report.texts_remembered, report.texts_analyzed = memo.texts_remembered, memo.texts_analyzed
+    lake.delete_folder(SOURCE_ZONE, f"{WORK}/sanitized_{table}")
+    report.shards, report.engine = len(shards), sharding.name
+    report.seconds["write"] = round(time.perf_counter() - started, 2)
     return report
+
+
+def _concat_index(parts: list) -> pl.DataFrame:
+    from governance.subjects import INDEX_SCHEMA
+
+    schema = {name: getattr(pl, dtype) for name, dtype in INDEX_SCHEMA.items()}
+    frames = [pl.from_arrow(p) for p in parts if p.num_rows]
+    if not frames:
+        return pl.DataFrame(schema=schema)
+    return pl.concat(frames).unique(["subject_hash", "row_id"]).sort(["subject_hash", "row_id"]).cast(schema)

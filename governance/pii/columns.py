@@ -37,13 +37,29 @@ class ColumnType:
         return f"column-sample({round(self.share * self.sampled)}/{self.sampled})"
 
 
-def sample_values(values: list[str]) -> list[str]:
-    """Up to SAMPLE_SIZE distinct non-empty values, spread evenly over the column (deterministic)."""
-    distinct = list(dict.fromkeys(v for v in values if v is not None and str(v).strip()))
-    if len(distinct) <= SAMPLE_SIZE:
-        return distinct
-    step = len(distinct) / SAMPLE_SIZE
-    return [distinct[int(i * step)] for i in range(SAMPLE_SIZE)]
+_SAMPLE_SEED = 20261202
+
+
+def bottom_k(values: list[str], k: int = SAMPLE_SIZE) -> list[str]:
+    """The ``k`` distinct values with the smallest hash (all of them when there are at most ``k``), in hash
+    order. Mergeable: the bottom-k of the union of several bottom-k samples is the bottom-k of the whole."""
+    distinct = list(dict.fromkeys(values))
+    if not distinct:
+        return []
+    import polars as pl
+
+    hashes = pl.Series(distinct, dtype=pl.String).hash(_SAMPLE_SEED).to_list()
+    return [v for _, v in sorted(zip(hashes, distinct, strict=True))[:k]]
+
+
+def distinct_texts(values: list) -> list[str]:
+    return list(dict.fromkeys(str(v) for v in values if v is not None and str(v).strip()))
+
+
+def sample_values(values: list) -> list[str]:
+    """Up to SAMPLE_SIZE distinct non-empty values of a column (as text), deterministic: a bottom-k sample by
+    hash, so a sample of a table can be merged from samples of its shards."""
+    return bottom_k(distinct_texts(values))
 
 
 def whole_value_type(value: str, results) -> str | None:
@@ -59,7 +75,7 @@ def whole_value_type(value: str, results) -> str | None:
 
 def type_column(values: list[str], analyze) -> ColumnType:
     """``analyze``: texts → findings per text (the batch analyzer's ``analyze``)."""
-    sample = [str(v) for v in sample_values(values)]
+    sample = sample_values(values)
     if not sample:
         return ColumnType(None, 0.0, 0)
     types = Counter(t for v, r in zip(sample, analyze(sample), strict=True) if (t := whole_value_type(v, r)) is not None)

@@ -148,7 +148,7 @@ def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False
     from .chinese_addresses import ChineseAddressRecognizer
     from .english_addresses import EnglishAddressRecognizer
     from .learned import LearnedNameRecognizer
-    from .presidio import NlpEngineProvider, RecognizerRegistry
+    from .presidio import NlpEngineProvider
     from .recognizers import greater_china_recognizers
     from .web_recognizers import CjkSafeUrlRecognizer, cjk_safe_web_recognizers
 
@@ -169,7 +169,7 @@ def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False
     }).create_engine()
     if ner_only:
         keep_only_ner(nlp_engine.get_nlp("en"))
-    registry = RecognizerRegistry(supported_languages=["en", "zh"])
+    registry = _ordered_registry_class()(supported_languages=["en", "zh"])
     registry.load_predefined_recognizers(languages=["en"], nlp_engine=nlp_engine)
     # Presidio's phone recognizer (phonenumbers) defaults to regions without CN and TW: re-added with the regions
     # our users' English texts hold; Chinese-format numbers are ours. Its credit-card recognizer is replaced by
@@ -201,6 +201,23 @@ def build_analyzer(config: EngineConfig = EngineConfig(), ner_only: bool = False
     enhancer = DecisiveContextEnhancer(config.score_threshold) if ner_only else None
     return _analyzer_class()(registry=registry, nlp_engine=nlp_engine, supported_languages=["en", "zh"],
                              default_score_threshold=config.score_threshold, context_aware_enhancer=enhancer)
+
+
+@lru_cache(maxsize=1)
+def _ordered_registry_class():
+    from .presidio import RecognizerRegistry
+
+    class OrderedRecognizerRegistry(RecognizerRegistry):
+        """Presidio's registry, returning the recognizers for a request in registry order. Presidio collects them
+        in a set, so their order changed from process to process; when two recognizers find the same span with
+        the same score, the first one is credited (the ledger's detector): a run on other workers — or another
+        run — credited another one."""
+
+        def get_recognizers(self, *args, **kwargs):
+            position = {id(r): i for i, r in enumerate(self.recognizers)}
+            return sorted(super().get_recognizers(*args, **kwargs), key=lambda r: position.get(id(r), len(position)))
+
+    return OrderedRecognizerRegistry
 
 
 @lru_cache(maxsize=1)

@@ -26,14 +26,14 @@ from pathlib import Path
 import polars as pl
 
 from .batch import BatchAnalyzer, BatchOptions
-from .columns import ColumnType, identifier_type, sample_values, type_column, whole_value_type
+from .column_plan import ValueDecisions
+from .columns import ColumnType, identifier_type, whole_value_type
 from .engine import EngineConfig
 from .json_fields import dump_json, keys, leaves, parse_json, rename_keys, set_leaf
 from .memo import AnalysisMemo
 from .operators import OPERATORS, PseudonymKey, replacement
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
-JSON_SHARE = 0.9  # a column is JSON when this share of its sampled values are JSON objects or arrays
 
 
 class TableFormatError(ValueError):
@@ -112,6 +112,9 @@ class Redactor:
         self.anonymizer = AnonymizerEngine()
         self.language, self.operator = language, operator
         self.replaced: set[tuple[str, str]] | None = None  # (type, value) of each replacement, when collecting
+        # How a column's values are typed (JSON? one kind of personal data? enumeration labels?): from the
+        # values at hand, or from a table's column plan (column_plan.py) when a shard is redacted.
+        self.decisions: ValueDecisions = ValueDecisions()
 
     def collect_replaced(self) -> set[tuple[str, str]]:
         """From now on remember every (entity type, value) replaced (the subject index is built from them);
@@ -139,7 +142,7 @@ class Redactor:
     def find_in_texts(self, values: list, field_name: str, labels: list[str], tally: Findings,
                       categories: frozenset[str] = frozenset()) -> list:
         """Findings per value (tallied); the analysis behind both redacting and scanning. ``categories``:
-        values that are labels of an enumeration (see ``category_values``): a name finding that is the whole
+        values that are labels of an enumeration (``column_plan.categories_from``): a name finding that is the whole
         value is dropped there (a 金卡 tier is not Mr Jin Ka); any other finding stays."""
         texts = [v if isinstance(v, str) else (str(v) if v is not None else None) for v in values]
         found = self.analyze(texts)
@@ -216,17 +219,16 @@ class Redactor:
         """Object keys analyzed as text (an export keyed by e-mail or by name); a key with a finding is
         replaced everywhere, so neither the value nor a path naming it reaches the output or the ledger.
         Returns the rows changed."""
-        first_row: dict[str, int] = {}
+        held: dict[tuple[str, str], None] = {}  # (key, row label): a key is tallied once per file or document
         for row, node in enumerate(parsed):
             for key in keys(node) if node is not None else ():
-                first_row.setdefault(key, row)
-        if not first_row:
+                held.setdefault((key, labels[row]))
+        if not held:
             return set()
-        distinct = list(first_row)
-        schema_names = frozenset(k for k in distinct if _SCHEMA_KEY.fullmatch(k))  # labels, as in an enumeration
-        new = self.redact_texts(distinct, f"{field_name}{{key}}", [labels[first_row[k]] for k in distinct], tally,
-                                schema_names)
-        renamed = {key: str(value) for key, value in zip(distinct, new, strict=True) if value != key}
+        found_keys = [key for key, _ in held]
+        schema_names = frozenset(k for k in found_keys if _SCHEMA_KEY.fullmatch(k))  # labels, as in an enumeration
+        new = self.redact_texts(found_keys, f"{field_name}{{key}}", [label for _, label in held], tally, schema_names)
+        renamed = {key: str(value) for key, value in zip(found_keys, new, strict=True) if value != key}
         changed = set()
         for row, node in enumerate(parsed):
             if node is not None and renamed and any(key in renamed for key in keys(node)):
@@ -240,15 +242,15 @@ class Redactor:
         if declared:
             tally.columns[field_name] = f"declared {declared}"
             return self.redact_typed(values, field_name, declared, "declared", labels, tally)
-        if allow_json and _is_json_column(values):
+        if allow_json and self.decisions.is_json(field_name, values):
             tally.columns[field_name] = "json"
             return self.redact_json(values, field_name, labels, tally)
-        typed: ColumnType = type_column(values, self.analyze)
+        typed: ColumnType = self.decisions.column_type(field_name, values, self.analyze)
         if typed.entity_type:
             tally.columns[field_name] = f"{typed.entity_type} ({typed.detector})"
             return self.redact_typed(values, field_name, typed.entity_type, typed.detector, labels, tally)
         tally.columns[field_name] = "text"
-        return self.redact_texts(values, field_name, labels, tally, category_values(values))
+        return self.redact_texts(values, field_name, labels, tally, self.decisions.categories(field_name, values))
 
     # -- frames -----------------------------------------------------------------------------------------------
 
@@ -288,25 +290,6 @@ class Redactor:
 # A key spelled like a field name (``plan``, ``first_name``, ``customerId``) is a label: a whole-key name finding
 # is dropped there, as for enumeration values. Error mode: a person's bare Latin name used as a key is kept.
 _SCHEMA_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
-
-CATEGORY_MIN_COUNT = 2     # a value this often in a column not typed as personal data…
-CATEGORY_MIN_SHARE = 0.02  # …and in at least this share of its values, is a label of an enumeration
-
-
-def category_values(values: list) -> frozenset[str]:
-    """Short values that repeat in a column the sample did not type as personal data (tiers, statuses,
-    channels: 金卡, 银卡, Gold): labels of an enumeration. A column of names repeated (agents, owners) is typed
-    PERSON from its sample before this applies."""
-    texts = [str(v).strip() for v in values if v is not None and str(v).strip()]
-    counts = Counter(t for t in texts if len(t) <= 24)
-    least = max(CATEGORY_MIN_COUNT, CATEGORY_MIN_SHARE * len(texts))
-    return frozenset(t for t, n in counts.items() if n >= least)
-
-
-def _is_json_column(values: list) -> bool:
-    sample = sample_values([v for v in values if isinstance(v, str)])
-    return bool(sample) and sum(parse_json(v) is not None for v in sample) >= JSON_SHARE * len(sample)
-
 
 def redact_file(source: Path, target: Path, text_fields: list[str] | None = None, language: str = "auto",
                 config: EngineConfig | None = None, operator: str = "placeholder") -> Findings:

@@ -222,7 +222,6 @@ def test_remembered_findings_give_the_same_output_and_analyze_only_new_texts(tmp
     the private zone) and writes identical tables and ledger; a new document is the only text analyzed; a
     changed analyzer (another fingerprint) ignores the memo."""
     import governance.pii.memo as memo_module
-    from assets.sanitation.sanitize import memo_path
 
     config = _config(tmp_path)
     first = sanitize_table(lake, "documents", config, engine)
@@ -233,7 +232,8 @@ def test_remembered_findings_give_the_same_output_and_analyze_only_new_texts(tmp
     assert pl.read_parquet(outputs[0]).equals(pl.from_arrow(lake.read_parquet("sanitized", "documents.parquet")))
     assert pl.read_parquet(outputs[1]).equals(pl.from_arrow(lake.read_parquet("sanitized", "ledger/documents.parquet")))
     # the memo holds digests and offsets, never a text, and lives in the private zone
-    memo = lake.read_parquet("purified", memo_path("documents"))
+    memo = pl.concat([pl.from_arrow(lake.read_parquet("purified", p))
+                      for p in lake.list_parquet("purified", "analysis_memo/documents/")]).to_arrow()
     assert memo.column_names == ["digest", "language", "findings"]
     assert "13912345678" not in memo.to_pandas().to_string()
 

@@ -1,0 +1,168 @@
+"""Sanitation of one shard: a run of source files of a purified table, in the table's order. Three passes,
+each a task built once per worker (the PII engine loads once there) and called once per shard:
+
+1. ``StatsShard``: the column summaries the column plan is decided from (governance/pii/column_plan.py);
+2. ``RedactShard``: the shard's rows redacted under the table's plan, written to the private work area,
+   with its ledger rows, counts and the values it replaced (kept in memory, for the subject index). The
+   analysis memo is kept per source file, so a shard reads and writes only its files' memos;
+3. ``IndexShard``: the subject index of the shard's rows, over every value any shard replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from ..lake import Lake
+
+if TYPE_CHECKING:
+    from governance.pii.column_plan import ColumnPlan, ColumnStats
+    from governance.pii.engine import EngineConfig
+
+    from .config import SanitationConfig
+    from .sanitize import Boundary
+
+SOURCE_ZONE = "purified"
+WORK = "_work"
+MEMO_FOLDER = "analysis_memo"
+
+
+@dataclass(frozen=True)
+class FileRun:
+    """Consecutive rows ``start``..``stop`` of the purified table that come from one source file."""
+
+    source_id: str
+    landing_path: str
+    start: int
+    stop: int
+
+
+def file_runs(lake: Lake, table: str) -> list[FileRun]:
+    """The purified table cut where the source file changes (reads two columns)."""
+    frame = pl.from_arrow(lake.read_parquet(SOURCE_ZONE, f"{table}.parquet", columns=["source_id", "landing_path"]))
+    if frame.is_empty():
+        return []
+    change = (frame.get_column("source_id") != frame.get_column("source_id").shift(1)) | \
+        (frame.get_column("landing_path") != frame.get_column("landing_path").shift(1))
+    starts = change.fill_null(True).arg_true().to_list()
+    stops = [*starts[1:], frame.height]
+    return [FileRun(frame["source_id"][a], frame["landing_path"][a], a, b) for a, b in zip(starts, stops, strict=True)]
+
+
+def read_run(lake: Lake, table: str, runs: list[FileRun]) -> pl.DataFrame:
+    """The rows of a shard's runs, in order (only the row groups that hold them are read)."""
+    parts = [pl.from_arrow(lake.read_rows(SOURCE_ZONE, f"{table}.parquet", r.start, r.stop)) for r in runs]
+    return pl.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def memo_path(table: str, source_id: str, landing_path: str) -> str:
+    """A source file's analysis memo: in the private purified zone, beside the texts it was made from, named
+    by a digest of the file's name (the name itself may be personal)."""
+    name = hashlib.sha256(f"{source_id}\x00{landing_path}".encode()).hexdigest()[:24]
+    return f"{MEMO_FOLDER}/{table}/{name}.parquet"
+
+
+def work_path(table: str, index: int) -> str:
+    return f"{WORK}/sanitized_{table}/{index:05d}.parquet"
+
+
+class StatsShard:
+    def __init__(self, lake_root: str, table: str, config: SanitationConfig) -> None:
+        self.lake, self.table, self.config = Lake(lake_root), table, config
+
+    def __call__(self, shard: dict) -> ColumnStats:
+        from governance.pii.column_plan import table_stats
+
+        plan = self.config.records if self.table == "records" else self.config.documents
+        return table_stats(read_run(self.lake, self.table, shard["runs"]), plan.how)
+
+
+@dataclass
+class RedactResult:
+    index: int
+    rows: int = 0
+    texts: int = 0
+    texts_changed: int = 0
+    by_type: Counter = field(default_factory=Counter)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    ledger: list[dict] = field(default_factory=list)
+    replaced: set[tuple[str, str]] = field(default_factory=set)  # values: private, never written
+    texts_remembered: int = 0
+    texts_analyzed: int = 0
+    seconds: float = 0.0
+
+
+class RedactShard:
+    """``redactor``: one built by the caller, in this process only (tests); else one per worker. ``processes``:
+    the analyzer's own process pool (1 on a Ray worker: the cluster is the parallelism)."""
+
+    def __init__(self, lake_root: str, table: str, config: SanitationConfig, engine: EngineConfig | None,
+                 boundary: Boundary | None, columns: ColumnPlan, remember: bool, processes: int | None = None,
+                 redactor=None) -> None:
+        from .sanitize import make_redactor
+
+        self.lake, self.table, self.config, self.engine = Lake(lake_root), table, config, engine
+        self.boundary, self.columns = boundary, columns
+        self.remember = remember and redactor is None
+        self.redactor = redactor or make_redactor(config, engine, None, boundary.key if boundary else None,
+                                                  processes=processes)
+        key = boundary.key if boundary else self.redactor.key
+        self.replaced = self.redactor.collect_replaced() if key is not None else None
+
+    def __call__(self, shard: dict) -> RedactResult:
+        from .sanitize import SanitizeReport, load_memo, sanitize_frame, save_memo
+
+        started = time.perf_counter()
+        result = RedactResult(shard["index"])
+        plan = self.config.records if self.table == "records" else self.config.documents
+        memos: dict[tuple[str, str], object] = {}
+        parts, previous_memo = [], self.redactor.batch.memo
+        for run in shard["runs"]:
+            rows = read_run(self.lake, self.table, [run])
+            if self.remember:
+                key = (run.source_id, run.landing_path)
+                if key not in memos:
+                    memos[key] = load_memo(self.lake, memo_path(self.table, *key), self.engine)
+                self.redactor.batch.memo = memos[key]
+            report = SanitizeReport(self.table, "")
+            sanitized, ledger = sanitize_frame(rows, self.table, plan, self.redactor, report, self.boundary,
+                                               self.columns)
+            parts.append(sanitized)
+            result.rows += rows.height
+            result.texts += report.texts
+            result.texts_changed += report.texts_changed
+            result.by_type.update(report.by_type)
+            for source, handled in report.columns.items():
+                result.columns.setdefault(source, {}).update(handled)
+            result.ledger += ledger
+        self.redactor.batch.memo = previous_memo
+        for (source_id, landing_path), memo in memos.items():
+            save_memo(self.lake, memo_path(self.table, source_id, landing_path), memo)
+            result.texts_remembered += memo.texts_remembered
+            result.texts_analyzed += memo.texts_analyzed
+        if parts:
+            self.lake.write_parquet(SOURCE_ZONE, work_path(self.table, result.index),
+                                    pl.concat(parts, how="vertical").to_arrow())
+        if self.replaced is not None:
+            result.replaced = set(self.replaced)
+            self.replaced.clear()
+        result.seconds = time.perf_counter() - started
+        return result
+
+
+class IndexShard:
+    def __init__(self, lake_root: str, table: str, replaced: set[tuple[str, str]], secret: bytes) -> None:
+        self.lake, self.table, self.replaced, self.secret = Lake(lake_root), table, replaced, secret
+
+    def __call__(self, shard: dict):
+        from governance.subjects import build_index
+
+        from .sanitize import ID_COLUMN
+
+        frame = read_run(self.lake, self.table, shard["runs"])
+        return build_index(frame, self.table, ID_COLUMN[self.table], self.replaced, self.secret).to_arrow()
