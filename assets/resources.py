@@ -1,9 +1,12 @@
 """The Dagster resources the assets use: the lake and the landing folder. pipelines/resources.py picks their
 values per profile."""
 
+import os
 from pathlib import Path
 
 import dagster as dg
+from dagster_ray import LocalRay, RayResource
+from dagster_ray.configs import Lifecycle
 
 from .lake import Lake
 from .source.catalog import SourceCatalog, SourceSpec, load_catalog
@@ -161,3 +164,36 @@ class GovernanceResource(dg.ConfigurableResource):
         from governance.policy import load_policy
 
         return load_policy(self.policy_file)
+
+
+class ShardingResource(dg.ConfigurableResource):
+    """Where purification and sanitation run their shards (assets/engines.py): ``local`` in the step's process,
+    or ``ray`` on the cluster of ``ray_cluster`` — dagster-ray's resource: ``LocalRay`` (a local Ray per step,
+    or the cluster RAY_ADDRESS names) in development and tests, a KubeRay cluster in production. With the
+    local engine the Ray resource is inert (nothing started, nothing imported)."""
+
+    engine: str = "local"
+    shards: int = 0          # 0: the engine's default (local: 1; ray: one per landing file)
+    workers: int = 2         # a local Ray's CPUs
+    address: str | None = None
+    ray_cluster: dg.ResourceDependency[RayResource]
+
+    @classmethod
+    def from_settings(cls, settings) -> "ShardingResource":
+        from assets.engines import ray_init_options
+
+        if settings.engine == "ray":
+            if settings.ray_address:
+                os.environ["RAY_ADDRESS"] = settings.ray_address  # LocalRay's ray.init(address=None) joins it
+            cluster = LocalRay(ray_init_options=ray_init_options(None if settings.ray_address else
+                                                                 settings.ray_workers))
+        else:
+            cluster = LocalRay(lifecycle=Lifecycle(create=False, wait=False, connect=False, cleanup="never"))
+        return cls(engine=settings.engine, shards=settings.shards, workers=settings.ray_workers,
+                   address=settings.ray_address, ray_cluster=cluster)
+
+    def make(self):
+        from assets.engines import make_engine
+
+        default = 1 if self.engine == "local" else 0
+        return make_engine(self.engine, self.shards or default, self.workers, self.address)

@@ -14,6 +14,7 @@ from assets.resources import (
     LandingResource,
     MlflowResource,
     PiiEngineResource,
+    ShardingResource,
     TrainingResource,
 )
 
@@ -36,6 +37,7 @@ def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
                              catalog_file=str(settings.catalog_file)),
         "landing": LandingResource(landing_dir=str(settings.landing_dir), sources_file=str(settings.sources_file)),
         "pii": PiiEngineResource.from_settings(settings),
+        "sharding": ShardingResource.from_settings(settings),
         "training": TrainingResource(
             models_dir=str(settings.models_dir), landing_dir=str(settings.landing_dir),
             config_file=str(settings.training_file), profile=settings.training_profile,

@@ -122,6 +122,15 @@ class Settings(BaseSettings):
         "machine), multiprocess (a process per step, independent steps at once; pools still hold training to one "
         "at a time), k8s (a Kubernetes job per step, dagster-k8s; config in deploy/k8s_executor.yaml).")
     max_concurrent: int = Field(0, ge=0, description="multiprocess: steps at once; 0 = the number of CPUs.")
+    engine: Literal["local", "ray"] = Field(
+        "local", description="Where purification and sanitation run their shards: local (one after the other in "
+        "the step's process; no Ray) or ray (Ray Data on a Ray cluster: a local one started by the step, or "
+        "ray_address). The tables are the same either way.")
+    shards: int = Field(0, ge=0, description="How many shards purification and sanitation cut their files "
+                        "into; 0 = the engine's default (local: 1, ray: one per landing file).")
+    ray_workers: int = Field(2, ge=1, description="ray without ray_address: CPUs of the local Ray the step starts.")
+    ray_address: str | None = Field(None, description="ray: a running cluster (ray://head:10001 for KubeRay's "
+                                    "head service, deploy/ray/); none: a local Ray per step.")
     demo_seed: int = 7
     demo_scale: int = 1
     mlflow_auth: bool | None = Field(None, description="MLflow's basic-auth app on `waterworks mlflow-ui` (users, "
@@ -244,6 +253,9 @@ class Settings(BaseSettings):
             "training_device": self.training_device,
             "training_processes": str(self.training_processes),
             "executor": self.executor,
+            "engine": self.engine + (f" ({self.ray_address or f'local Ray, {self.ray_workers} CPUs'})"
+                                     if self.engine == "ray" else ""),
+            "shards": str(self.shards or "(engine default)"),
             "mlflow_auth": "on (basic-auth app)" if self.mlflow_auth else "off",
             "models_dir": str(self.models_dir),
             "distribution_file": str(self.distribution_file),

@@ -4,7 +4,7 @@ wrapper over purify.py with its accounting as metadata and blocking checks for s
 import dagster as dg
 
 from ..metadata import md_table
-from ..resources import LakeResource
+from ..resources import LakeResource, ShardingResource
 from ..source.catalog import SourceCatalog
 from .checks import check_accounting, check_schema
 from .config import PurificationConfig, load_purification_config
@@ -27,6 +27,8 @@ def report_metadata(report: PurifyReport, schema: dict) -> dict:
         "rows_out": report.rows_out,
         "rows_dropped": dropped,
         "raw_files": report.files,
+        "engine": report.engine,
+        "shards": report.shards,
         "duplicate_clusters": report.duplicate_clusters,
         "accounting": dg.MetadataValue.md(
             f"in **{report.rows_in}** = out **{report.rows_out}** + dropped **{dropped}** "
@@ -63,13 +65,14 @@ def _purified_asset(name: str, table: str, sources: list[str], catalog: SourceCa
     @dg.asset(name=name, group_name=GROUP, deps=deps, description=description, kinds={"parquet", "polars"},
               tags={"stage": GROUP}, owners=["team:data-platform"], check_specs=checks,
               metadata={"zone": "purified (private)", "table": table})
-    def _asset(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, sharding: ShardingResource) \
+            -> dg.MaterializeResult:
         config = load_purification_config(config_path)
         unmapped = config.unmapped([s.id for s in catalog.sources])
         if unmapped:
             context.log.warning(f"sources with no canonical mapping in the purification config: {unmapped}")
         the_lake = lake.lake()
-        report = purify(the_lake, config)
+        report = purify(the_lake, config, sharding.make())
         context.log.info(f"{table}: in {report.rows_in} = out {report.rows_out} + dropped "
                          f"{sum(report.dropped.values())}")
         schema_ok, schema_meta = check_schema(the_lake, table, schema)

@@ -5,7 +5,7 @@ by the independent rescan (above the configured threshold), and no row lost."""
 import dagster as dg
 
 from ..metadata import md_table
-from ..resources import GovernanceResource, LakeResource, PiiEngineResource
+from ..resources import GovernanceResource, LakeResource, PiiEngineResource, ShardingResource
 from .checks import check_residual, check_rows_kept
 from .config import load_sanitation_config
 from .sanitize import Boundary, SanitizeReport, sanitize_table
@@ -23,6 +23,8 @@ def report_metadata(report: SanitizeReport) -> dict:
         if report.by_type else "none",
         "columns": dg.MetadataValue.md(md_table(("source", "column", "handled as"), columns)),
         "ledger_rows": report.ledger_rows,
+        "engine": report.engine,
+        "shards": report.shards,
         "texts_remembered": report.texts_remembered,
         "texts_analyzed": report.texts_analyzed,
         "seconds_by_step": dg.MetadataValue.json(report.seconds),
@@ -48,11 +50,12 @@ def _sanitized_asset(name: str, table: str, upstream: str, config_path: str | No
               tags={"stage": GROUP}, owners=["team:data-platform"], check_specs=checks,
               metadata={"zone": "sanitized (no personal data)", "table": table})
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource, pii: PiiEngineResource,
-               governance: GovernanceResource) -> dg.MaterializeResult:
+               governance: GovernanceResource, sharding: ShardingResource) -> dg.MaterializeResult:
         config = load_sanitation_config(config_path)
         the_lake = lake.lake()
         boundary = Boundary(key=pii.pseudonym_key(), policy=governance.policy())
-        report = sanitize_table(the_lake, table, config, pii.engine_config(), boundary=boundary)
+        report = sanitize_table(the_lake, table, config, pii.engine_config(), boundary=boundary,
+                                sharding=sharding.make())
         context.log.info(f"{table}: {report.rows} rows, {report.texts_changed} of {report.texts} values changed "
                          f"({config.operator}); findings by type: {dict(sorted(report.by_type.items()))}")
         residual_ok, residual_meta = check_residual(the_lake, table, config.residual,

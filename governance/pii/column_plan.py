@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from .columns import ColumnType, bottom_k, distinct_texts, sample_values, type_column
-from .json_fields import leaves, parse_json
+from .json_fields import keys, leaves, parse_json
 
 CATEGORY_MAX_CHARS = 24  # a label of an enumeration is short
 JSON_SHARE = 0.9         # a column is JSON when this share of its sampled values are JSON objects or arrays
@@ -54,18 +54,25 @@ class FieldStats:
     sample: list[str] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     texts: int = 0
-    strings_only: bool = True  # every non-empty value is a string (JSON needs strings)
+    key_rows: Counter = field(default_factory=Counter)  # JSON object keys → rows holding them
+    json_rows: int = 0
 
-    def add(self, values: list) -> None:
+    def add(self, values: list, parsed: list | None = None) -> None:
         self.sample = bottom_k(self.sample + distinct_texts(values))
         counts, texts = category_counts(values)
         self.counts.update(counts)
         self.texts += texts
+        if parsed is not None:
+            key_rows, json_rows = key_counts(parsed)
+            self.key_rows.update(key_rows)
+            self.json_rows += json_rows
 
     def merge(self, other: FieldStats) -> None:
         self.sample = bottom_k(self.sample + other.sample)
         self.counts.update(other.counts)
         self.texts += other.texts
+        self.key_rows.update(other.key_rows)
+        self.json_rows += other.json_rows
 
 
 @dataclass
@@ -74,8 +81,8 @@ class ColumnStats:
 
     fields: dict[tuple[str, str, str], FieldStats] = field(default_factory=dict)
 
-    def add(self, source: str, column: str, path: str, values: list) -> None:
-        self.fields.setdefault((source, column, path), FieldStats()).add(values)
+    def add(self, source: str, column: str, path: str, values: list, parsed: list | None = None) -> None:
+        self.fields.setdefault((source, column, path), FieldStats()).add(values, parsed)
 
     def merge(self, other: ColumnStats) -> ColumnStats:
         for key, stats in other.fields.items():
@@ -86,11 +93,24 @@ class ColumnStats:
         return self
 
 
-def json_leaf_values(values: list) -> dict[str, list]:
+def key_counts(parsed: list) -> tuple[Counter, int]:
+    """(rows holding each object key, rows that are JSON documents)."""
+    rows = [node for node in parsed if node is not None]
+    return Counter(key for node in rows for key in set(keys(node))), len(rows)
+
+
+def schema_keys_from(key_rows: Counter, json_rows: int) -> frozenset[str]:
+    """Keys that many documents of a column share are field names (月薪, 部门, customer): labels, not data. A
+    key that is a person's name or e-mail (an export keyed by customer) is held by one document or a few.
+    Error mode: a name used as a key in at least CATEGORY_MIN_SHARE of a column's documents is kept."""
+    least = max(CATEGORY_MIN_COUNT, CATEGORY_MIN_SHARE * json_rows)
+    return frozenset(k for k, n in key_rows.items() if n >= least)
+
+
+def json_leaf_values(parsed: list) -> dict[str, list]:
     """Leaf values by path over the values that are JSON documents (``redact_json``'s paths)."""
     by_path: dict[str, list] = {}
-    for value in values:
-        node = parse_json(value)
+    for node in parsed:
         if node is not None:
             for path, _, leaf in leaves(node):
                 by_path.setdefault(path, []).append(leaf)
@@ -106,9 +126,9 @@ def table_stats(frame: pl.DataFrame, how) -> ColumnStats:
             if handling not in ("auto", "json") or part.schema[column] != pl.String:
                 continue
             values = part.get_column(column).to_list()
-            if handling == "auto":
-                stats.add(source_id, column, "", values)
-            for path, leaf_values in json_leaf_values(values).items():
+            parsed = [parse_json(v) for v in values]
+            stats.add(source_id, column, "", values, parsed)
+            for path, leaf_values in json_leaf_values(parsed).items():
                 stats.add(source_id, column, path, leaf_values)
     return stats
 
@@ -120,6 +140,7 @@ class Decision:
     share: float = 0.0
     sampled: int = 0
     categories: frozenset[str] = frozenset()
+    schema_keys: frozenset[str] = frozenset()  # JSON: keys that are field names
 
     def column_type(self) -> ColumnType:
         return ColumnType(self.entity_type if self.kind == "typed" else None, self.share, self.sampled)
@@ -127,12 +148,12 @@ class Decision:
     def describe(self) -> dict:
         """For the persisted plan: the decision, never a value (categories are counted, not listed)."""
         return {"kind": self.kind, "entity_type": self.entity_type, "share": round(self.share, 4),
-                "sampled": self.sampled, "categories": len(self.categories)}
+                "sampled": self.sampled, "categories": len(self.categories), "schema_keys": len(self.schema_keys)}
 
 
 def decide_field(stats: FieldStats, analyze, allow_json: bool) -> Decision:
     if allow_json and is_json_sample(stats.sample):
-        return Decision("json")
+        return Decision("json", schema_keys=schema_keys_from(stats.key_rows, stats.json_rows))
     typed = type_column(stats.sample, analyze)
     if typed.entity_type:
         return Decision("typed", typed.entity_type, typed.share, typed.sampled)
@@ -154,12 +175,26 @@ class ColumnPlan:
 
 
 def decide_plan(stats: ColumnStats, how, analyze) -> ColumnPlan:
-    """Top-level ``auto`` columns first (JSON or not), then the leaf paths of the JSON ones (declared or found)."""
+    """Top-level ``auto`` columns first (JSON or not), then the leaf paths of the JSON ones (declared or found).
+    Field names are shared by the sources of a table (one schema), so a column's schema keys are counted over
+    all its sources."""
     plan = ColumnPlan()
-    json_columns = {(source, column) for source, column, _ in stats.fields if how(column) == "json"}
+    key_rows: dict[str, Counter] = {}
+    json_rows: Counter = Counter()
+    for (_, column, path), field_stats in stats.fields.items():
+        if not path:
+            key_rows.setdefault(column, Counter()).update(field_stats.key_rows)
+            json_rows[column] += field_stats.json_rows
+    schema_keys = {column: schema_keys_from(counts, json_rows[column]) for column, counts in key_rows.items()}
+    json_columns: set[tuple[str, str]] = set()
     for (source, column, path), field_stats in sorted(stats.fields.items()):
-        if not path and how(column) == "auto":
+        if not path and how(column) == "json":
+            plan.decisions[(source, column)] = Decision("json", schema_keys=schema_keys[column])
+            json_columns.add((source, column))
+        elif not path and how(column) == "auto":
             decision = decide_field(field_stats, analyze, allow_json=True)
+            if decision.kind == "json":
+                decision = Decision("json", schema_keys=schema_keys[column])
             plan.decisions[(source, column)] = decision
             if decision.kind == "json":
                 json_columns.add((source, column))
@@ -181,6 +216,9 @@ class ValueDecisions:
     def categories(self, field_name: str, values: list) -> frozenset[str]:
         return categories_from(*category_counts(values))
 
+    def schema_keys(self, field_name: str, parsed: list) -> frozenset[str]:
+        return schema_keys_from(*key_counts(parsed))
+
 
 class PlannedDecisions(ValueDecisions):
     """Decisions from the table's plan, for one source. A field the plan lacks is free text."""
@@ -199,3 +237,7 @@ class PlannedDecisions(ValueDecisions):
     def categories(self, field_name: str, values: list) -> frozenset[str]:
         decision = self.decisions.get(field_name)
         return decision.categories if decision is not None else frozenset()
+
+    def schema_keys(self, field_name: str, parsed: list) -> frozenset[str]:
+        decision = self.decisions.get(field_name)
+        return decision.schema_keys if decision is not None else frozenset()

@@ -226,7 +226,9 @@ class Redactor:
         if not held:
             return set()
         found_keys = [key for key, _ in held]
-        schema_names = frozenset(k for k in found_keys if _SCHEMA_KEY.fullmatch(k))  # labels, as in an enumeration
+        # Labels, as in an enumeration: keys spelled like a field name, and keys many documents share.
+        schema_names = frozenset(k for k in found_keys if _SCHEMA_KEY.fullmatch(k)) | \
+            self.decisions.schema_keys(field_name, parsed)
         new = self.redact_texts(found_keys, f"{field_name}{{key}}", [label for _, label in held], tally, schema_names)
         renamed = {key: str(value) for key, value in zip(found_keys, new, strict=True) if value != key}
         changed = set()
