@@ -28,6 +28,18 @@ from .purification.dedup import chain_pairs
 ENGINES = ("local", "ray")
 
 
+def worker_node() -> str:
+    """The Ray node this code runs on (in a Ray worker), else ``local``."""
+    import sys
+
+    if "ray" in sys.modules:
+        import ray
+
+        if ray.is_initialized():
+            return ray.get_runtime_context().get_node_id()
+    return "local"
+
+
 class ShardTask(Protocol):
     def __call__(self, shard: dict) -> Any: ...
 
@@ -155,8 +167,11 @@ def ray_init_options(num_cpus: int | None) -> dict:
 
 
 def configure_ray_data() -> None:
+    import logging
+
     import ray
 
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # one INFO line per dataset otherwise
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False

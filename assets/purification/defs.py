@@ -29,6 +29,7 @@ def report_metadata(report: PurifyReport, schema: dict) -> dict:
         "raw_files": report.files,
         "engine": report.engine,
         "shards": report.shards,
+        "worker_nodes": len(report.nodes),
         "duplicate_clusters": report.duplicate_clusters,
         "accounting": dg.MetadataValue.md(
             f"in **{report.rows_in}** = out **{report.rows_out}** + dropped **{dropped}** "

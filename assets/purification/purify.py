@@ -57,6 +57,7 @@ class PurifyReport:
     files: int = 0
     shards: int = 0
     engine: str = "local"
+    nodes: list[str] = field(default_factory=list)  # the workers' nodes (Ray node ids; "local")
     languages: dict[str, int] = field(default_factory=dict)
     duplicate_clusters: int = 0
     config_hash: str = ""
@@ -141,6 +142,7 @@ def _account(report: PurifyReport, outputs: list[ShardResult]) -> None:
         for source, n in o.rows_in_by_source.items():
             report.rows_in_by_source[source] = report.rows_in_by_source.get(source, 0) + n
     report.shards = len(outputs)
+    report.nodes = sorted({o.node for o in outputs})
     report.seconds["shards_total"] = round(sum(o.seconds for o in outputs), 3)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from ..engines import worker_node
 from ..lake import Lake
 from .canonical import DOCUMENT_SCHEMA, RECORD_SCHEMA, RawFile, empty, map_documents, map_records, read_raw
 from .config import PurificationConfig
@@ -40,6 +41,7 @@ class ShardResult:
     keys: np.ndarray | None = None                # records: exact-duplicate key per row
     prints: Fingerprints | None = None            # documents: dedup fingerprints per row
     seconds: float = 0.0
+    node: str = "local"                           # where it ran (a Ray node id)
 
 
 def _load(lake: Lake, files: list[RawFile], mappings: dict, mapper, schema: dict, result: ShardResult) -> pl.DataFrame:
@@ -69,7 +71,7 @@ class DocumentShard:
         cjk = kept.select(pl.col("language").str.split("-").list.first().is_in(list(CJK_LANGUAGES))).to_series()
         result.prints = Fingerprints.of(key_text, cjk.to_numpy(), self.config.dedup)
         result.ids = kept.get_column("doc_id").to_list()
-        result.seconds = time.perf_counter() - started
+        result.seconds, result.node = time.perf_counter() - started, worker_node()
         return result
 
 
@@ -86,5 +88,5 @@ class RecordShard:
         self.lake.write_parquet(ZONE, work_path("records", result.index, "filtered"), empties.to_arrow())
         result.keys = record_keys(kept, self.config.dedup.seed).to_numpy()
         result.ids = kept.get_column("record_id").to_list()
-        result.seconds = time.perf_counter() - started
+        result.seconds, result.node = time.perf_counter() - started, worker_node()
         return result

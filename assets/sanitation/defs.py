@@ -25,6 +25,7 @@ def report_metadata(report: SanitizeReport) -> dict:
         "ledger_rows": report.ledger_rows,
         "engine": report.engine,
         "shards": report.shards,
+        "worker_nodes": len(report.nodes),
         "texts_remembered": report.texts_remembered,
         "texts_analyzed": report.texts_analyzed,
         "seconds_by_step": dg.MetadataValue.json(report.seconds),

@@ -59,6 +59,7 @@ class SanitizeReport:
     index_rows: int = 0  # rows of the subject index (keyed hashes → row ids) written for this table
     shards: int = 0
     engine: str = "local"
+    nodes: list[str] = field(default_factory=list)  # the workers' nodes (Ray node ids; "local")
 
 
 def config_hash(config: SanitationConfig) -> str:
@@ -304,6 +305,7 @@ def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: Eng
     report.ledger_rows = ledger_table.height
     lake.delete_folder(SOURCE_ZONE, f"{WORK}/sanitized_{table}")
     report.shards, report.engine = len(shards), sharding.name
+    report.nodes = sorted({r.node for r in results})
     report.seconds["write"] = round(time.perf_counter() - started, 2)
     return report
 

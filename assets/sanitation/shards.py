@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from ..engines import worker_node
 from ..lake import Lake
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ class RedactResult:
     texts_remembered: int = 0
     texts_analyzed: int = 0
     seconds: float = 0.0
+    node: str = "local"  # where it ran (a Ray node id)
 
 
 class RedactShard:
@@ -151,7 +153,7 @@ class RedactShard:
         if self.replaced is not None:
             result.replaced = set(self.replaced)
             self.replaced.clear()
-        result.seconds = time.perf_counter() - started
+        result.seconds, result.node = time.perf_counter() - started, worker_node()
         return result
 
 
