@@ -23,6 +23,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 PRIVATE_ZONES = ("raw", "purified", "quarantine")
+ROW_GROUP_ROWS = 50_000  # streamed files: a reader of a row range (a shard) reads about this much more at most
 META_PREFIX = b"waterworks."
 PRIVATE_MODES = (0o700, 0o600)  # (folders, files)
 SHAREABLE_MODES = (0o750, 0o640)
@@ -97,7 +98,7 @@ class Lake:
             with pq.ParquetWriter(temp, schema, filesystem=self.fs, compression="zstd") as writer:
                 for table in tables:
                     if table.num_rows:
-                        writer.write_table(table.select(schema.names).cast(schema))
+                        writer.write_table(table.select(schema.names).cast(schema), row_group_size=ROW_GROUP_ROWS)
             if self.local:
                 os.chmod(temp, modes_for(zone)[1])
                 os.replace(temp, target)

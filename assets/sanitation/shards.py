@@ -55,10 +55,9 @@ def file_runs(lake: Lake, table: str) -> list[FileRun]:
     return [FileRun(frame["source_id"][a], frame["landing_path"][a], a, b) for a, b in zip(starts, stops, strict=True)]
 
 
-def read_run(lake: Lake, table: str, runs: list[FileRun]) -> pl.DataFrame:
-    """The rows of a shard's runs, in order (only the row groups that hold them are read)."""
-    parts = [pl.from_arrow(lake.read_rows(SOURCE_ZONE, f"{table}.parquet", r.start, r.stop)) for r in runs]
-    return pl.concat(parts) if len(parts) > 1 else parts[0]
+def read_runs(lake: Lake, table: str, runs: list[FileRun]) -> pl.DataFrame:
+    """The rows of a shard's runs (consecutive), read at once: only the row groups that hold them."""
+    return pl.from_arrow(lake.read_rows(SOURCE_ZONE, f"{table}.parquet", runs[0].start, runs[-1].stop))
 
 
 def memo_path(table: str, source_id: str, landing_path: str) -> str:
@@ -80,7 +79,7 @@ class StatsShard:
         from governance.pii.column_plan import table_stats
 
         plan = self.config.records if self.table == "records" else self.config.documents
-        return table_stats(read_run(self.lake, self.table, shard["runs"]), plan.how)
+        return table_stats(read_runs(self.lake, self.table, shard["runs"]), plan.how)
 
 
 @dataclass
@@ -124,8 +123,9 @@ class RedactShard:
         plan = self.config.records if self.table == "records" else self.config.documents
         memos: dict[tuple[str, str], object] = {}
         parts, previous_memo = [], self.redactor.batch.memo
+        frame, first = read_runs(self.lake, self.table, shard["runs"]), shard["runs"][0].start
         for run in shard["runs"]:
-            rows = read_run(self.lake, self.table, [run])
+            rows = frame.slice(run.start - first, run.stop - run.start)
             if self.remember:
                 key = (run.source_id, run.landing_path)
                 if key not in memos:
@@ -166,5 +166,5 @@ class IndexShard:
 
         from .sanitize import ID_COLUMN
 
-        frame = read_run(self.lake, self.table, shard["runs"])
+        frame = read_runs(self.lake, self.table, shard["runs"])
         return build_index(frame, self.table, ID_COLUMN[self.table], self.replaced, self.secret).to_arrow()

@@ -1,0 +1,173 @@
+"""Purification and sanitation at 1×, 10×, 100× the demo estate, on the local and the ray engine: wall time and
+peak memory per engine, in one run (same raw zone, same machine, each engine in a fresh process).
+
+    .venv/bin/python bench/scale.py [--scales 1 10 100] [--engines local ray] [--stages purification sanitation]
+                                    [--workers 2] [--json OUT]
+
+For each scale the demo generator writes the estate (``--scale``), the plant's ingest (Dagster, ingest only)
+fills the raw zone once, then each engine runs the stages on a copy of it in a child process while this one
+samples the child's process tree every 0.2 s (psutil): the peak of the whole tree's resident memory, and the
+peak of its largest process — for ray, the driver and each worker separately. The tables of the two engines
+are compared (they must be identical). The ratio is ray / local.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TABLES = {"purification": ["purified/records.parquet", "purified/documents.parquet"],
+          "sanitation": ["sanitized/records.parquet", "sanitized/documents.parquet",
+                         "sanitized/ledger/records.parquet", "sanitized/ledger/documents.parquet"]}
+
+CHILD = r"""
+import json, sys, time
+sys.path.insert(0, {root!r})
+from assets.engines import make_engine
+from assets.lake import Lake
+from pipelines.settings import Settings
+settings = Settings(home={home!r})
+engine = make_engine({engine!r}, 0 if {engine!r} == "ray" else 1, {workers})
+lake = Lake(settings.lake_uri)
+seconds = {{}}
+if "purification" in {stages!r}:
+    from assets.purification.config import load_purification_config
+    from assets.purification.purify import purify_documents, purify_records
+    config = load_purification_config(None)
+    started = time.perf_counter()
+    purify_records(lake, config, engine)
+    report = purify_documents(lake, config, engine)
+    seconds["purification"] = time.perf_counter() - started
+    seconds["documents"] = report.rows_out
+if "sanitation" in {stages!r}:
+    from assets.resources import PiiEngineResource
+    from assets.sanitation.config import load_sanitation_config
+    from assets.sanitation.sanitize import Boundary, sanitize_table
+    from governance.policy import load_policy
+    pii = PiiEngineResource.from_settings(settings)
+    boundary = Boundary(key=pii.pseudonym_key(), policy=load_policy(None))
+    started = time.perf_counter()
+    for table in ("records", "documents"):
+        sanitize_table(lake, table, load_sanitation_config(None), pii.engine_config(), boundary=boundary,
+                       sharding=engine)
+    seconds["sanitation"] = time.perf_counter() - started
+print("RESULT " + json.dumps(seconds))
+"""
+
+
+def sample_tree(pid: int, peaks: dict, stop: threading.Event) -> None:
+    import psutil
+
+    root = psutil.Process(pid)
+    while not stop.is_set():
+        try:
+            processes = [root, *root.children(recursive=True)]
+            rss = []
+            for p in processes:
+                try:
+                    rss.append(p.memory_info().rss)
+                except psutil.Error:
+                    pass
+            peaks["tree"] = max(peaks.get("tree", 0), sum(rss))
+            peaks["largest_process"] = max(peaks.get("largest_process", 0), max(rss, default=0))
+            peaks["processes"] = max(peaks.get("processes", 0), len(rss))
+        except psutil.Error:
+            pass
+        stop.wait(0.2)
+
+
+def run_engine(home: Path, engine: str, stages: list[str], workers: int) -> dict:
+    code = CHILD.format(root=str(ROOT), home=str(home), engine=engine, workers=workers, stages=stages)
+    started = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env={**__import__("os").environ, "RAY_USAGE_STATS_ENABLED": "0"})
+    peaks: dict = {}
+    stop = threading.Event()
+    sampler = threading.Thread(target=sample_tree, args=(child.pid, peaks, stop), daemon=True)
+    sampler.start()
+    out, err = child.communicate()
+    stop.set()
+    sampler.join()
+    if child.returncode != 0:
+        raise SystemExit(f"{engine} failed:\n{err[-4000:]}")
+    result = json.loads(next(line for line in out.splitlines() if line.startswith("RESULT "))[7:])
+    return {**result, "wall": time.perf_counter() - started, "peak_tree_mb": peaks.get("tree", 0) / 2**20,
+            "peak_process_mb": peaks.get("largest_process", 0) / 2**20, "processes": peaks.get("processes", 0)}
+
+
+def prepare(scale: int, base: Path) -> tuple[Path, dict]:
+    from assets.source.demo_estate import generate_estate
+    from pipelines.run import run_plant
+    from pipelines.settings import Settings
+
+    home = base / f"x{scale}"
+    generate_estate(home / "landing", seed=7, scale=scale)
+    landing = sum(f.stat().st_size for f in (home / "landing").rglob("*") if f.is_file())
+    started = time.perf_counter()
+    summary = run_plant(Settings(home=home), ingest_only=True, log=lambda line: None)
+    if not summary.ok:
+        raise SystemExit(f"ingest failed at scale {scale}: {summary.errors or summary.failed}")
+    from assets.resources import PiiEngineResource
+
+    PiiEngineResource.from_settings(Settings(home=home)).pseudonym_key()  # one key for both engines' copies
+    return home, {"landing_mb": landing / 2**20, "ingest_seconds": time.perf_counter() - started}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100])
+    parser.add_argument("--engines", nargs="+", default=["local", "ray"])
+    parser.add_argument("--stages", nargs="+", default=["purification", "sanitation"])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+
+    import polars as pl
+
+    base = Path(tempfile.mkdtemp(prefix="waterworks-scale-"))
+    results = []
+    for scale in args.scales:
+        prepared, estate = prepare(scale, base)
+        print(f"scale {scale}: landing {estate['landing_mb']:.1f} MB, ingest {estate['ingest_seconds']:.0f} s",
+              flush=True)
+        outputs = {}
+        for engine in args.engines:
+            home = base / f"x{scale}-{engine}"
+            shutil.copytree(prepared / "lake" / "raw", home / "lake" / "raw")
+            shutil.copytree(prepared / "secrets", home / "secrets")
+            measured = run_engine(home, engine, args.stages, args.workers)
+            outputs[engine] = {t: pl.read_parquet(home / "lake" / t) for s in args.stages for t in TABLES[s]}
+            row = {"scale": scale, "engine": engine, **estate, **measured}
+            results.append(row)
+            print(json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+            shutil.rmtree(home / "lake" / "purified" / "analysis_memo", ignore_errors=True)
+        if len(outputs) > 1:
+            first, *others = outputs.values()
+            same = all(other[t].equals(first[t]) for other in others for t in first)
+            print(f"scale {scale}: tables identical across engines: {same}", flush=True)
+            for row in results[-len(outputs):]:
+                row["identical"] = same
+        shutil.rmtree(prepared / "landing", ignore_errors=True)
+    print("\n| scale | engine | landing MB | documents | " + " | ".join(f"{s} s" for s in args.stages)
+          + " | peak tree MB | peak process MB |")
+    print("|---|---|---|---|" + "---|" * len(args.stages) + "---|---|")
+    for row in results:
+        print(f"| {row['scale']}× | {row['engine']} | {row['landing_mb']:.1f} | {row.get('documents', '')} | "
+              + " | ".join(f"{row.get(s, 0):.1f}" for s in args.stages)
+              + f" | {row['peak_tree_mb']:.0f} | {row['peak_process_mb']:.0f} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
