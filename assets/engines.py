@@ -23,7 +23,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .purification.dedup import chain_pairs
+from .purification import stars as star
+from .purification.dedup import chain_pairs, components
 
 ENGINES = ("local", "ray")
 
@@ -71,6 +72,9 @@ class LocalEngine:
     def candidate_pairs(self, keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return chain_pairs(keys, docs)
 
+    def components(self, n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        return components(n, u, v)
+
 
 class _RayShardActor:
     """A Ray Data actor: builds the task once (per worker), then runs it on each batch of one shard."""
@@ -96,6 +100,48 @@ def _chain_group(group):
     return pa.table({"u": pa.array(docs[:-1]), "v": pa.array(docs[1:])})
 
 
+def _edges_keyed(batch, parts: int, step: str):
+    """Canonical edges (hi, lo) → rows keyed by the node whose partition handles them in ``step``: both ends
+    for large-star (``leaf`` marks the row keyed by the larger end), the larger end for small-star."""
+    import pyarrow as pa
+
+    hi, lo = batch.column("hi").to_numpy(), batch.column("lo").to_numpy()
+    if step == "small":
+        return pa.table({"part": hi % parts, "key": hi, "other": lo})
+    key, other = star.both_directions(hi, lo)
+    leaf = np.r_[np.ones(len(hi), bool), np.zeros(len(lo), bool)]
+    return pa.table({"part": key % parts, "key": key, "other": other, "leaf": leaf})
+
+
+def _star_group(group, step: str):
+    """One partition of a star pass. Large-star's rows are those the star check needs too: its output carries
+    how many of the partition's nodes broke the star shape *before* the pass (``bad``, on its first row)."""
+    import pyarrow as pa
+
+    key, other = group.column("key").to_numpy(), group.column("other").to_numpy()
+    hi, lo = (star.large_star if step == "large" else star.small_star)(key, other)
+    out = {"hi": pa.array(hi, pa.int64()), "lo": pa.array(lo, pa.int64())}
+    if step == "large":
+        bad = np.zeros(len(hi), np.int64)
+        violations = star.star_violations(key, other, group.column("leaf").to_numpy(False))
+        if len(hi) == 0:  # a partition of leaves only: its count rides on a self-loop, which any pass drops
+            hi, lo, bad = np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64)
+            out = {"hi": pa.array(hi), "lo": pa.array(lo)}
+        bad[0] = violations
+        out["bad"] = pa.array(bad)
+    return pa.table(out)
+
+
+def _sum_bad(batch):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pa.table({"bad": [pc.sum(batch.column("bad")).as_py() or 0]})
+
+
+STAR_ROUNDS = 100  # large/small-star converges in O(log² n) rounds; a bound, not a tuning knob
+
+
 @dataclass(frozen=True)
 class RayEngine:
     """Shards on a Ray cluster through Ray Data. ``address``: a running cluster (``ray://…`` or
@@ -106,6 +152,7 @@ class RayEngine:
     workers: int = 2
     shards: int = 0  # 0: one shard per landing file
     name: str = "ray"
+    driver_components: int = 30_000_000  # nodes + edges the driver labels itself (scipy); beyond: on the cluster
 
     def connect(self) -> None:
         import ray
@@ -144,7 +191,8 @@ class RayEngine:
         bands = keys.shape[1]
         table = pa.table({"band": np.repeat(np.arange(bands, dtype=np.int64), len(docs)),
                           "bucket": keys.T.reshape(-1), "doc": np.tile(docs.astype(np.int64), bands)})
-        dataset = ray.data.from_arrow(table).groupby(["band", "bucket"]).map_groups(
+        dataset = ray.data.from_arrow(table).groupby(["band", "bucket"],
+                                                     num_partitions=self.shuffle_partitions()).map_groups(
             _chain_group, batch_format="pyarrow")
         pairs = dataset.to_arrow_refs()
         parts = [t for t in ray.get(pairs) if t.num_rows]
@@ -152,6 +200,51 @@ class RayEngine:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         merged = pa.concat_tables(parts)
         return merged.column("u").to_numpy().astype(np.int64), merged.column("v").to_numpy().astype(np.int64)
+
+
+    def shuffle_partitions(self) -> int:
+        """Partitions of a shuffle: twice the cluster's CPUs (Ray Data's default of 200 is for large clusters;
+        on a few CPUs each empty partition costs a task)."""
+        import ray
+
+        return max(1, 2 * int(ray.cluster_resources().get("CPU", self.workers)))
+
+    def components(self, n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Connected-component labels (the smallest node of each component): scipy on the driver up to
+        ``driver_components`` nodes + edges, else large/small-star rounds on the cluster, each pass a Ray Data
+        shuffle of the edges by node (``purification/components.py``)."""
+        if n + len(u) <= self.driver_components:
+            return components(n, u, v)
+        import pyarrow as pa
+        import ray
+
+        self.connect()
+        configure_ray_data()
+        hi, lo = star.canonical(np.asarray(u), np.asarray(v))
+        if len(hi) == 0:
+            return np.arange(n, dtype=np.int64)
+        edges = ray.data.from_arrow(pa.table({"hi": pa.array(hi, pa.int64()), "lo": pa.array(lo, pa.int64())}))
+        parts = self.shuffle_partitions()
+
+        def step(dataset, name: str):
+            return dataset.map_batches(_edges_keyed, fn_kwargs={"parts": parts, "step": name},
+                                       batch_format="pyarrow").groupby("part", num_partitions=parts).map_groups(
+                _star_group, fn_kwargs={"step": name}, batch_format="pyarrow")
+
+        for _ in range(STAR_ROUNDS):
+            large = step(edges, "large").materialize()
+            if not sum(row["bad"] for row in large.map_batches(_sum_bad, batch_format="pyarrow").take_all()):
+                # the edges it read were stars already
+                break
+            edges = step(large.drop_columns(["bad"]), "small").materialize()
+        else:
+            raise RuntimeError(f"connected components did not converge in {STAR_ROUNDS} rounds")
+        tables = [t for t in ray.get(edges.to_arrow_refs()) if t.num_rows]
+        if not tables:
+            return np.arange(n, dtype=np.int64)
+        stars = pa.concat_tables(tables)
+        hi, lo = star.canonical(stars.column("hi").to_numpy(), stars.column("lo").to_numpy())
+        return star.labels_from_stars(n, hi, lo)
 
 
 def ray_init_options(num_cpus: int | None) -> dict:
@@ -175,16 +268,22 @@ def configure_ray_data() -> None:
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
+    # Shuffles (the LSH candidates' groupby, the star rounds) as sort-based pull shuffles, Ray's task-based
+    # shuffle: measured on 2 CPUs, a star round's groupby took ~5 s with it, ~20 s with the actor-based hash
+    # shuffle and ~50 s with the default (hash shuffle v2), whose aggregator actors start per operation.
+    context.shuffle_strategy = ray.data.context.ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
 
 
 Engine = LocalEngine | RayEngine
 
 
-def make_engine(kind: str = "local", shards: int = 1, workers: int = 2, address: str | None = None) -> Engine:
+def make_engine(kind: str = "local", shards: int = 1, workers: int = 2, address: str | None = None,
+                driver_components: int = RayEngine.driver_components) -> Engine:
     if kind == "local":
         return LocalEngine(shards=max(1, shards))
     if kind == "ray":
-        return RayEngine(address=address or None, workers=max(1, workers), shards=max(0, shards))
+        return RayEngine(address=address or None, workers=max(1, workers), shards=max(0, shards),
+                         driver_components=max(0, driver_components))
     raise ValueError(f"unknown engine {kind!r}; known: {', '.join(ENGINES)}")
 
 

@@ -197,6 +197,7 @@ def chain_pairs(keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 PairFinder = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+Labeller = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
 
 
 def lsh_pairs(signatures: np.ndarray, bands: int, rows: int, threshold: float,
@@ -216,7 +217,7 @@ def lsh_pairs(signatures: np.ndarray, bands: int, rows: int, threshold: float,
     return u[keep], v[keep]
 
 
-def _components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Connected-component label per node, the label being the smallest node index in the component."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -266,9 +267,11 @@ class Fingerprints:
                    np.concatenate([p.signatures for p in parts]))
 
 
-def cluster(prints: Fingerprints, config: DedupConfig, candidates: PairFinder = chain_pairs) -> DedupResult:
+def cluster(prints: Fingerprints, config: DedupConfig, candidates: PairFinder = chain_pairs,
+            label: Labeller = components) -> DedupResult:
     """Clusters of documents given in priority order (the first of a cluster is kept): exact keys, then LSH
-    over the signatures of the documents that are not exact copies, then connected components."""
+    over the signatures of the documents that are not exact copies, then connected components (``label``: in
+    process, or on the cluster)."""
     n = len(prints.keys)
     index = np.arange(n)
     exact_rep = index.copy()
@@ -281,7 +284,7 @@ def cluster(prints: Fingerprints, config: DedupConfig, candidates: PairFinder = 
         eligible = (exact_rep == index) & (prints.lengths >= config.near_min_tokens)
         nu, nv = lsh_pairs(prints.signatures, config.bands, config.rows, config.threshold, eligible, candidates)
         u, v = np.concatenate([u, nu]), np.concatenate([v, nv])
-    representative = _components(n, u, v) if n else index
+    representative = label(n, u, v) if n else index
     reason: list[str | None] = [None] * n
     for i in np.flatnonzero(representative != index):
         reason[i] = "exact_duplicate" if exact_rep[i] != i else "near_duplicate"

@@ -60,7 +60,7 @@ def planted_mask(landing_paths: list[str], record_indexes: list[int], duplicates
 def truth_labels(landing_paths: list[str], record_indexes: list[int], texts: pl.Series,
                  duplicates: list[dict]) -> np.ndarray:
     """A truth cluster label per document: planted groups joined with identical texts."""
-    from .dedup import _components
+    from .dedup import components
 
     n = len(landing_paths)
     position = {(p, int(r)): i for i, (p, r) in enumerate(zip(landing_paths, record_indexes, strict=True))}
@@ -75,4 +75,4 @@ def truth_labels(landing_paths: list[str], record_indexes: list[int], texts: pl.
     same = identical.filter(pl.col("first") != pl.col("i"))
     u = np.concatenate([np.asarray(us, dtype=np.int64), same.get_column("first").to_numpy()])
     v = np.concatenate([np.asarray(vs, dtype=np.int64), same.get_column("i").to_numpy()])
-    return _components(n, u, v)
+    return components(n, u, v)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -191,33 +191,36 @@ def _write(lake: Lake, table: str, outputs: list[ShardResult], clusters: _Cluste
     lake.delete_folder(ZONE, f"{WORK}/{table}")
 
 
-def purify_records(lake: Lake, config: PurificationConfig, engine: Engine | None = None) -> PurifyReport:
+def _purify(lake: Lake, config: PurificationConfig, engine: Engine | None, task: type[RecordShard | DocumentShard],
+            dedup: Callable[[list[ShardResult]], DedupResult], output: dict) -> PurifyReport:
+    """Shards on the engine, global dedup over what they returned, the outputs streamed from their rows."""
     engine = engine or LocalEngine()
-    report = PurifyReport("records", config_hash=config_hash(config), engine=engine.name)
+    table = task.table
+    report = PurifyReport(table, config_hash=config_hash(config), engine=engine.name)
     timer = _Timer(report)
-    outputs = engine.map(RecordShard, (lake.root, config), _shards(lake, "records", config.records, engine))
+    outputs = engine.map(task, (lake.root, config), _shards(lake, table, getattr(config, table), engine))
     _account(report, outputs)
     timer.lap("shards")
-    keys = np.concatenate([o.keys for o in outputs]) if outputs else np.zeros(0, np.uint64)
-    clusters = _Clusters.of(exact_clusters(keys), outputs)
+    clusters = _Clusters.of(dedup(outputs), outputs)
     report.duplicate_clusters = clusters.count
     timer.lap("dedup")
-    _write(lake, "records", outputs, clusters, RECORD_OUTPUT_COLUMNS, "record_id", report, languages=False)
+    _write(lake, table, outputs, clusters, output, task.id_column, report, languages=table == "documents")
     timer.lap("write")
     return report
+
+
+def purify_records(lake: Lake, config: PurificationConfig, engine: Engine | None = None) -> PurifyReport:
+    def dedup(outputs: list[ShardResult]) -> DedupResult:
+        return exact_clusters(np.concatenate([o.keys for o in outputs]) if outputs else np.zeros(0, np.uint64))
+
+    return _purify(lake, config, engine, RecordShard, dedup, RECORD_OUTPUT_COLUMNS)
 
 
 def purify_documents(lake: Lake, config: PurificationConfig, engine: Engine | None = None) -> PurifyReport:
     engine = engine or LocalEngine()
-    report = PurifyReport("documents", config_hash=config_hash(config), engine=engine.name)
-    timer = _Timer(report)
-    outputs = engine.map(DocumentShard, (lake.root, config), _shards(lake, "documents", config.documents, engine))
-    _account(report, outputs)
-    timer.lap("shards")
-    prints = Fingerprints.concat([o.prints for o in outputs], config.dedup.num_perm if config.dedup.near else 0)
-    clusters = _Clusters.of(cluster(prints, config.dedup, engine.candidate_pairs), outputs)
-    report.duplicate_clusters = clusters.count
-    timer.lap("dedup")
-    _write(lake, "documents", outputs, clusters, DOCUMENT_OUTPUT_COLUMNS, "doc_id", report, languages=True)
-    timer.lap("write")
-    return report
+
+    def dedup(outputs: list[ShardResult]) -> DedupResult:
+        prints = Fingerprints.concat([o.prints for o in outputs], config.dedup.num_perm if config.dedup.near else 0)
+        return cluster(prints, config.dedup, engine.candidate_pairs, engine.components)
+
+    return _purify(lake, config, engine, DocumentShard, dedup, DOCUMENT_OUTPUT_COLUMNS)

@@ -56,37 +56,57 @@ def _load(lake: Lake, files: list[RawFile], mappings: dict, mapper, schema: dict
     return frame.sort(list(ORDER))
 
 
-class DocumentShard:
+class _PurifyShard:
+    """One shard's purification: its files loaded in order, split into the rows left for dedup and the rows
+    dropped, both written to the work area, and what the driver's dedup needs of the rows left."""
+
+    table: str
+    schema: dict
+    id_column: str
+
     def __init__(self, lake_root: str, config: PurificationConfig) -> None:
         self.lake, self.config = Lake(lake_root), config
+
+    @staticmethod
+    def mapper(frame: pl.DataFrame, raw: RawFile, mapping) -> pl.DataFrame:
+        raise NotImplementedError
+
+    def split(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        raise NotImplementedError
+
+    def fingerprint(self, kept: pl.DataFrame, result: ShardResult) -> None:
+        raise NotImplementedError
 
     def __call__(self, shard: dict) -> ShardResult:
         started = time.perf_counter()
         result = ShardResult(shard["index"])
-        frame = _load(self.lake, shard["files"], self.config.documents, map_documents, DOCUMENT_SCHEMA, result)
-        kept, filtered = filter_documents(normalize_and_identify(frame, self.config), self.config)
-        self.lake.write_parquet(ZONE, work_path("documents", result.index, "rows"), kept.to_arrow())
-        self.lake.write_parquet(ZONE, work_path("documents", result.index, "filtered"), filtered.to_arrow())
+        frame = _load(self.lake, shard["files"], getattr(self.config, self.table), self.mapper, self.schema, result)
+        kept, dropped = self.split(frame)
+        self.lake.write_parquet(ZONE, work_path(self.table, result.index, "rows"), kept.to_arrow())
+        self.lake.write_parquet(ZONE, work_path(self.table, result.index, "filtered"), dropped.to_arrow())
+        self.fingerprint(kept, result)
+        result.ids = kept.get_column(self.id_column).to_list()
+        result.seconds, result.node = time.perf_counter() - started, worker_node()
+        return result
+
+
+class DocumentShard(_PurifyShard):
+    table, schema, id_column, mapper = "documents", DOCUMENT_SCHEMA, "doc_id", staticmethod(map_documents)
+
+    def split(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        return filter_documents(normalize_and_identify(frame, self.config), self.config)
+
+    def fingerprint(self, kept: pl.DataFrame, result: ShardResult) -> None:
         key_text = kept.select(pl.coalesce("body_zh_hans", "body")).to_series()
         cjk = kept.select(pl.col("language").str.split("-").list.first().is_in(list(CJK_LANGUAGES))).to_series()
         result.prints = Fingerprints.of(key_text, cjk.to_numpy(), self.config.dedup)
-        result.ids = kept.get_column("doc_id").to_list()
-        result.seconds, result.node = time.perf_counter() - started, worker_node()
-        return result
 
 
-class RecordShard:
-    def __init__(self, lake_root: str, config: PurificationConfig) -> None:
-        self.lake, self.config = Lake(lake_root), config
+class RecordShard(_PurifyShard):
+    table, schema, id_column, mapper = "records", RECORD_SCHEMA, "record_id", staticmethod(map_records)
 
-    def __call__(self, shard: dict) -> ShardResult:
-        started = time.perf_counter()
-        result = ShardResult(shard["index"])
-        frame = _load(self.lake, shard["files"], self.config.records, map_records, RECORD_SCHEMA, result)
-        kept, empties = normalize_records(frame)
-        self.lake.write_parquet(ZONE, work_path("records", result.index, "rows"), kept.to_arrow())
-        self.lake.write_parquet(ZONE, work_path("records", result.index, "filtered"), empties.to_arrow())
+    def split(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+        return normalize_records(frame)
+
+    def fingerprint(self, kept: pl.DataFrame, result: ShardResult) -> None:
         result.keys = record_keys(kept, self.config.dedup.seed).to_numpy()
-        result.ids = kept.get_column("record_id").to_list()
-        result.seconds, result.node = time.perf_counter() - started, worker_node()
-        return result

@@ -25,7 +25,7 @@ from ..engines import Engine, LocalEngine, shard_runs
 from ..lake import Lake
 from ..purification.normalize import convert_chinese
 from .config import SanitationConfig, TablePlan
-from .shards import MEMO_FOLDER, WORK, IndexShard, RedactShard, StatsShard, file_runs, work_path
+from .shards import MEMO_FOLDER, WORK, Counts, IndexShard, RedactShard, StatsShard, file_runs, work_path
 
 if TYPE_CHECKING:  # the engine (spaCy, Presidio) loads when a table is sanitized, not when the code location loads
     from governance.pii.column_plan import ColumnPlan
@@ -42,7 +42,7 @@ INDEX_FOLDER = "subject_index"
 PLAN_FOLDER = "sanitation_plan"
 
 @dataclass
-class SanitizeReport:
+class SanitizeReport(Counts):
     table: str
     config_hash: str
     rows: int = 0
@@ -273,14 +273,7 @@ def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: Eng
     replaced: set[tuple[str, str]] = set()
     ledger: list[dict] = []
     for result in results:
-        report.rows += result.rows
-        report.texts += result.texts
-        report.texts_changed += result.texts_changed
-        report.by_type.update(result.by_type)
-        for source, handled in result.columns.items():
-            report.columns.setdefault(source, {}).update(handled)
-        report.texts_remembered += result.texts_remembered
-        report.texts_analyzed += result.texts_analyzed
+        report.absorb(result)
         ledger += result.ledger
         replaced |= result.replaced
         result.replaced = set()

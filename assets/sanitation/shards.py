@@ -82,8 +82,30 @@ class StatsShard:
         return table_stats(read_runs(self.lake, self.table, shard["runs"]), plan.how)
 
 
+class Counts:
+    """What a shard's result and the table's report both count, added up by ``absorb``."""
+
+    rows: int
+    texts: int
+    texts_changed: int
+    by_type: Counter
+    columns: dict[str, dict[str, str]]
+    texts_remembered: int
+    texts_analyzed: int
+
+    def absorb(self, other: Counts) -> None:
+        self.rows += other.rows
+        self.texts += other.texts
+        self.texts_changed += other.texts_changed
+        self.by_type.update(other.by_type)
+        for source, handled in other.columns.items():
+            self.columns.setdefault(source, {}).update(handled)
+        self.texts_remembered += other.texts_remembered
+        self.texts_analyzed += other.texts_analyzed
+
+
 @dataclass
-class RedactResult:
+class RedactResult(Counts):
     index: int
     rows: int = 0
     texts: int = 0
@@ -135,12 +157,8 @@ class RedactShard:
             sanitized, ledger = sanitize_frame(rows, self.table, plan, self.redactor, report, self.boundary,
                                                self.columns)
             parts.append(sanitized)
-            result.rows += rows.height
-            result.texts += report.texts
-            result.texts_changed += report.texts_changed
-            result.by_type.update(report.by_type)
-            for source, handled in report.columns.items():
-                result.columns.setdefault(source, {}).update(handled)
+            report.rows = rows.height
+            result.absorb(report)
             result.ledger += ledger
         self.redactor.batch.memo = previous_memo
         for (source_id, landing_path), memo in memos.items():

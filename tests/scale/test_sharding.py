@@ -105,6 +105,8 @@ def cluster():
 
 
 def test_two_node_ray_cluster_runs_shards_on_both_nodes_with_the_plants_tables(plant, tmp_path, cluster):
+    """Shards on both nodes, and the duplicate clusters' components on the cluster too (``driver_components=0``
+    sends them to the large/small-star rounds, the path of a corpus too large for the driver)."""
     from assets.engines import RayEngine
     from assets.purification.config import load_purification_config
     from assets.purification.purify import purify_documents
@@ -113,7 +115,7 @@ def test_two_node_ray_cluster_runs_shards_on_both_nodes_with_the_plants_tables(p
     settings, _, _ = plant
     home = home_with_the_plants_raw_zone(settings, tmp_path / "home")
     lake = Lake(Settings(home=home).lake_uri)
-    engine = RayEngine(address=cluster.address, workers=2)
+    engine = RayEngine(address=cluster.address, workers=2, driver_components=0)
     report = purify_documents(lake, load_purification_config(None), engine)
     assert len(report.nodes) == 2, report.nodes  # shards ran on both nodes
     for name in ("purified/documents.parquet", "purified/excluded/documents.parquet"):
