@@ -24,7 +24,8 @@ $(STAMP): pyproject.toml requirements.lock
 run: setup            ## generate the demo estate if landing is empty, then materialize the plant through Dagster
 	$(BIN)/waterworks run
 
-test: setup           ## the test suite
+test: setup           ## the test suite (first the system packages it needs: .ci/system-packages)
+	@./.ci/system-packages
 	$(BIN)/python -m pytest
 
 ui: setup             ## Dagster UI + daemon on http://127.0.0.1:3000 (WATERWORKS_DAGSTER_UI_PORT)
