@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the tests, from Debian's `postgresql` package (.ci/run installs it):
+"""A throwaway PostgreSQL server for the tests, from Debian's `postgresql` package (.ci/system-packages installs it; make test runs it):
 initdb into a temporary folder, listen on a free loopback port with trust authentication, stop and delete
 on exit. As root (CI), the server runs as the `postgres` system user, which Postgres requires."""
 
@@ -18,7 +18,7 @@ def _binaries() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
     initdb = found[-1] if found else shutil.which("initdb")
     if not initdb:
-        raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql (.ci/run does)")
+        raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql (make test does, through .ci/system-packages)")
     return Path(initdb).parent
 
 

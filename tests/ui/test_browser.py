@@ -34,7 +34,7 @@ def browser():
     from selenium.webdriver.chrome.service import Service
 
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    assert not missing, f"{', '.join(missing)} missing: apt-get install chromium chromium-driver (.ci/run does)"
+    assert not missing, f"{', '.join(missing)} missing: apt-get install chromium chromium-driver (make test does, through .ci/system-packages)"
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1600,1000"):
