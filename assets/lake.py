@@ -13,14 +13,14 @@ access is the bucket's policy and encryption at rest the bucket's default encryp
 from __future__ import annotations
 
 import os
-import tempfile
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+
+from governance.files import replace_atomically, write_atomically
 
 PRIVATE_ZONES = ("raw", "purified", "quarantine")
 ROW_GROUP_ROWS = 50_000  # streamed files: a reader of a row range (a shard) reads about this much more at most
@@ -69,16 +69,10 @@ class Lake:
             merged.update({META_PREFIX + k.encode(): v.encode() for k, v in metadata.items()})
             table = table.replace_schema_metadata(merged)
         target = self.path(zone, relpath)
-        parent = self._parent(zone, target)
+        self._parent(zone, target)  # the folders, with the zone's modes
         if self.local:
-            temp = f"{parent}/.{target.rsplit('/', 1)[1]}.{uuid.uuid4().hex}.tmp"
-            try:
-                pq.write_table(table, temp, filesystem=self.fs, compression="zstd")
-                os.chmod(temp, modes_for(zone)[1])
-                os.replace(temp, target)
-            finally:
-                if os.path.exists(temp):
-                    os.unlink(temp)
+            replace_atomically(target, lambda temp: pq.write_table(table, temp, filesystem=self.fs, compression="zstd"),
+                               modes_for(zone)[1])
         else:
             pq.write_table(table, target, filesystem=self.fs, compression="zstd")
         return self.uri(zone, relpath)
@@ -92,19 +86,18 @@ class Lake:
             merged.update({META_PREFIX + k.encode(): v.encode() for k, v in metadata.items()})
             schema = schema.with_metadata(merged)
         target = self.path(zone, relpath)
-        parent = self._parent(zone, target)
-        temp = f"{parent}/.{target.rsplit('/', 1)[1]}.{uuid.uuid4().hex}.tmp" if self.local else target
-        try:
-            with pq.ParquetWriter(temp, schema, filesystem=self.fs, compression="zstd") as writer:
+        self._parent(zone, target)  # the folders, with the zone's modes
+
+        def write(path: str) -> None:
+            with pq.ParquetWriter(path, schema, filesystem=self.fs, compression="zstd") as writer:
                 for table in tables:
                     if table.num_rows:
                         writer.write_table(table.select(schema.names).cast(schema), row_group_size=ROW_GROUP_ROWS)
-            if self.local:
-                os.chmod(temp, modes_for(zone)[1])
-                os.replace(temp, target)
-        finally:
-            if self.local and os.path.exists(temp):
-                os.unlink(temp)
+
+        if self.local:
+            replace_atomically(target, write, modes_for(zone)[1])
+        else:
+            write(target)
         return self.uri(zone, relpath)
 
     def read_rows(self, zone: str, relpath: str, start: int, stop: int, columns: list[str] | None = None) -> pa.Table:
@@ -126,20 +119,12 @@ class Lake:
 
     def write_bytes(self, zone: str, relpath: str, data: bytes) -> str:
         target = self.path(zone, relpath)
-        parent = self._parent(zone, target)
+        self._parent(zone, target)  # the folders, with the zone's modes
         if not self.local:
             with self.fs.open_output_stream(target) as out:
                 out.write(data)
             return self.uri(zone, relpath)
-        fd, temp = tempfile.mkstemp(dir=parent, prefix=".", suffix=".tmp")  # created 0600
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.chmod(temp, modes_for(zone)[1])
-            os.replace(temp, target)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
+        write_atomically(target, data, modes_for(zone)[1])
         return self.uri(zone, relpath)
 
     def _parent(self, zone: str, target: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import TypeVar
 
@@ -9,6 +10,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+def config_hash(config: BaseModel) -> str:
+    """A short digest of a config's effective values: recorded with what it produced, so a change is visible."""
+    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
 
 
 class StrictModel(BaseModel):

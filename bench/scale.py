@@ -14,6 +14,7 @@ are compared (they must be identical). The ratio is ray / local.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import subprocess
@@ -74,10 +75,8 @@ def sample_tree(pid: int, peaks: dict, stop: threading.Event) -> None:
             processes = [root, *root.children(recursive=True)]
             rss = []
             for p in processes:
-                try:
+                with contextlib.suppress(psutil.Error):
                     rss.append(p.memory_info().rss)
-                except psutil.Error:
-                    pass
             peaks["tree"] = max(peaks.get("tree", 0), sum(rss))
             peaks["largest_process"] = max(peaks.get("largest_process", 0), max(rss, default=0))
             peaks["processes"] = max(peaks.get("processes", 0), len(rss))

@@ -22,9 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from governance.files import build_folder, file_sha256
 from governance.policy import Policy, decide_targets
 
-from ..folders import build_folder
 from .config import EdgeBundle, ServerBundle
 
 SERVER, EDGE, CLOUD = "server", "edge", "cloud"
@@ -47,16 +47,8 @@ class Bundle:
         return sum(f["bytes"] for f in self.manifest["files"])
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def file_list(folder: Path) -> list[dict]:
-    return [{"path": str(p.relative_to(folder)), "sha256": sha256_file(p), "bytes": p.stat().st_size}
+    return [{"path": str(p.relative_to(folder)), "sha256": file_sha256(p), "bytes": p.stat().st_size}
             for p in sorted(folder.rglob("*")) if p.is_file() and p.name not in (MANIFEST, CHECKSUMS)
             and "__pycache__" not in p.parts]
 
@@ -103,7 +95,7 @@ def write_bundle(bundles_dir: Path, target: str, name: str, version: str, header
         manifest = {"bundle": target, **header, **extra, "files": file_list(folder)}
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
         (folder / CHECKSUMS).write_text("".join(f"{f['sha256']}  {f['path']}\n" for f in manifest["files"])
-                                        + f"{sha256_file(folder / MANIFEST)}  {MANIFEST}\n", encoding="utf-8")
+                                        + f"{file_sha256(folder / MANIFEST)}  {MANIFEST}\n", encoding="utf-8")
         return manifest
 
     manifest = build_folder(final, fill)

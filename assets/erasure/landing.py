@@ -15,15 +15,15 @@ import email.policy
 import gzip
 import io
 import lzma
-import os
 import re
 import sqlite3
-import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+from governance.files import write_atomically
 
 ERASED = "[waterworks:erased]"            # an identifier was here: ingest drops the record
 ERASED_NAME = "[waterworks:erased-name]"  # a name was here: the record stays without it
@@ -183,15 +183,7 @@ def _redact_sqlite(path: Path, pattern: re.Pattern, marker: str) -> int:
 
 
 def _replace_file(path: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".erasure")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(temp, path.stat().st_mode & 0o777)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    write_atomically(path, data, mode=path.stat().st_mode & 0o777)
 
 
 def _redact_bytes(name: str, data: bytes, pattern: re.Pattern, marker: str) -> tuple[bytes, int, str] | None:

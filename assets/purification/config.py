@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from ..yaml_config import load_yaml_model
+from ..yaml_config import StrictModel, load_yaml_model
 
 DEFAULT_CONFIG = Path(__file__).with_name("purification.yaml")
 
@@ -16,11 +16,7 @@ STRING_FIELDS = ("external_id", "name", "national_id", "phone", "email", "addres
 RECORD_FIELDS = (*STRING_FIELDS, "amount", "event_time")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RecordMapping(_Strict):
+class RecordMapping(StrictModel):
     entity: str
     fields: dict[str, list[str]] = Field(default_factory=dict)
 
@@ -33,7 +29,7 @@ class RecordMapping(_Strict):
         return value
 
 
-class DocumentMapping(_Strict):
+class DocumentMapping(StrictModel):
     kind: str
     id: str | None = None
     title: str | None = None
@@ -49,18 +45,18 @@ class DocumentMapping(_Strict):
         return {c for c in (self.id, self.title, self.markup_column, self.html_body_column, *self.body) if c}
 
 
-class NormalizeConfig(_Strict):
+class NormalizeConfig(StrictModel):
     unicode_nfkc: bool = True
     halfwidth: bool = True
     chinese_conversion: str | None = "t2s"
 
 
-class LanguageConfig(_Strict):
+class LanguageConfig(StrictModel):
     candidates: list[str] = ["en", "zh"]
     min_confidence: float = Field(0.5, ge=0, le=1)
 
 
-class FilterConfig(_Strict):
+class FilterConfig(StrictModel):
     min_tokens: int = Field(3, ge=0)
     max_tokens: int = Field(200_000, gt=0)
     max_symbol_ratio: float = Field(0.3, ge=0)
@@ -70,7 +66,7 @@ class FilterConfig(_Strict):
     boilerplate_patterns: list[str] = []
 
 
-class DedupConfig(_Strict):
+class DedupConfig(StrictModel):
     exact: bool = True
     near: bool = True
     latin_ngram: int = Field(5, ge=1, le=16)
@@ -87,7 +83,7 @@ class DedupConfig(_Strict):
         return self.bands * self.rows
 
 
-class PurificationConfig(_Strict):
+class PurificationConfig(StrictModel):
     records: dict[str, RecordMapping] = {}
     documents: dict[str, DocumentMapping] = {}
     normalize: NormalizeConfig = NormalizeConfig()

@@ -14,7 +14,6 @@ The tables are the same for any engine and any number of shards.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -24,6 +23,7 @@ import polars as pl
 
 from ..engines import Engine, LocalEngine, shard_runs
 from ..lake import Lake
+from ..yaml_config import config_hash
 from .canonical import DOCUMENT_SCHEMA, RECORD_SCHEMA, empty, raw_files
 from .config import PurificationConfig
 from .dedup import DedupResult, Fingerprints, cluster
@@ -71,10 +71,6 @@ class PurifyReport:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def config_hash(config: PurificationConfig) -> str:
-    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
 
 
 class _Timer:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from governance.files import write_atomically
+
 from ..metadata import md_table
 from ..resources import (
     DistributionResource,
@@ -44,9 +46,8 @@ def compliance_report(context: dg.AssetExecutionContext, lake: LakeResource, lan
     files, report = produce_report(view, out, {"run_id": context.run.run_id, "reported_run_id": reported,
                                                "job": context.run.job_name})
     latest = Path(governance.reports_dir) / LATEST
-    latest.with_suffix(".tmp").write_text(json.dumps({"html": str(files.html), "json": str(files.json),
-                                                      "run_id": context.run.run_id}), encoding="utf-8")
-    latest.with_suffix(".tmp").replace(latest)
+    write_atomically(latest, json.dumps({"html": str(files.html), "json": str(files.json),
+                                         "run_id": context.run.run_id}))
     summary = report_summary(report)
     articles = md_table(("law", "article", "status"), [(a["framework"], f"{a['article']} {a['title']}",
                                                         a["status"] + (f": {'; '.join(a['problems'])}"

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from governance.pii.operators import OPERATORS
 
-from ..yaml_config import load_yaml_model
+from ..yaml_config import StrictModel, load_yaml_model
 
 DEFAULT_CONFIG = Path(__file__).with_name("sanitation.yaml")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TablePlan(_Strict):
+class TablePlan(StrictModel):
     declared: dict[str, str] = {}
     text: list[str] = []
     json_: list[str] = Field([], alias="json")
@@ -60,7 +56,7 @@ class TablePlan(_Strict):
         return "auto"
 
 
-class ResidualConfig(_Strict):
+class ResidualConfig(StrictModel):
     max_findings: int = 0               # identifiers, phones, e-mails the pattern rescan may find
     names: bool = True                  # rescan for names and addresses too
     name_threshold: float = Field(0.2, gt=0, lt=1)  # the learned detector's threshold in the rescan
@@ -68,13 +64,13 @@ class ResidualConfig(_Strict):
     max_name_share: float = Field(0.15, ge=0, le=1)  # share of scanned values with a residual name or address
 
 
-class BatchConfig(_Strict):
+class BatchConfig(StrictModel):
     n_process: int = 2
     batch_size: int = 256
     min_texts_per_process: int = 2000
 
 
-class SanitationConfig(_Strict):
+class SanitationConfig(StrictModel):
     operator: str = "placeholder"
     language: str = "auto"
     records: TablePlan = TablePlan()

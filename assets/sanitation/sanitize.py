@@ -9,7 +9,6 @@ never a value. Records are ledgered per source file and column, documents per do
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections import Counter
@@ -24,6 +23,7 @@ from governance.pii.column_plan import ValueDecisions
 from ..engines import Engine, LocalEngine, shard_runs
 from ..lake import Lake
 from ..purification.normalize import convert_chinese
+from ..yaml_config import config_hash
 from .config import SanitationConfig, TablePlan
 from .shards import MEMO_FOLDER, WORK, Counts, IndexShard, RedactShard, StatsShard, file_runs, work_path
 
@@ -60,10 +60,6 @@ class SanitizeReport(Counts):
     shards: int = 0
     engine: str = "local"
     nodes: list[str] = field(default_factory=list)  # the workers' nodes (Ray node ids; "local")
-
-
-def config_hash(config: SanitationConfig) -> str:
-    return hashlib.sha256(config.model_dump_json().encode()).hexdigest()[:16]
 
 
 def make_redactor(config: SanitationConfig, engine: EngineConfig | None = None,

@@ -4,6 +4,7 @@ plus the landing inventory. Thin wrappers over ingest.py and inventory.py."""
 import dagster as dg
 
 from ..erasure.tombstones import Tombstones
+from ..metadata import md_table
 from ..resources import LakeResource, LandingResource, PiiEngineResource
 from .catalog import SourceCatalog, SourceSpec
 from .ingest import IngestReport, ingest_file, verify_outputs
@@ -11,12 +12,6 @@ from .inventory import write_inventory
 from .landing import scan_landing
 
 GROUP = "source"
-
-
-def _markdown_table(header: tuple[str, str], rows: dict) -> str:
-    lines = [f"| {header[0]} | {header[1]} |", "|---|---|"]
-    lines += [f"| {k} | {v} |" for k, v in rows.items()]
-    return "\n".join(lines)
 
 
 def _report_metadata(report: IngestReport) -> dict:
@@ -36,8 +31,8 @@ def _report_metadata(report: IngestReport) -> dict:
             + (f" + erased **{report.erased}**" if report.erased else "")),
     }
     if report.quarantine_reasons:
-        meta["quarantine_reasons"] = dg.MetadataValue.md(_markdown_table(("reason", "count"),
-                                                                          report.quarantine_reasons))
+        meta["quarantine_reasons"] = dg.MetadataValue.md(md_table(("reason", "count"),
+                                                                   list(report.quarantine_reasons.items())))
     if report.columns:
         meta["dagster/column_schema"] = dg.TableSchema(
             columns=[dg.TableColumn(name, type_) for name, type_ in report.columns])
@@ -110,7 +105,7 @@ def landing_inventory(context: dg.AssetExecutionContext, lake: LakeResource, lan
         "bytes": summary.bytes,
         "unrouted_quarantined": summary.unrouted,
         "refused_unread": summary.refused,
-        "files_by_source": dg.MetadataValue.md(_markdown_table(("source", "files"), summary.by_source)),
+        "files_by_source": dg.MetadataValue.md(md_table(("source", "files"), list(summary.by_source.items()))),
         "inventory_uri": dg.MetadataValue.path(summary.uri),
     })
 

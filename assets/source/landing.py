@@ -16,6 +16,8 @@ import stat as stat_module
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from governance.files import file_sha256  # noqa: F401  (re-exported: the landing file's digest)
+
 from .catalog import SourceCatalog, SourceSpec
 
 CHUNK = 1 << 20
@@ -23,14 +25,6 @@ CHUNK = 1 << 20
 
 class UnsafeLandingPath(ValueError):
     """A landing path that is refused (the message is the reason; it names the path, never content)."""
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def key_problem(relpath: str) -> str | None:

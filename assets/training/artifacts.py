@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..folders import build_folder
+from governance.files import build_folder, write_atomically
 
 
 @dataclass(frozen=True)
@@ -70,11 +68,8 @@ def current_model(models_dir: Path, name: str) -> Path:
 def write_evaluation(folder: Path, evaluation: dict) -> Path:
     """``evaluation.json`` in a model folder (atomically): its scores on the test splits of the dataset version
     it was trained on, which distribution's promotion gates read."""
-    target = Path(folder) / "evaluation.json"
-    temp = target.with_name(f".evaluation.{uuid.uuid4().hex[:8]}.tmp")
-    temp.write_text(json.dumps(evaluation, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
-    os.replace(temp, target)
-    return target
+    return write_atomically(Path(folder) / "evaluation.json",
+                            json.dumps(evaluation, indent=1, sort_keys=True, ensure_ascii=False))
 
 
 def train_once(models_dir: Path, name: str, inputs: dict, train, lineage: dict) -> ModelArtifact:
@@ -91,9 +86,7 @@ def train_once(models_dir: Path, name: str, inputs: dict, train, lineage: dict) 
                                                             sort_keys=True, ensure_ascii=False), encoding="utf-8")
 
         build_folder(target, fill)
-    pointer = home / ".current.json.tmp"
-    pointer.write_text(json.dumps({"name": name, "key": key}), encoding="utf-8")
-    os.replace(pointer, home / "current.json")
+    write_atomically(home / "current.json", json.dumps({"name": name, "key": key}))
     return load_artifact(target, reused)
 
 
@@ -114,10 +107,8 @@ def remembered_result(models_dir: Path, name: str, inputs: dict, compute) -> tup
         return json.loads(target.read_text(encoding="utf-8"))["result"], True
     result = compute()
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{key}.{uuid.uuid4().hex[:8]}.tmp")
-    temp.write_text(json.dumps({"inputs": inputs, "result": result}, indent=1, sort_keys=True, ensure_ascii=False,
-                               default=str), encoding="utf-8")
-    os.replace(temp, target)
+    write_atomically(target, json.dumps({"inputs": inputs, "result": result}, indent=1, sort_keys=True,
+                                        ensure_ascii=False, default=str))
     return result, False
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import write_atomically
 from . import charts
 from .piia import impact_assessment
 
@@ -132,9 +132,7 @@ def render_html(report: dict) -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    temp.write_text(text, encoding="utf-8")
-    os.replace(temp, path)
+    write_atomically(path, text)
 
 
 def write_report(report: dict, out_dir: Path | str) -> ReportFiles:
