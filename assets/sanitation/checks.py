@@ -13,18 +13,41 @@ from governance.pii.json_fields import keys, leaves, parse_json
 from governance.pii.residual import ResidualReport
 from governance.pii.residual_names import NameScanConfig, residual_names
 
+from ..engines import Engine, LocalEngine, shard_runs
 from ..lake import Lake
 from .config import ResidualConfig
 from .sanitize import ID_COLUMN, SOURCE_ZONE, ZONE
+from .shards import FileRun, file_runs, read_runs
 
 EXAMPLE_IDS = 10
 
 
-def residual_scan(lake: Lake, table: str, names: NameScanConfig | None = None) -> ResidualReport:
+def residual_scan(lake: Lake, table: str, names: NameScanConfig | None = None,
+                  engine: Engine | None = None) -> ResidualReport:
     """Every text column that leaves the private zone: kept ids, provenance and enumerations included (a kept
-    column is where a planner's mistake would hide)."""
-    frame = pl.from_arrow(lake.read_parquet(ZONE, f"{table}.parquet"))
-    id_column = ID_COLUMN[table]
+    column is where a planner's mistake would hide). Sharded like sanitation (runs of source files of the
+    sanitized table, on the engine's workers, where the name models load once), the counts added up."""
+    engine = engine or LocalEngine()
+    if {"source_id", "landing_path"} <= set(lake.columns(ZONE, f"{table}.parquet")):
+        runs = file_runs(lake, table, ZONE)
+    else:  # a table without provenance columns: one run
+        runs = [FileRun("", "", 0, lake.row_count(ZONE, f"{table}.parquet"))]
+    shards = [{"runs": part} for part in shard_runs(runs, engine) if part]
+    report = ResidualReport()
+    for part in engine.map(ResidualShard, (lake.root, table, names), shards):
+        report.absorb(part)
+    return report
+
+
+class ResidualShard:
+    def __init__(self, lake_root: str, table: str, names: NameScanConfig | None) -> None:
+        self.lake, self.table, self.names = Lake(lake_root), table, names
+
+    def __call__(self, shard: dict) -> ResidualReport:
+        return _scan(read_runs(self.lake, self.table, shard["runs"], ZONE), ID_COLUMN[self.table], self.names)
+
+
+def _scan(frame: pl.DataFrame, id_column: str, names: NameScanConfig | None) -> ResidualReport:
     report = ResidualReport()
     ids = frame.get_column(id_column).to_list()
     scanned: list[tuple[str, str, str]] = []
@@ -60,10 +83,11 @@ def _text_leaves(value: str) -> list[str]:
         [key for key in dict.fromkeys(keys(node)) if key.strip()]
 
 
-def check_residual(lake: Lake, table: str, config: ResidualConfig, pseudonyms: bool = False, detector: str | None = None) -> tuple[bool, dict]:
+def check_residual(lake: Lake, table: str, config: ResidualConfig, pseudonyms: bool = False,
+                   detector: str | None = None, engine: Engine | None = None) -> tuple[bool, dict]:
     names = NameScanConfig(threshold=config.name_threshold, english_ner=config.english_ner, detector=detector,
                            pseudonyms=pseudonyms) if config.names else None
-    report = residual_scan(lake, table, names)
+    report = residual_scan(lake, table, names, engine)
     examples = sorted(report.rows)[:EXAMPLE_IDS]
     passed = report.total <= config.max_findings and report.name_share <= config.max_name_share
     return passed, {

@@ -55,13 +55,13 @@ def _sanitized_asset(name: str, table: str, upstream: str, config_path: str | No
         config = load_sanitation_config(config_path)
         the_lake = lake.lake()
         boundary = Boundary(key=pii.pseudonym_key(), policy=governance.policy())
-        report = sanitize_table(the_lake, table, config, pii.engine_config(), boundary=boundary,
-                                sharding=sharding.make())
+        engine = sharding.make()
+        report = sanitize_table(the_lake, table, config, pii.engine_config(), boundary=boundary, sharding=engine)
         context.log.info(f"{table}: {report.rows} rows, {report.texts_changed} of {report.texts} values changed "
                          f"({config.operator}); findings by type: {dict(sorted(report.by_type.items()))}")
         residual_ok, residual_meta = check_residual(the_lake, table, config.residual,
                                                     pseudonyms=config.operator == "pseudonym",
-                                                    detector=pii.engine_config().detector)
+                                                    detector=pii.engine_config().detector, engine=engine)
         rows_ok, rows_meta = check_rows_kept(the_lake, table)
         return dg.MaterializeResult(metadata=report_metadata(report), check_results=[
             dg.AssetCheckResult(check_name="no_residual_pii", passed=residual_ok, metadata=residual_meta,

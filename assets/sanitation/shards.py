@@ -43,9 +43,10 @@ class FileRun:
     stop: int
 
 
-def file_runs(lake: Lake, table: str) -> list[FileRun]:
-    """The purified table cut where the source file changes (reads two columns)."""
-    frame = pl.from_arrow(lake.read_parquet(SOURCE_ZONE, f"{table}.parquet", columns=["source_id", "landing_path"]))
+def file_runs(lake: Lake, table: str, zone: str = SOURCE_ZONE) -> list[FileRun]:
+    """The purified (or sanitized: same rows, same order) table cut where the source file changes (reads two
+    columns)."""
+    frame = pl.from_arrow(lake.read_parquet(zone, f"{table}.parquet", columns=["source_id", "landing_path"]))
     if frame.is_empty():
         return []
     change = (frame.get_column("source_id") != frame.get_column("source_id").shift(1)) | \
@@ -55,9 +56,9 @@ def file_runs(lake: Lake, table: str) -> list[FileRun]:
     return [FileRun(frame["source_id"][a], frame["landing_path"][a], a, b) for a, b in zip(starts, stops, strict=True)]
 
 
-def read_runs(lake: Lake, table: str, runs: list[FileRun]) -> pl.DataFrame:
+def read_runs(lake: Lake, table: str, runs: list[FileRun], zone: str = SOURCE_ZONE) -> pl.DataFrame:
     """The rows of a shard's runs (consecutive), read at once: only the row groups that hold them."""
-    return pl.from_arrow(lake.read_rows(SOURCE_ZONE, f"{table}.parquet", runs[0].start, runs[-1].stop))
+    return pl.from_arrow(lake.read_rows(zone, f"{table}.parquet", runs[0].start, runs[-1].stop))
 
 
 def memo_path(table: str, source_id: str, landing_path: str) -> str:

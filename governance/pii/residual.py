@@ -128,6 +128,15 @@ class ResidualReport:
     def name_share(self) -> float:
         return self.values_with_names / self.values_scanned if self.values_scanned else 0.0
 
+    def absorb(self, other: ResidualReport) -> None:
+        """Add another part's counts (the parts scanned disjoint rows)."""
+        self.values_scanned += other.values_scanned
+        self.by_type.update(other.by_type)
+        self.names_by_type.update(other.names_by_type)
+        self.values_with_names += other.values_with_names
+        for row_id, counts in other.rows.items():
+            self.rows.setdefault(row_id, Counter()).update(counts)
+
     def add_names(self, row_id: str, column: str, entity_types: list[str]) -> None:
         if not entity_types:
             return

@@ -7,6 +7,7 @@ import json
 import polars as pl
 import pytest
 
+from assets.engines import LocalEngine
 from assets.lake import Lake
 from assets.sanitation.checks import check_residual, check_rows_kept
 from assets.sanitation.config import ResidualConfig, SanitationConfigError, load_sanitation_config
@@ -74,6 +75,8 @@ def test_placeholders_by_column_plan_and_ledger(tmp_path, lake, engine):
     row = ledger.filter((pl.col("landing_path") == "crm/a.csv") & (pl.col("field") == "name")).row(0, named=True)
     assert (row["entity_type"], row["count"], row["detector"], row["mode"]) == ("PERSON", 2, "declared", "column")
     assert check_rows_kept(lake, "records")[0]
+    whole = check_residual(lake, "records", STRICT)
+    assert check_residual(lake, "records", STRICT, engine=LocalEngine(shards=2)) == whole  # a shard per file
     sanitize_table(lake, "documents", config, redactor=redactor)
     docs = pl.from_arrow(lake.read_parquet("sanitized", "documents.parquet"))
     assert docs["body"].to_list() == ["客户<PERSON>的手机<PHONE_NUMBER>坏了。", "我是<PERSON>，電話<PHONE_NUMBER>。"]
