@@ -31,6 +31,7 @@ import polars as pl
 from governance.subjects import canonical, subject_hash, values_in
 
 from ..lake import Lake
+from ..purification.shards import CACHE as PURIFICATION_CACHE
 from . import ledger
 from .landing import encoded_forms, erase_in_landing_file, holds_value, value_pattern
 from .zones import Patterns, ZoneCounts, drop_memo_entries, erase_file_copies, erase_in_zone
@@ -302,6 +303,10 @@ def erase_rows_everywhere(places: PlantPlaces, patterns: Patterns, counts: ZoneC
     """The rows ``patterns`` selects out of every zone, then what was made from them: dataset versions
     deleted, models retired, the catalog removed. Returns (datasets deleted, models retired)."""
     lake = places.lake
+    # purification's per-file cache holds rows as delivered: dropped whole (the next run rebuilds it)
+    removed = lake.delete_folder("purified", PURIFICATION_CACHE)
+    if removed:
+        counts.files_removed.extend([f"purified/{PURIFICATION_CACHE}/"] * removed)
     erase_in_zone(lake, "purified", patterns, counts, skip=(INDEX_PREFIX, MEMO_PREFIX, "erasure/"), keep_texts=True)
     drop_memo_entries(lake, "purified", MEMO_PREFIX, counts.removed_texts, counts)
     counts.removed_texts.clear()

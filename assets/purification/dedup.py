@@ -259,6 +259,31 @@ class Fingerprints:
             signatures = np.zeros((len(texts), 0), dtype=np.uint32)
         return cls(stream.keys, stream.lengths, signatures)
 
+    def to_arrow(self):
+        """As columns: ``key``, ``length`` and ``signature`` (the row's values as one fixed-width binary)."""
+        import pyarrow as pa
+
+        n, width = self.signatures.shape
+        signatures = np.ascontiguousarray(self.signatures, dtype=np.uint32)
+        column = pa.FixedSizeBinaryArray.from_buffers(pa.binary(4 * width), n, [None, pa.py_buffer(signatures)]) \
+            if width else pa.nulls(n, pa.null())
+        return pa.table({"key": pa.array(self.keys, pa.uint64()), "length": pa.array(self.lengths, pa.int64()),
+                         "signature": column})
+
+    @classmethod
+    def from_arrow(cls, table, num_perm: int) -> Fingerprints:
+        n = table.num_rows
+        keys = table.column("key").to_numpy().astype(np.uint64)
+        lengths = table.column("length").to_numpy().astype(np.int64)
+        if num_perm and n:
+            column = table.column("signature").combine_chunks()
+            values = np.frombuffer(column.buffers()[1], dtype=np.uint32, count=n * num_perm,
+                                   offset=column.offset * 4 * num_perm)
+            signatures = values.reshape(n, num_perm).copy()
+        else:
+            signatures = np.zeros((n, num_perm), dtype=np.uint32)
+        return cls(keys, lengths, signatures)
+
     @classmethod
     def concat(cls, parts: list[Fingerprints], num_perm: int) -> Fingerprints:
         if not parts:

@@ -27,6 +27,7 @@ def report_metadata(report: PurifyReport, schema: dict) -> dict:
         "rows_out": report.rows_out,
         "rows_dropped": dropped,
         "raw_files": report.files,
+        "raw_files_reused": report.files_reused,  # unchanged since the last run: purified from the cache
         "engine": report.engine,
         "shards": report.shards,
         "worker_nodes": len(report.nodes),

@@ -35,7 +35,7 @@ from .rows import (  # noqa: F401  (the row-level steps, re-exported for benches
     normalize_and_identify,
     normalize_documents,
 )
-from .shards import WORK, ZONE, DocumentShard, RecordShard, ShardResult, work_path
+from .shards import CACHE, WORK, ZONE, DocumentShard, RecordShard, ShardResult, cache_base, work_path
 
 DOCUMENT_OUTPUT_COLUMNS = {
     **DOCUMENT_SCHEMA, "language": pl.String, "language_confidence": pl.Float64, "body_zh_hans": pl.String,
@@ -55,6 +55,7 @@ class PurifyReport:
     rows_in_by_source: dict[str, int] = field(default_factory=dict)
     rows_out_by_source: dict[str, int] = field(default_factory=dict)
     files: int = 0
+    files_reused: int = 0  # raw files whose purification came from the cache (unchanged since the last run)
     shards: int = 0
     engine: str = "local"
     nodes: list[str] = field(default_factory=list)  # the workers' nodes (Ray node ids; "local")
@@ -128,12 +129,17 @@ def _shards(lake: Lake, table: str, mappings: dict, engine: Engine) -> list[dict
     files = sorted((raw for source_id in sorted(mappings) for raw in raw_files(lake, source_id)),
                    key=lambda raw: (raw.source_id, raw.landing_path))
     lake.delete_folder(ZONE, f"{WORK}/{table}")  # what a killed run left
+    current = {cache_base(table, raw) for raw in files}
+    for relpath in lake.list_files(ZONE, f"{CACHE}/{table}/"):  # the cache of files no longer in raw
+        if relpath.split(".", 1)[0] not in current:
+            lake.delete(ZONE, relpath)
     return [{"index": i, "files": run} for i, run in enumerate(shard_runs(files, engine)) if run]
 
 
 def _account(report: PurifyReport, outputs: list[ShardResult]) -> None:
     for o in outputs:
         report.files += o.files
+        report.files_reused += o.files_reused
         report.rows_in += o.rows_in
         for source, n in o.rows_in_by_source.items():
             report.rows_in_by_source[source] = report.rows_in_by_source.get(source, 0) + n

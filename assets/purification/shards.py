@@ -9,21 +9,29 @@ The task classes are built once per worker (the language detector loads there) a
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from ..engines import worker_node
 from ..lake import Lake
-from .canonical import DOCUMENT_SCHEMA, RECORD_SCHEMA, RawFile, empty, map_documents, map_records, read_raw
+from ..yaml_config import config_hash
+from .canonical import DOCUMENT_SCHEMA, RECORD_SCHEMA, RawFile, map_documents, map_records, read_raw
 from .config import PurificationConfig
 from .dedup import CJK_LANGUAGES, Fingerprints
 from .rows import ORDER, filter_documents, normalize_and_identify, normalize_records, record_keys
 
 ZONE = "purified"
 WORK = "_work"
+CACHE = "_shards"  # per raw file: its rows after the row-level steps, its dropped rows, its fingerprints
 
 
 def work_path(table: str, index: int, part: str) -> str:
@@ -35,6 +43,7 @@ def work_path(table: str, index: int, part: str) -> str:
 class ShardResult:
     index: int
     files: int = 0
+    files_reused: int = 0                         # files whose cached purification was still valid
     rows_in: int = 0
     rows_in_by_source: dict[str, int] = field(default_factory=dict)
     ids: list[str] = field(default_factory=list)  # ids of the rows left for dedup, in order
@@ -44,21 +53,56 @@ class ShardResult:
     node: str = "local"                           # where it ran (a Ray node id)
 
 
-def _load(lake: Lake, files: list[RawFile], mappings: dict, mapper, schema: dict, result: ShardResult) -> pl.DataFrame:
-    frames = []
-    for raw in files:
-        frame = mapper(read_raw(lake, raw), raw, mappings[raw.source_id])
-        frames.append(frame)
-        result.files += 1
-        result.rows_in_by_source[raw.source_id] = result.rows_in_by_source.get(raw.source_id, 0) + frame.height
-    frame = pl.concat(frames) if frames else empty(schema)
-    result.rows_in = frame.height
-    return frame.sort(list(ORDER))
+def _pack(kept: pl.DataFrame, dropped: pl.DataFrame, prints: pa.Table) -> tuple[pa.Table, dict[str, str]]:
+    """A raw file's cache in one table: its kept rows with their fingerprints (``_fp_*``), then its dropped
+    rows; ``_part`` tells them apart, the metadata names each part's columns."""
+    rows = kept.to_arrow()
+    for name in prints.column_names:
+        rows = rows.append_column(f"_fp_{name}", prints.column(name))
+    rows = rows.append_column("_part", pa.array(np.zeros(kept.height, np.int8)))
+    gone = dropped.to_arrow().append_column("_part", pa.array(np.ones(dropped.height, np.int8)))
+    meta = {"kept_columns": json.dumps(kept.columns), "dropped_columns": json.dumps(dropped.columns),
+            "print_columns": json.dumps(prints.column_names)}
+    return pa.concat_tables([rows, gone], promote_options="permissive"), meta
+
+
+def _unpack(table: pa.Table, meta: dict[str, str]) -> tuple[pl.DataFrame, pl.DataFrame, pa.Table]:
+    import pyarrow.compute as pc
+
+    kept, dropped = table.filter(pc.equal(table["_part"], 0)), table.filter(pc.equal(table["_part"], 1))
+    names = json.loads(meta["print_columns"])
+    prints = kept.select([f"_fp_{c}" for c in names]).rename_columns(names)
+    return (pl.from_arrow(kept.select(json.loads(meta["kept_columns"]))),
+            pl.from_arrow(dropped.select(json.loads(meta["dropped_columns"]))), prints)
+
+
+def cache_base(table: str, raw: RawFile) -> str:
+    """Where one raw file's purification is kept (named by a digest: the landing path may be personal)."""
+    name = hashlib.sha256(f"{raw.source_id}\x00{raw.landing_path}".encode()).hexdigest()[:24]
+    return f"{CACHE}/{table}/{name}"
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """The purification code and the packages whose output it depends on: a change recomputes every file."""
+    digest = hashlib.sha256()
+    for file in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(file.read_bytes())
+    for package in ("polars", "numpy", "lingua-language-detector", "opencc"):
+        digest.update(f"{package}=={metadata.version(package)}".encode())
+    return digest.hexdigest()[:16]
 
 
 class _PurifyShard:
-    """One shard's purification: its files loaded in order, split into the rows left for dedup and the rows
-    dropped, both written to the work area, and what the driver's dedup needs of the rows left."""
+    """One shard's purification, file by file: each raw file's rows split into those left for dedup and those
+    dropped, with the fingerprints of the first — taken from the file's cache when it holds the same raw
+    rows, config and code, else computed and cached — then the shard's parts written to the work area.
+
+    The cache (``purified/_shards/<table>/``) makes purification incremental: a run reads and processes only
+    new or changed raw files, while the global dedup still sees every file's fingerprints (a new file is
+    matched against all others). A raw file is identified by its rows' content hashes and indices, so a file
+    rewritten by erasure no longer matches; erasure and retention delete the whole cache anyway (it holds
+    personal data as delivered, like every purified table)."""
 
     table: str
     schema: dict
@@ -66,6 +110,7 @@ class _PurifyShard:
 
     def __init__(self, lake_root: str, config: PurificationConfig) -> None:
         self.lake, self.config = Lake(lake_root), config
+        self.config_digest = config_hash(config)
 
     @staticmethod
     def mapper(frame: pl.DataFrame, raw: RawFile, mapping) -> pl.DataFrame:
@@ -74,17 +119,69 @@ class _PurifyShard:
     def split(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         raise NotImplementedError
 
-    def fingerprint(self, kept: pl.DataFrame, result: ShardResult) -> None:
+    def fingerprint(self, kept: pl.DataFrame) -> pa.Table:
+        """Per row left for dedup: what the driver's clustering needs, as columns."""
         raise NotImplementedError
+
+    def absorb(self, prints: pa.Table, result: ShardResult) -> None:
+        raise NotImplementedError
+
+    def stamp(self, raw: RawFile) -> str:
+        """What the cached purification of a raw file was made from: the raw file as ingested (its landing
+        file's sha256, the reader and source versions, its rows — from the footer), the config, the code."""
+        meta = self.lake.parquet_metadata("raw", raw.lake_relpath) or {}
+        rows = self.lake.row_count("raw", raw.lake_relpath)
+        seen = json.dumps({k: meta.get(k) for k in ("file_sha256", "source_version", "reader_version")}, sort_keys=True)
+        return hashlib.sha256(f"{self.table}|{self.config_digest}|{code_digest()}|{rows}|{seen}".encode()).hexdigest()
+
+    def _cached(self, raw: RawFile, stamp: str):
+        path = f"{cache_base(self.table, raw)}.parquet"
+        meta = self.lake.parquet_metadata(ZONE, path)
+        if not meta or meta.get("stamp") != stamp:
+            return None
+        return int(meta["rows_in"]), *_unpack(self.lake.read_parquet(ZONE, path), meta)
+
+    def _compute(self, files: list[RawFile], stamps: dict[str, str]) -> dict[str, tuple]:
+        """The files' row-level steps in one batch (as fast as one frame allows), then cached file by file."""
+        mapped = [self.mapper(read_raw(self.lake, raw), raw, getattr(self.config, self.table)[raw.source_id])
+                  for raw in files]
+        kept, dropped = self.split(pl.concat(mapped).sort(list(ORDER)))
+        prints = self.fingerprint(kept)
+        by_file = ["source_id", "landing_path"]
+        kept_by = kept.with_row_index("_position").partition_by(by_file, as_dict=True, maintain_order=True)
+        dropped_by = dropped.partition_by(by_file, as_dict=True, maintain_order=True)
+        out = {}
+        for raw, frame in zip(files, mapped, strict=True):
+            key = (raw.source_id, raw.landing_path)
+            rows = kept_by.get(key, kept.clear().with_row_index("_position"))
+            part = (frame.height, rows.drop("_position"), dropped_by.get(key, dropped.clear()),
+                    prints.take(rows.get_column("_position").to_numpy()))
+            packed, meta = _pack(*part[1:])
+            self.lake.write_parquet(ZONE, f"{cache_base(self.table, raw)}.parquet", packed,
+                                    {**meta, "stamp": stamps[raw.lake_relpath], "rows_in": str(frame.height)})
+            out[raw.lake_relpath] = part
+        return out
 
     def __call__(self, shard: dict) -> ShardResult:
         started = time.perf_counter()
         result = ShardResult(shard["index"])
-        frame = _load(self.lake, shard["files"], getattr(self.config, self.table), self.mapper, self.schema, result)
-        kept, dropped = self.split(frame)
+        files: list[RawFile] = shard["files"]
+        stamps = {raw.lake_relpath: self.stamp(raw) for raw in files}
+        parts = {raw.lake_relpath: self._cached(raw, stamps[raw.lake_relpath]) for raw in files}
+        result.files, result.files_reused = len(files), sum(p is not None for p in parts.values())
+        todo = [raw for raw in files if parts[raw.lake_relpath] is None]
+        if todo:
+            parts.update(self._compute(todo, stamps))
+        for raw in files:
+            rows_in = parts[raw.lake_relpath][0]
+            result.rows_in += rows_in
+            result.rows_in_by_source[raw.source_id] = result.rows_in_by_source.get(raw.source_id, 0) + rows_in
+        ordered = [parts[raw.lake_relpath] for raw in files]
+        kept = pl.concat([p[1] for p in ordered], how="vertical_relaxed")
+        dropped = pl.concat([p[2] for p in ordered], how="vertical_relaxed")
         self.lake.write_parquet(ZONE, work_path(self.table, result.index, "rows"), kept.to_arrow())
         self.lake.write_parquet(ZONE, work_path(self.table, result.index, "filtered"), dropped.to_arrow())
-        self.fingerprint(kept, result)
+        self.absorb(pa.concat_tables([p[3] for p in ordered]), result)
         result.ids = kept.get_column(self.id_column).to_list()
         result.seconds, result.node = time.perf_counter() - started, worker_node()
         return result
@@ -96,10 +193,13 @@ class DocumentShard(_PurifyShard):
     def split(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         return filter_documents(normalize_and_identify(frame, self.config), self.config)
 
-    def fingerprint(self, kept: pl.DataFrame, result: ShardResult) -> None:
+    def fingerprint(self, kept: pl.DataFrame) -> pa.Table:
         key_text = kept.select(pl.coalesce("body_zh_hans", "body")).to_series()
         cjk = kept.select(pl.col("language").str.split("-").list.first().is_in(list(CJK_LANGUAGES))).to_series()
-        result.prints = Fingerprints.of(key_text, cjk.to_numpy(), self.config.dedup)
+        return Fingerprints.of(key_text, cjk.to_numpy(), self.config.dedup).to_arrow()
+
+    def absorb(self, prints: pa.Table, result: ShardResult) -> None:
+        result.prints = Fingerprints.from_arrow(prints, self.config.dedup.num_perm if self.config.dedup.near else 0)
 
 
 class RecordShard(_PurifyShard):
@@ -108,5 +208,8 @@ class RecordShard(_PurifyShard):
     def split(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         return normalize_records(frame)
 
-    def fingerprint(self, kept: pl.DataFrame, result: ShardResult) -> None:
-        result.keys = record_keys(kept, self.config.dedup.seed).to_numpy()
+    def fingerprint(self, kept: pl.DataFrame) -> pa.Table:
+        return pa.table({"key": pa.array(record_keys(kept, self.config.dedup.seed).to_numpy(), pa.uint64())})
+
+    def absorb(self, prints: pa.Table, result: ShardResult) -> None:
+        result.keys = prints.column("key").to_numpy().astype(np.uint64)

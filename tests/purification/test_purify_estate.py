@@ -143,3 +143,42 @@ def test_an_empty_lake_gives_empty_tables_that_pass_the_checks(tmp_path):
         assert (report.rows_in, report.rows_out, report.balanced) == (0, 0, True)
         assert check_schema(lake, report.table, schema)[0]
         assert check_accounting(lake, report.table, [])[0]
+
+
+def test_a_rerun_purifies_only_the_raw_files_that_changed(purified, tmp_path):
+    """Purification keeps each raw file's result (private zone, owner-only); a rerun reads only new or changed
+    files, and the tables equal a run from scratch, the global dedup still seeing every file."""
+    import shutil
+    import stat
+
+    from assets.purification.shards import CACHE
+
+    source, config, _, _ = purified
+    lake = Lake(str(tmp_path / "lake"))
+    shutil.copytree(source.path("raw", ""), lake.path("raw", ""))
+    first = purify_documents(lake, config)
+    assert first.files_reused == 0 and first.files > 10
+    cached = lake.list_files("purified", f"{CACHE}/documents/")
+    assert len(cached) == first.files
+    assert all(stat.S_IMODE((tmp_path / "lake" / "purified" / c).stat().st_mode) == 0o600 for c in cached)
+    tables = lambda: {t: pl.read_parquet(lake.path("purified", f"{t}.parquet"))  # noqa: E731
+                      for t in ("documents", "excluded/documents")}
+    before = tables()
+    second = purify_documents(lake, config)
+    assert second.files_reused == second.files
+    assert all(tables()[t].equals(before[t]) for t in before)
+    # one file re-ingested with a row less (another landing sha256): only it is purified again
+    changed = next(p for p in lake.list_parquet("raw", "support_tickets/") if lake.row_count("raw", p) > 2)
+    rows = lake.read_parquet("raw", changed)
+    meta = {**lake.parquet_metadata("raw", changed), "file_sha256": "0" * 64}
+    lake.write_parquet("raw", changed, rows.slice(0, rows.num_rows - 1).replace_schema_metadata(None), meta)
+    third = purify_documents(lake, config)
+    assert third.files_reused == third.files - 1 and third.rows_in == first.rows_in - 1
+    incremental = tables()
+    lake.delete_folder("purified", CACHE)
+    scratch = purify_documents(lake, config)
+    assert scratch.files_reused == 0
+    assert all(incremental[t].equals(tables()[t]) for t in incremental)
+    # another config: nothing is reused
+    other = config.model_copy(update={"dedup": config.dedup.model_copy(update={"threshold": 0.9})})
+    assert purify_documents(lake, other).files_reused == 0
