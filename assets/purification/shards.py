@@ -24,7 +24,7 @@ import pyarrow as pa
 from ..engines import worker_node
 from ..lake import Lake
 from ..yaml_config import config_hash
-from .canonical import DOCUMENT_SCHEMA, RECORD_SCHEMA, RawFile, map_documents, map_records, read_raw
+from .canonical import RawFile, map_documents, map_records, read_raw
 from .config import PurificationConfig
 from .dedup import CJK_LANGUAGES, Fingerprints
 from .rows import ORDER, filter_documents, normalize_and_identify, normalize_records, record_keys
@@ -100,12 +100,12 @@ class _PurifyShard:
 
     The cache (``purified/_shards/<table>/``) makes purification incremental: a run reads and processes only
     new or changed raw files, while the global dedup still sees every file's fingerprints (a new file is
-    matched against all others). A raw file is identified by its rows' content hashes and indices, so a file
-    rewritten by erasure no longer matches; erasure and retention delete the whole cache anyway (it holds
-    personal data as delivered, like every purified table)."""
+    matched against all others). A raw file is identified by what its footer says (the landing file's sha256,
+    reader and source versions, row count): a file that erasure rewrote in place can keep all four, so
+    erasure and retention delete the whole cache (it also holds personal data as delivered, like every
+    purified table)."""
 
     table: str
-    schema: dict
     id_column: str
 
     def __init__(self, lake_root: str, config: PurificationConfig) -> None:
@@ -188,7 +188,7 @@ class _PurifyShard:
 
 
 class DocumentShard(_PurifyShard):
-    table, schema, id_column, mapper = "documents", DOCUMENT_SCHEMA, "doc_id", staticmethod(map_documents)
+    table, id_column, mapper = "documents", "doc_id", staticmethod(map_documents)
 
     def split(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         return filter_documents(normalize_and_identify(frame, self.config), self.config)
@@ -203,7 +203,7 @@ class DocumentShard(_PurifyShard):
 
 
 class RecordShard(_PurifyShard):
-    table, schema, id_column, mapper = "records", RECORD_SCHEMA, "record_id", staticmethod(map_records)
+    table, id_column, mapper = "records", "record_id", staticmethod(map_records)
 
     def split(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         return normalize_records(frame)
