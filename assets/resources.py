@@ -105,6 +105,16 @@ class TrainingResource(dg.ConfigurableResource):
 
         return processes_for(self.processes)
 
+    def request(self, lake, log):
+        """A training function's ``TrainingRequest`` under these settings."""
+        from pathlib import Path
+
+        from .training.train import TrainingRequest
+
+        return TrainingRequest(lake=lake, models_dir=Path(self.models_dir), profile=self.recipe_profile(),
+                               device=self.device_override(), log=log, processes=self.training_processes(),
+                               base_model_path=self.base_model_path, encoder_path=self.classifier_base_path)
+
 
 class MlflowResource(dg.ConfigurableResource):
     """MLflow tracking and registry over ``MlflowClient``: a local SQLite store (local profile) or a tracking
@@ -117,12 +127,12 @@ class MlflowResource(dg.ConfigurableResource):
     ui_url: str = "http://127.0.0.1:5000"
 
     def client(self):
-        from .distribution.tracking import mlflow_client
+        from .tracking import mlflow_client
 
         return mlflow_client(self.tracking_uri)
 
     def experiment_id(self, client) -> str:
-        from .distribution.tracking import ensure_experiment
+        from .tracking import ensure_experiment
 
         return ensure_experiment(client, self.experiment, self.artifact_uri)
 

@@ -10,15 +10,15 @@ import sys
 from pathlib import Path
 
 from .distributed import current_world, init_world
+from .recipes import RECIPES
 
 _PATHS = ("out_dir", "base_path")
-_CONFIGS = {"pretrain": "PretrainConfig", "lora_sft": "LoraSftConfig", "lora_classify": "ClassifyConfig"}
 
 
 def main(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     module = importlib.import_module(f"models.recipes.{spec['recipe']}")
-    config_cls = getattr(module, _CONFIGS[spec["recipe"]])
+    config_cls = RECIPES[spec["recipe"]]
     config = config_cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec["config"].items()})
     kwargs = {k: Path(v) if k in _PATHS else v for k, v in spec["kwargs"].items()}
     world = current_world()

@@ -35,6 +35,24 @@ class LoopConfig:
     eval_every: int = 0               # optimizer steps; 0: only at the end
 
 
+def loop_config(config, **overrides) -> LoopConfig:
+    """The loop of a recipe config (models/recipes/configs.py ``RecipeConfig``): its epochs, step cap, learning
+    rate, warm-up and weight decay, and the recipe's own ``overrides``."""
+    values = {"epochs": config.epochs, "max_steps": config.max_steps, "lr": config.lr,
+              "warmup_ratio": config.warmup_ratio, "weight_decay": config.weight_decay}
+    return LoopConfig(**{**values, **overrides})
+
+
+def recipe_sink(out_dir, total_steps: int, log, label: str, sinks=None):
+    """Where a recipe's params and per-step metrics go: the model folder's files, progress lines about ten
+    times a run, and any extra ``sinks`` — from the main process only."""
+    from .distributed import main_only
+    from .tracking import FanOut, JsonlSink, ProgressSink
+
+    return main_only(FanOut([JsonlSink(out_dir), ProgressSink(total_steps, log, every=max(1, total_steps // 10),
+                                                             label=label), *(sinks or [])]))
+
+
 @dataclass
 class TrainResult:
     steps: int = 0

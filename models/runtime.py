@@ -74,3 +74,16 @@ def runtime_record(runtime: Runtime) -> dict:
     from .distributed import current_world
 
     return {**runtime.description, "fused_adamw": runtime.fused_adamw, "processes": current_world().size}
+
+
+def recipe_setup(recipe: str, config, examples, what: str, out_dir):
+    """The start every recipe shares: refuse an empty ``examples`` (naming the recipe and ``what`` it is),
+    create ``out_dir``, pick the runtime from ``config.device`` and seed everything from ``config.seed``.
+    Returns (out_dir, runtime, the seeded generator)."""
+    from pathlib import Path
+
+    if not examples:
+        raise ValueError(f"{recipe}: {what} is empty")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return out_dir, pick_runtime(config.device), seed_everything(config.seed)

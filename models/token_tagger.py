@@ -36,6 +36,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .recipes.configs import TaggerConfig
+
 ENTITY_LABELS = ("PER", "ADDR", "ORG", "LOC")
 TAGS = ("O", *[f"{p}-{label}" for label in ENTITY_LABELS for p in ("B", "I")])
 PAD, UNK = 0, 1
@@ -132,17 +134,6 @@ class Vocabulary:
 
     def char_ids(self, unit: str) -> list[int]:
         return [self._char_ids.get(c, UNK) for c in unit[:MAX_CHARS]]
-
-
-@dataclass(frozen=True)
-class TaggerConfig:
-    word_dim: int = 64
-    char_dim: int = 24
-    char_filters: int = 64
-    feature_dim: int = 16
-    hidden: int = 160
-    layers: int = 2
-    dropout: float = 0.3
 
 
 class TaggerNetwork(nn.Module):

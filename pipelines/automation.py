@@ -1,4 +1,6 @@
-"""The landing sensor (new or changed files, by content hash) and the daily full refresh."""
+"""The landing sensor (new or changed files, by content hash) and the daily full refresh — and the one rule
+both they and ``waterworks run`` (pipelines/run.py) use to decide what to ingest: ``stale_files``, turned into
+the same run requests (job, partition, tags) by ``ingest_requests``."""
 
 import hashlib
 import json
@@ -19,20 +21,26 @@ def cursor_state(scan: LandingScan) -> dict[str, list]:
     return {f.relpath: [f.size, f.mtime_ns, f.sha256] for f, _ in scan.routed}
 
 
-def changed_files(scan: LandingScan, previous: dict[str, list], lake: Lake) -> list:
-    """Routed files that are new or whose content hash differs from the previous evaluation, for the sources
-    whose raw output does not already hold these bytes (so a first tick after `make run` requests nothing)."""
-    changed = []
+def stale_files(scan: LandingScan, lake: Lake, previous: dict[str, list] | None = None,
+                full: bool = False) -> list:
+    """The freshness rule: each routed file with the sources whose raw output does not already hold its bytes
+    (content hash, source and reader versions, read from the output's footer), skipping at once the files whose
+    hash is the one ``previous`` (a sensor cursor) recorded; ``full``: every routed file for every source."""
+    if full:
+        return list(scan.routed)
+    stale_list = []
     for f, specs in scan.routed:
-        if f.relpath in previous and previous[f.relpath][2] == f.sha256:
+        if previous and f.relpath in previous and previous[f.relpath][2] == f.sha256:
             continue
         stale = [spec for spec in specs if not is_fresh(lake, spec, f)]
         if stale:
-            changed.append((f, stale))
-    return changed
+            stale_list.append((f, stale))
+    return stale_list
 
 
-def _requests(items, catalog: SourceCatalog, run_key_suffix: str = "") -> tuple[list, list]:
+def ingest_requests(items, run_key_suffix: str = "") -> tuple[list[dg.RunRequest], dict[str, list[str]]]:
+    """One ingest run request per (file, source) — the job, partition, run key and tags every launcher uses —
+    and the partition keys to add, per partitions definition."""
     run_requests, by_partitions = [], {}
     for landing_file, specs in items:
         for spec in specs:
@@ -59,10 +67,10 @@ def build_landing_sensor(settings: Settings, catalog: SourceCatalog, jobs: list)
         previous = json.loads(context.cursor) if context.cursor else {}
         scan = scan_landing(Path(settings.landing_dir), catalog, known={k: tuple(v) for k, v in previous.items()})
         state = cursor_state(scan)
-        changed = changed_files(scan, previous, Lake(str(settings.lake_uri)))
+        changed = stale_files(scan, Lake(str(settings.lake_uri)), previous)
         if not changed:
             return dg.SensorResult(skip_reason=dg.SkipReason("no new or changed landing files"), cursor=json.dumps(state))
-        run_requests, by_partitions = _requests(changed, catalog)
+        run_requests, by_partitions = ingest_requests(changed)
         digest = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
         run_requests.append(dg.RunRequest(job_name=PLANT_JOB, run_key=f"plant:{digest}"))
         return dg.SensorResult(
@@ -91,8 +99,7 @@ def build_daily_refresh(settings: Settings, catalog: SourceCatalog, jobs: dict) 
         def _refresh(context: dg.ScheduleEvaluationContext):
             scan = scan_landing(Path(settings.landing_dir), catalog)
             files = [(f, [spec]) for f in scan.for_source(spec.id)]
-            run_requests, by_partitions = _requests(files, catalog,
-                                                    f":{context.scheduled_execution_time:%Y%m%d}")
+            run_requests, by_partitions = ingest_requests(files, f":{context.scheduled_execution_time:%Y%m%d}")
             keys = by_partitions.get(spec.partitions_name, [])
             known = set(context.instance.get_dynamic_partitions(spec.partitions_name))
             if missing := [k for k in keys if k not in known]:

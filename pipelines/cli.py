@@ -67,15 +67,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_datasets_and_models(settings, lake) -> None:
+    from assets.datasets.build import DATASETS
     from assets.datasets.store import ZONE, read_card
+    from assets.products import PRODUCTS
 
-    for name in ("chat", "classification", "corpus"):
+    for name in DATASETS:
         if lake.exists(ZONE, f"{name}/current.json"):
             card = read_card(lake, name)
             rows = "/".join(str(card["rows"][s]) for s in ("train", "validation", "test"))
             print(f"  {'dataset ' + name + ':':<25} {lake.uri(ZONE, name + '/' + card['version'])}  "
                   f"(train/validation/test {rows})")
-    for name in ("pretrained_lm", "chat_model", "intent_classifier"):
+    for name in (p.name for p in PRODUCTS):
         pointer = settings.models_dir / name / "current.json"
         if pointer.is_file():
             folder = settings.models_dir / name / json.loads(pointer.read_text(encoding="utf-8"))["key"]
@@ -92,7 +94,7 @@ def _print_registry_and_bundles(settings) -> None:
         return
     from assets.distribution.config import load_distribution_config
     from assets.distribution.registry import CANDIDATE, CHAMPION, alias_version
-    from assets.distribution.tracking import mlflow_client
+    from assets.tracking import mlflow_client
 
     client = mlflow_client(str(settings.mlflow_tracking_uri))
     for plan in load_distribution_config(settings.distribution_file).models.values():
@@ -173,7 +175,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     from assets.distribution.config import load_distribution_config
     from assets.distribution.registry import promotion_ledger, verified_download
-    from assets.distribution.tracking import mlflow_client
+    from assets.tracking import mlflow_client
 
     from .settings import get_settings
 
@@ -220,8 +222,8 @@ def _cmd_forget(args: argparse.Namespace) -> int:
 
 def _cmd_lineage(args: argparse.Namespace) -> int:
     from assets.distribution.lineage import lineage_text, model_lineage
-    from assets.distribution.tracking import mlflow_client
     from assets.lake import Lake
+    from assets.tracking import mlflow_client
 
     from .settings import get_settings
 
@@ -258,10 +260,10 @@ def _cmd_query(args: argparse.Namespace) -> int:
 def plant_view(settings):
     """The plant as the settings place it, for reports."""
     from assets.distribution.config import load_distribution_config
-    from assets.distribution.tracking import mlflow_client
     from assets.lake import Lake
     from assets.reporting.facts import PlantView
     from assets.source.catalog import load_catalog
+    from assets.tracking import mlflow_client
     from governance.policy import load_policy
 
     return PlantView(Lake(str(settings.lake_uri)), load_catalog(settings.sources_file), settings.models_dir,
@@ -313,11 +315,11 @@ def _cmd_redact(args: argparse.Namespace) -> int:
 
 def _cmd_train_pii_detector(args: argparse.Namespace) -> int:
     from governance.pii.detector_training import train
-    from models.recipes.pii_detector import DetectorConfig
+    from models.recipes.configs import DetectorConfig
 
     from .settings import get_settings
 
-    out = Path(args.out) if args.out else get_settings().home / "models" / "pii_detector"
+    out = Path(args.out) if args.out else get_settings().home / "detectors" / "pii_detector"
     try:
         card = train(out, [Path(p) for p in args.train], [Path(p) for p in args.dev],
                      use_corpora=not args.only_user_data,
@@ -338,6 +340,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from assets.products import registered_products
+
     parser = argparse.ArgumentParser(prog="waterworks", description="Waterworks: an enterprise data-to-model plant.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -375,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="serve a registered model by alias (default: the classifier's champion) on "
                        "127.0.0.1 through `mlflow models serve` (no environment creation)")
-    p.add_argument("--model", default="intent_classifier", choices=("intent_classifier", "chat_model"))
+    p.add_argument("--model", default="intent_classifier", choices=[p.name for p in registered_products()])
     p.add_argument("--alias", default="champion")
     p.add_argument("--port", type=int, default=None, help="default: WATERWORKS_SERVE_PORT (5001)")
     p.set_defaults(func=_cmd_serve)
@@ -416,7 +420,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train-pii-detector", help="train the learned name/address detector (the shipped recipe) on "
                        "the bundled corpora and/or your own labelled JSONL")
-    p.add_argument("--out", help="detector folder to write (default: WATERWORKS_HOME/models/pii_detector)")
+    p.add_argument("--out", help="detector folder to write (default: WATERWORKS_HOME/detectors/pii_detector)")
     p.add_argument("--train", action="append", default=[], metavar="JSONL",
                    help='labelled training texts: {"text": …, "spans": [[start, end, "PER"], …]} (repeatable)')
     p.add_argument("--dev", action="append", default=[], metavar="JSONL",

@@ -7,17 +7,18 @@ import dagster as dg
 from assets.datasets.defs import datasets_assets
 from assets.distribution.defs import distribution_assets
 from assets.erasure.defs import erasure_assets, forget_job, retention_job, retention_schedule
+from assets.factory import product_assets, product_checks
 from assets.lake import restrict_umask
 from assets.purification.defs import purification_assets
 from assets.reporting.defs import report_job, report_sensors, reporting_assets
 from assets.sanitation.defs import sanitation_assets
 from assets.source.catalog import load_catalog
 from assets.source.defs import source_assets
-from assets.training.defs import training_assets, training_policy_checks
+from assets.training.defs import training_assets
 
 from .automation import build_daily_refresh, build_landing_sensor
 from .executors import executor_for
-from .jobs import ingest_jobs, plant_job
+from .jobs import ingest_jobs, plant_job, product_jobs, product_schedules
 from .resources import resources_for
 from .settings import Settings, get_settings
 
@@ -34,19 +35,21 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         "purification": purification_assets(catalog, str(settings.purification_file)),
         "sanitation": sanitation_assets(str(settings.sanitation_file)),
         "datasets": datasets_assets(str(settings.datasets_file)),
-        "training": training_assets(str(settings.training_file)),
-        "distribution": distribution_assets(),
+        # each product's training and evaluation, registration and promotion: assets/factory.py
+        "training": [*product_assets("training"), *training_assets(str(settings.training_file))],
+        "distribution": [*product_assets("distribution"), *distribution_assets()],
         "erasure": erasure_assets(),
         "governance": reporting_assets(),
     }
     plant, report = plant_job(catalog), report_job()
-    jobs = {job.name: job for job in [*ingest_jobs(catalog), plant, report, forget_job, retention_job]}
+    jobs = {job.name: job for job in [*ingest_jobs(catalog), plant, report, forget_job, retention_job,
+                                      *product_jobs()]}
     return dg.Definitions(
         assets=[a for stage in STAGES for a in stage_assets[stage]],
-        asset_checks=training_policy_checks(),
+        asset_checks=product_checks(),
         jobs=list(jobs.values()),
         sensors=[build_landing_sensor(settings, catalog, list(jobs.values())), *report_sensors(plant, report)],
-        schedules=[*build_daily_refresh(settings, catalog, jobs), retention_schedule],
+        schedules=[*build_daily_refresh(settings, catalog, jobs), retention_schedule, *product_schedules(jobs)],
         resources=resources_for(settings),
         executor=executor_for(settings),
     )

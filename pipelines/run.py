@@ -1,9 +1,11 @@
 """`waterworks run` / `make run`: materialize the plant through Dagster, recorded in DAGSTER_HOME.
 
-Source partitions (one per landing file) run only where the file is new or changed since its raw output was
-written (content hash and reader settings, read from the output's Parquet footer), so a second run is fast
-and adds nothing; ``full=True`` re-ingests everything. The plant job then materializes every unpartitioned
-asset. Each is a real Dagster run that the UI shows afterwards.
+The same jobs, partitions and tags the landing sensor requests, decided by the same rule
+(pipelines/automation.py ``stale_files`` → ``ingest_requests``): an ingest run per landing file that is new or
+changed since its raw output was written (content hash and reader settings, read from the output's Parquet
+footer), so a second run is fast and adds nothing; ``full=True`` re-ingests everything. Then the plant job,
+then its compliance report. Each is a run of the project's Dagster instance, executed in this process (no
+daemon needed), that the UI shows afterwards.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from dataclasses import dataclass, field
 from assets.lake import Lake, restrict_umask
 from assets.reporting.defs import REPORT_JOB, REPORTED_RUN_TAG
 from assets.source.catalog import load_catalog
-from assets.source.ingest import is_fresh
 from assets.source.landing import scan_landing
 
-from .jobs import PLANT_JOB, ingest_job_name
+from .automation import ingest_requests, stale_files
+from .jobs import PLANT_JOB
 from .settings import Settings, prepare_dagster_home, settings_environment
 
 # Runs still record every event in DAGSTER_HOME; only the console echo is kept to warnings.
@@ -57,16 +59,17 @@ def run_plant(settings: Settings, full: bool = False, log: Callable[[str], None]
         catalog = load_catalog(settings.sources_file)
         lake = Lake(str(settings.lake_uri))
         scan = scan_landing(settings.landing_dir, catalog)
-        todo = [(f, spec) for f, specs in scan.routed for spec in specs if full or not is_fresh(lake, spec, f)]
-        summary.up_to_date = sum(len(specs) for _, specs in scan.routed) - len(todo)
-        for landing_file, spec in todo:
-            if not instance.has_dynamic_partition(spec.partitions_name, landing_file.relpath):
-                instance.add_dynamic_partitions(spec.partitions_name, [landing_file.relpath])
-            result = defs.resolve_job_def(ingest_job_name(spec)).execute_in_process(
-                partition_key=landing_file.relpath, instance=instance, raise_on_error=False, run_config=QUIET,
-                tags={"waterworks/file_sha256": landing_file.sha256, "waterworks/source": spec.id})
+        requests, by_partitions = ingest_requests(stale_files(scan, lake, full=full))
+        summary.up_to_date = sum(len(specs) for _, specs in scan.routed) - len(requests)
+        for name, keys in by_partitions.items():
+            if missing := [k for k in keys if not instance.has_dynamic_partition(name, k)]:
+                instance.add_dynamic_partitions(name, missing)
+        for request in requests:
+            result = defs.resolve_job_def(request.job_name).execute_in_process(
+                partition_key=request.partition_key, instance=instance, raise_on_error=False, run_config=QUIET,
+                tags=request.tags)
             summary.run_ids.append(result.run_id)
-            label = f"{spec.id}:{landing_file.relpath}"
+            label = f"{request.tags['waterworks/source']}:{request.partition_key}"
             (summary.ingested if result.success else summary.failed).append(label)
             if not result.success:
                 summary.errors[label] = step_errors(instance, result.run_id)

@@ -87,3 +87,29 @@ def build_corpus(lake: Lake, config: DatasetsConfig, canary_key: bytes | None = 
                    examples, documents, ledger, config,
                    {"format": "text", "characters": int(examples["n_chars"].sum()) if examples.height else 0},
                    lambda planted: corpus_canary_rows(planted, CORPUS_SCHEMA), canary_key)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A dataset: its asset, its builder, what it is, and whether it plants the stage's own canaries (the
+    language-model datasets do: the builder then takes the pseudonym key they are derived from)."""
+    name: str
+    asset: str
+    build: Callable[..., BuiltDataset]
+    description: str
+    canaries: bool = False
+
+
+DATASETS = {spec.name: spec for spec in (
+    DatasetSpec(CHAT, "chat_dataset", build_chat, "Chat / instruction set in the messages format (system, user, "
+                "assistant): FAQ question → answer, ticket conversations and service dialogues; split by the first "
+                "user turn; the stage's own canaries in train.", canaries=True),
+    DatasetSpec(CLASSIFICATION, "classification_dataset", build_classification, "Ticket text → category (intent "
+                "classification); label ids follow sorted label names."),
+    DatasetSpec(CORPUS, "pretrain_corpus", build_corpus, "Pre-training corpus: the text of every sanitized "
+                "document, de-duplicated; the stage's own canaries in train.", canaries=True),
+)}
+
+
+def dataset_asset(name: str) -> str:
+    return DATASETS[name].asset

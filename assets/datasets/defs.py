@@ -6,12 +6,11 @@ import dagster as dg
 
 from ..metadata import md_table
 from ..resources import GovernanceResource, LakeResource, PiiEngineResource
-from .build import CHAT, CLASSIFICATION, CORPUS, BuiltDataset, build_chat, build_classification, build_corpus
+from .build import DATASETS, BuiltDataset, DatasetSpec
 from .checks import check_dataset_residual, record_residual
 from .config import load_datasets_config
 
 GROUP = "datasets"
-ASSET_OF = {CHAT: "chat_dataset", CLASSIFICATION: "classification_dataset", CORPUS: "pretrain_corpus"}
 
 
 def dataset_metadata(built: BuiltDataset) -> dict:
@@ -31,21 +30,20 @@ def dataset_metadata(built: BuiltDataset) -> dict:
     return meta
 
 
-def _dataset_asset(name: str, build, config_path: str | None, description: str,
-                   canaries: bool = False) -> dg.AssetsDefinition:
-    asset_name = ASSET_OF[name]
+def _dataset_asset(spec: DatasetSpec, config_path: str | None) -> dg.AssetsDefinition:
+    name, asset_name, build = spec.name, spec.asset, spec.build
     check = dg.AssetCheckSpec("no_residual_pii", asset=asset_name, blocking=True,
                               description="the independent residual detector rescans every text of the new "
                               "version; any finding stops training")
 
-    @dg.asset(name=asset_name, group_name=GROUP, deps=["sanitized_documents"], description=description,
+    @dg.asset(name=asset_name, group_name=GROUP, deps=["sanitized_documents"], description=spec.description,
               kinds={"parquet", "polars"}, tags={"stage": GROUP}, owners=["team:ml-platform"], check_specs=[check],
               metadata={"zone": "datasets (no personal data)", "dataset": name})
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource, pii: PiiEngineResource) -> dg.MaterializeResult:
         the_lake = lake.lake()
         config = load_datasets_config(config_path)
         # a language-model dataset plants canaries derived from the pseudonym key (canaries.py)
-        built = build(the_lake, config, pii.pseudonym_key().secret) if canaries else build(the_lake, config)
+        built = build(the_lake, config, pii.pseudonym_key().secret) if spec.canaries else build(the_lake, config)
         context.log.info(f"{name} version {built.version.version} "
                          f"({'unchanged' if built.version.reused else 'new'}): {built.version.rows}")
         passed, meta = check_dataset_residual(the_lake, name, built.version.version)
@@ -57,7 +55,8 @@ def _dataset_asset(name: str, build, config_path: str | None, description: str,
     return _asset
 
 
-@dg.asset(group_name=GROUP, deps=["sanitized_records", "sanitized_documents", *ASSET_OF.values()], pool="duckdb",
+@dg.asset(group_name=GROUP, deps=["sanitized_records", "sanitized_documents", *(d.asset for d in DATASETS.values())],
+          pool="duckdb",
           kinds={"duckdb"}, tags={"stage": GROUP}, owners=["team:data-platform"],
           description="A DuckDB catalog of the shareable zones: the sanitized tables (rows of the classifications "
           "the policy shows) and PII audit ledgers, views over the current version of every dataset split (never "
@@ -84,14 +83,4 @@ def lake_catalog(context: dg.AssetExecutionContext, lake: LakeResource,
 
 def datasets_assets(config_path: str | None = None) -> list[dg.AssetsDefinition]:
     load_datasets_config(config_path)  # a broken config fails when the code location loads
-    return [lake_catalog,
-        _dataset_asset(CHAT, build_chat, config_path,
-                       "Chat / instruction set in the messages format (system, user, assistant): FAQ question → "
-                       "answer, ticket conversations and service dialogues; split by the first user turn; the "
-                       "stage's own canaries in train.", canaries=True),
-        _dataset_asset(CLASSIFICATION, build_classification, config_path,
-                       "Ticket text → category (intent classification); label ids follow sorted label names."),
-        _dataset_asset(CORPUS, build_corpus, config_path,
-                       "Pre-training corpus: the text of every sanitized document, de-duplicated; the stage's own "
-                       "canaries in train.", canaries=True),
-    ]
+    return [lake_catalog, *(_dataset_asset(spec, config_path) for spec in DATASETS.values())]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,3 +212,51 @@ def build_cloud(mlflow_model: Path, registry_uri: str) -> Callable[[Path], dict]
         return {"format": "mlflow registry reference", "registered_files_bytes": sum(f["bytes"] for f in files)}
 
     return build
+
+
+def champion_bundles(target: str, lake, client, tracking_uri: str, config, bundles_dir: Path, policy,
+                     log) -> tuple[list[Bundle], list[tuple[str, str]]]:
+    """Bundles of every registered product's champion meant for ``target``; (bundles, [(product, why it was
+    left out)])."""
+    from ..products import registered_products
+    from .lineage import run_lineage
+    from .registry import CHAMPION, alias_version, download_model, hf_folder_of
+
+    bundles, skipped = [], []
+    for product in registered_products():
+        plan = config.plan(product.name)
+        if TARGET_OF[target] not in plan.targets:
+            skipped.append((product.name, f"not meant for {TARGET_OF[target]} (targets: {', '.join(plan.targets)})"))
+            continue
+        if target == EDGE and not product.edge:
+            skipped.append((product.name, "no edge export for it yet"))
+            continue
+        champion = alias_version(client, plan.registered_name, CHAMPION)
+        if champion is None:
+            skipped.append((product.name, "no champion (promotion refused or not run)"))
+            continue
+        with tempfile.TemporaryDirectory() as scratch:
+            lineage = run_lineage(client, champion.run_id)
+            header = provenance(plan.registered_name, champion, lineage, policy, target)
+            if TARGET_OF[target] not in header["allowed_targets"]:
+                skipped.append((product.name, f"policy: {header['classification']} data may not go to "
+                                f"{TARGET_OF[target]}"))
+                continue
+            mlflow_model = download_model(plan.registered_name, champion.version, tracking_uri,
+                                          Path(scratch) / "model")
+            if target == SERVER:
+                build = (build_chat_server(hf_folder_of(mlflow_model), plan.registered_name, config.bundles.server)
+                         if product.server == "vllm" else build_pyfunc_server(mlflow_model))
+            elif target == EDGE:
+                from ..datasets.store import read_split
+
+                texts = read_split(lake, product.dataset, "test")["text"].to_list()[:config.bundles.edge.parity_examples]
+                build = build_edge(hf_folder_of(mlflow_model), config.bundles.edge, texts)
+            else:
+                build = build_cloud(mlflow_model, f"models:/{plan.registered_name}@{CHAMPION}")
+            bundle = write_bundle(Path(bundles_dir), target, plan.registered_name, champion.version,
+                                  header, build)
+        log(f"{target} bundle of {plan.registered_name} v{champion.version}: {bundle.path} "
+            f"({bundle.bytes / 1e6:.1f} MB{', existing' if bundle.reused else ''})")
+        bundles.append(bundle)
+    return bundles, skipped

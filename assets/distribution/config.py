@@ -1,9 +1,12 @@
-"""The distribution config (``distribution.yaml``): registered model names, deployment targets and quality
-gates per trained model, and the settings of the deployment bundles."""
+"""The distribution config (``distribution.yaml``): the quality gates' thresholds per registered product (its
+registered name, targets and gate metric are declared in assets/products.py) and the deployment bundles'
+settings."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from pydantic import model_validator
 
 from ..yaml_config import StrictModel, load_yaml_model
 
@@ -14,6 +17,11 @@ class DistributionConfigError(ValueError):
     pass
 
 
+class Thresholds(StrictModel):
+    floor: float | None = None           # a first champion must reach this (None: no absolute bar)
+    min_improvement: float = 0.0         # beat the champion by more than this on the same data
+
+
 class QualityGate(StrictModel):
     metric: str
     higher_is_better: bool = True
@@ -22,6 +30,8 @@ class QualityGate(StrictModel):
 
 
 class ModelPlan(StrictModel):
+    """A registered product's distribution: its declaration (assets/products.py) with its gate's thresholds."""
+    name: str
     registered_name: str
     targets: tuple[str, ...]
     quality: QualityGate
@@ -47,14 +57,37 @@ class Bundles(StrictModel):
 
 
 class DistributionConfig(StrictModel):
-    models: dict[str, ModelPlan]
+    quality: dict[str, Thresholds] = {}
     bundles: Bundles = Bundles()
 
+    @model_validator(mode="after")
+    def _registered_products(self) -> DistributionConfig:
+        from ..products import registered_products
+
+        known = {p.name for p in registered_products()}
+        unknown = sorted(set(self.quality) - known)
+        if unknown:
+            raise ValueError(f"quality: {unknown} are not registered products; they are {sorted(known)}")
+        return self
+
     def plan(self, model: str) -> ModelPlan:
-        if model not in self.models:
-            raise DistributionConfigError(f"the distribution config has no entry for model {model!r} "
-                                          f"(it has {', '.join(self.models)})")
-        return self.models[model]
+        from ..products import product
+
+        declared = product(model)
+        if not declared.registered:
+            raise DistributionConfigError(f"product {model!r} is not registered (assets/products.py)")
+        thresholds = self.quality.get(model, Thresholds())
+        return ModelPlan(name=model, registered_name=declared.registered_name, targets=declared.targets,
+                         quality=QualityGate(metric=declared.quality.metric,
+                                             higher_is_better=declared.quality.higher_is_better,
+                                             floor=thresholds.floor, min_improvement=thresholds.min_improvement))
+
+    @property
+    def models(self) -> dict[str, ModelPlan]:
+        """Every registered product's plan, by product name."""
+        from ..products import registered_products
+
+        return {p.name: self.plan(p.name) for p in registered_products()}
 
 
 def load_distribution_config(path: Path | str | None = None) -> DistributionConfig:

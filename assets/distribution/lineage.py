@@ -28,6 +28,11 @@ def parse_model_ref(ref: str) -> tuple[str, str | None, str | None]:
 
 
 def _dataset_lineage(lake: Lake, dataset: dict) -> dict:
+    if dataset.get("external"):  # data shipped with the code (the PII detector's public corpora), not the lake
+        return {"name": dataset["name"], "version": dataset["version"], "digest": dataset["digest"],
+                "uri": "shipped with the code (data/ner, synthetic text)", "rows": dataset.get("rows", {}),
+                "classifications": dataset.get("classifications", {}), "built_from": [], "raw_assets": [],
+                "landing_files": []}
     sources = sorted(dataset.get("sources", {}))
     return {"name": dataset["name"], "version": dataset["version"], "digest": dataset["digest"],
             "uri": lake.uri(ZONE, f"{dataset['name']}/{dataset['version']}"), "rows": dataset.get("rows", {}),

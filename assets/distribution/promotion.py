@@ -51,6 +51,13 @@ def champion_score(client, tracking_uri: str, champion, metric: str, dataset_ver
 def residual_evidence(lake: Lake, lineage: dict) -> dict[str, dict]:
     evidence = {}
     for dataset in lineage.get("datasets", []):
+        if dataset.get("external"):  # no lake dataset to rescan: public data shipped with the code, or refused
+            public = set(dataset.get("classifications", {})) <= {"public"}
+            evidence[f"{dataset['name']}@{dataset['version']}"] = {
+                "passed": public, "external": True,
+                "reason": "public labelled corpora and synthetic text shipped with the code" if public
+                else "external data that is not public"}
+            continue
         passed, meta = check_dataset_residual(lake, dataset["name"], dataset["version"])
         evidence[f"{dataset['name']}@{dataset['version']}"] = {"passed": passed, **meta}
     return evidence
@@ -78,3 +85,23 @@ def decide_promotion(client, tracking_uri: str, lake: Lake, plan: ModelPlan, pol
     policy_result = policy_gate(decide_targets(lineage, list(plan.targets), policy))
     return promote(client, name, candidate.version, [quality, privacy, policy_result],
                    champion.version if champion else None, actor, ledger)
+
+
+def register_candidate(client, experiment_id: str, tracking_uri: str, lake: Lake, plan: ModelPlan, artifact,
+                       evaluation: dict, log_model: Callable[[str, str], object], tags: dict[str, str]):
+    """Register the model folder of ``artifact`` (logged into its training run) under the plan's name with
+    alias ``candidate``, tagged with its held-out score, the data it was scored on, its datasets and code
+    version. Returns (version, newly registered, run id, the gate metric's value)."""
+    from ..tracking import log_training_run
+    from .registry import register
+
+    run_id, _ = log_training_run(client, experiment_id, lake, artifact, tags)
+    metric = evaluation["metrics"].get(plan.quality.metric)
+    version_tags = {DATASET_TAG: evaluation["dataset_version"], metric_tag(plan.quality.metric): str(metric),
+                    "waterworks.datasets": ", ".join(f"{d['name']}@{d['version']}"
+                                                     for d in artifact.lineage.get("datasets", [])),
+                    "waterworks.code_version": artifact.lineage.get("code_version", "unknown"),
+                    "dagster.run_id": tags.get("dagster.run_id", "")}
+    version, created = register(client, tracking_uri, plan.registered_name, artifact, run_id, log_model,
+                                version_tags)
+    return version, created, run_id, metric

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from governance.pii.residual import residual_findings
 
+from ..tracking import KEY_TAG, fluent_tracking
 from ..training.artifacts import ModelArtifact
-from .tracking import KEY_TAG, fluent_tracking
 
 CANDIDATE, CHAMPION = "candidate", "champion"
 FILES_TAG = "waterworks.files_sha256"  # one digest over the registered model's files, set at registration
@@ -24,6 +24,7 @@ MODEL_NAME = "model"  # the logged model's name inside its run
 # Input examples stored with the models: written here, PII-free (and rescanned before use).
 CHAT_EXAMPLE = "How do I reset the password of my online banking account?"
 CLASSIFIER_EXAMPLE = "I still have not received the new card I ordered last week."
+DETECTOR_EXAMPLE = "Please forward the invoice to the accounts team before Friday."
 
 
 def pinned(*packages: str) -> list[str]:
@@ -93,6 +94,29 @@ def log_classifier_model(tracking_uri: str, run_id: str, classifier_folder: Path
             return mlflow.pyfunc.log_model(
                 name=MODEL_NAME, python_model=serving.IntentClassifierModel(),
                 artifacts={serving.CLASSIFIER_ARTIFACT: str(staged)}, code_paths=[str(code)],
+                signature=signature, input_example=example, pip_requirements=pinned(*SERVING_REQUIREMENTS))
+
+
+def log_detector_model(tracking_uri: str, run_id: str, detector_folder: Path):
+    """The PII detector as a pyfunc model: our wrapper (models/serving.py, shipped as code) and the detector
+    folder as its artifact. Its input example holds no personal data (rescanned)."""
+    import pandas as pd
+    from mlflow.models import infer_signature
+
+    from models import serving
+
+    example = pd.DataFrame({"text": [_pii_free_example(DETECTOR_EXAMPLE)]})
+    signature = infer_signature(example, pd.DataFrame({"spans": ["[]"]}))
+    with tempfile.TemporaryDirectory() as scratch:
+        staged = Path(scratch) / serving.DETECTOR_ARTIFACT
+        staged.mkdir()
+        for name in ("tagger.json", "model.safetensors", "card.json", "card.md"):
+            if (Path(detector_folder) / name).is_file():
+                shutil.copy2(Path(detector_folder) / name, staged / name)
+        with fluent_tracking(tracking_uri) as mlflow, mlflow.start_run(run_id=run_id):
+            return mlflow.pyfunc.log_model(
+                name=MODEL_NAME, python_model=serving.PiiDetectorModel(),
+                artifacts={serving.DETECTOR_ARTIFACT: str(staged)}, code_paths=[str(Path(serving.__file__).parent)],
                 signature=signature, input_example=example, pip_requirements=pinned(*SERVING_REQUIREMENTS))
 
 
@@ -179,12 +203,12 @@ def verified_download(client, tracking_uri: str, name: str, alias: str, ledger: 
 
 
 def hf_folder_of(mlflow_model: Path) -> Path:
-    """The plain model folder inside a downloaded MLflow model: the classifier folder of the pyfunc wrapper,
+    """The plain model folder inside a downloaded MLflow model: the artifact folder of a pyfunc wrapper,
     or, for the transformers flavor, ``model/`` with the tokenizer files copied beside the weights."""
     mlflow_model = Path(mlflow_model)
-    classifier = mlflow_model / "artifacts" / "classifier"
-    if classifier.is_dir():
-        return classifier
+    for artifact in ("classifier", "detector"):  # the pyfunc models' artifact folders (models/serving.py)
+        if (mlflow_model / "artifacts" / artifact).is_dir():
+            return mlflow_model / "artifacts" / artifact
     weights = mlflow_model / "model"
     tokenizer = mlflow_model / "components" / "tokenizer"
     if not (weights / "config.json").is_file():

@@ -87,7 +87,7 @@ def erasure_requests(context: dg.AssetExecutionContext, lake: LakeResource, land
                      training: TrainingResource, distribution: DistributionResource, mlflow: MlflowResource,
                      governance: GovernanceResource) -> dg.MaterializeResult:
     from ..distribution.registry import CHAMPION, alias_version
-    from ..distribution.tracking import mlflow_client
+    from ..tracking import mlflow_client
 
     places = places_of(lake, landing, training, distribution, mlflow, governance)
     client = mlflow_client(mlflow.tracking_uri)

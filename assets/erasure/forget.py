@@ -189,7 +189,7 @@ def _retire_registered(places: PlantPlaces, keys: set[str], request_id: str) -> 
     if not keys or not places.tracking_uri:
         return []
     from ..distribution.registry import RETIRED_TAG
-    from ..distribution.tracking import KEY_TAG, mlflow_client
+    from ..tracking import KEY_TAG, mlflow_client
 
     client = mlflow_client(places.tracking_uri)
     out = []

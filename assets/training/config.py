@@ -12,7 +12,6 @@ from pydantic import model_validator
 from ..yaml_config import StrictModel, load_yaml_model
 
 DEFAULT_CONFIG = Path(__file__).with_name("training.yaml")
-RECIPES = ("pretrain", "lora_sft", "classify")
 
 
 class TrainingConfigError(ValueError):
@@ -25,34 +24,41 @@ class EvaluationPlan(StrictModel):
     generations: int = 3
 
 
-def _recipe_fields() -> dict[str, set[str]]:
-    # the dataclasses' field names, read without importing torch (the code location stays light)
-    import ast
-
-    fields = {}
-    base = Path(__file__).resolve().parents[2] / "models" / "recipes"
-    for recipe, (module, cls) in {"pretrain": ("pretrain", "PretrainConfig"), "lora_sft": ("lora_sft", "LoraSftConfig"),
-                                  "classify": ("lora_classify", "ClassifyConfig")}.items():
-        tree = ast.parse((base / f"{module}.py").read_text(encoding="utf-8"))
-        node = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls)
-        fields[recipe] = {s.target.id for s in node.body if isinstance(s, ast.AnnAssign)}
-    return fields
-
-
 class Profile(StrictModel):
+    """One machine class's settings: ``evaluation`` and one section per recipe, named as in
+    ``models.recipes.RECIPES``, whose keys are that recipe's config fields."""
     evaluation: EvaluationPlan = EvaluationPlan()
-    pretrain: dict = {}
-    lora_sft: dict = {}
-    classify: dict = {}
+    recipes: dict[str, dict] = {}
 
-    @model_validator(mode="after")
-    def _known_keys(self) -> Profile:
-        fields = _recipe_fields()
-        for recipe in RECIPES:
-            unknown = sorted(set(getattr(self, recipe)) - fields[recipe])
+    @model_validator(mode="before")
+    @classmethod
+    def _sections(cls, values):
+        if not isinstance(values, dict):
+            return values
+        from models.recipes import RECIPES
+
+        sections = {k: v for k, v in values.items() if k != "evaluation"}
+        for recipe, settings in sections.items():
+            if recipe not in RECIPES:
+                raise ValueError(f"{recipe!r} is not a recipe; recipes: {sorted(RECIPES)}")
+            known = {f.name for f in dataclasses.fields(RECIPES[recipe])}
+            unknown = sorted(set(settings or {}) - known)
             if unknown:
-                raise ValueError(f"{recipe}: unknown setting(s) {unknown}; known: {sorted(fields[recipe])}")
-        return self
+                raise ValueError(f"{recipe}: unknown setting(s) {unknown}; known: {sorted(known)}")
+        return {"evaluation": values.get("evaluation", {}), "recipes": {k: v or {} for k, v in sections.items()}}
+
+    def recipe(self, name: str, **overrides):
+        """The recipe's config: this profile's section over the recipe's defaults, then ``overrides`` (None
+        values ignored; lists become tuples, the configs being frozen)."""
+        from models.recipes import RECIPES
+
+        cls = RECIPES[name]
+        values = {k: tuple(v) if isinstance(v, list) else v
+                  for k, v in {**self.recipes.get(name, {}), **overrides}.items() if v is not None}
+        if isinstance(values.get("network"), dict):  # a nested config (the detector's network)
+            network = next(f for f in dataclasses.fields(cls) if f.name == "network")
+            values["network"] = type(network.default)(**values["network"])
+        return cls(**values)
 
 
 class TrainingConfig(StrictModel):
@@ -75,11 +81,3 @@ class TrainingConfig(StrictModel):
 def load_training_config(path: Path | str | None = None) -> TrainingConfig:
     return load_yaml_model(Path(path) if path else DEFAULT_CONFIG, TrainingConfig, "the training config",
                            TrainingConfigError)
-
-
-def recipe_config(cls, settings: dict, **overrides):
-    """Instantiate a recipe dataclass from a profile section (lists become tuples: the configs are frozen)."""
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in {**settings, **overrides}.items()
-              if v is not None}
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in values.items() if k in names})

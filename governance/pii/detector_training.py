@@ -69,14 +69,17 @@ def provenance(user_files: Sequence[Path] = (), use_corpora: bool = True) -> dic
 
 
 def train(out: Path = DETECTOR_FOLDER, user_train: Sequence[Path] = (), user_dev: Sequence[Path] = (),
-          use_corpora: bool = True, config=None, synthetic_per_language: int = 8000,
-          negatives_per_language: int = 2000, log=print) -> dict:
-    """Assemble the data, train, write the detector folder with ``card.json`` and ``card.md``; the card."""
-    from models.recipes.pii_detector import DetectorConfig, train_detector
+          use_corpora: bool = True, config=None, log=print, hold_out_check: bool = False) -> dict:
+    """Assemble the data (how much: the config's data fields), train, write the detector folder with
+    ``card.json`` and ``card.md``; the card. ``hold_out_check``: pick thresholds on one half of each dev split
+    only, leaving the other (``check_examples``) for the quality gate."""
+    from models.recipes.configs import DetectorConfig
+    from models.recipes.pii_detector import train_detector
 
     config = config or DetectorConfig()
     user_examples = [e for path in user_train for e in corpus.read_jsonl(path)]
-    examples = corpus.training_examples(config.seed, synthetic_per_language, negatives_per_language) \
+    examples = corpus.training_examples(config.seed, config.synthetic_per_language, config.negatives_per_language,
+                                        cells_count=config.cells, corpus_examples=config.corpus_examples) \
         if use_corpora else []
     examples += list(corpus.augment(user_examples, config.seed + 3))
     if not examples:
@@ -86,15 +89,22 @@ def train(out: Path = DETECTOR_FOLDER, user_train: Sequence[Path] = (), user_dev
         dev[f"user:{Path(path).stem}"] = corpus.read_jsonl(path)
     if not dev:
         raise ValueError("no dev examples to pick the threshold on: give --dev files or use the default corpora")
+    pick = corpus.sample_each(corpus.split_dev(dev)[0] if hold_out_check else dev, config.dev_per_split)
     from models.token_tagger import span_forms
 
     # The user's names and addresses never enter the stored vocabulary: the model folder is an artifact that
     # travels (registry, bundles), and must not carry their customers' names.
     private = frozenset().union(*(span_forms(e.text, e.spans, ("PER", "ADDR")) for e in user_examples))
-    card = train_detector(examples, dev, dev_languages(dev), Path(out), default_gazetteer(), person_metrics, config,
-                          provenance(list(user_train) + list(user_dev), use_corpora), log, exclude_forms=private)
+    card = train_detector(examples, pick, dev_languages(pick), Path(out), default_gazetteer(), person_metrics,
+                          config, provenance(list(user_train) + list(user_dev), use_corpora), log,
+                          exclude_forms=private)
     (Path(out) / "card.md").write_text(card_markdown(card), encoding="utf-8")
     return card
+
+
+def check_examples() -> dict[str, list]:
+    """The halves of the default dev splits that ``train(hold_out_check=True)`` leaves out of the picking."""
+    return corpus.split_dev(corpus.dev_examples())[1]
 
 
 def dev_languages(dev: dict[str, list]) -> dict[str, str]:

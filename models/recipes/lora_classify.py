@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
 from ..causal_lm import count_parameters
-from ..distributed import current_world, main_only
+from ..distributed import current_world
 from ..encoder_classifier import (
     EncoderClassifier,
     default_encoder_path,
@@ -27,39 +27,12 @@ from ..encoder_classifier import (
     save_classifier,
 )
 from ..evaluation import classification_metrics
-from ..loop import LoopConfig, planned_steps, train_loop
-from ..runtime import pick_runtime, runtime_record, seed_everything
-from ..tracking import FanOut, JsonlSink, MetricSink, ProgressSink
+from ..loop import loop_config, planned_steps, recipe_sink, train_loop
+from ..runtime import recipe_setup, runtime_record
+from ..tracking import MetricSink
+from .configs import ClassifyConfig
 
 ADAPTER = "adapter"
-LORA_TARGETS = ("query", "key", "value", "dense")
-
-
-@dataclass(frozen=True)
-class ClassifyConfig:
-    method: str = "lora"                 # lora | full
-    base_path: str | None = None         # None: the packaged all-MiniLM-L6-v2
-    max_length: int = 64
-    batch_size: int = 32
-    epochs: float = 4.0
-    max_steps: int | None = None
-    lr: float | None = None              # encoder (full) or adapter (lora); None: 5e-5 full, 1e-3 lora
-    head_lr: float = 2e-3
-    warmup_ratio: float = 0.06
-    weight_decay: float = 0.01
-    label_smoothing: float = 0.0
-    dropout: float = 0.1
-    linear_probe_init: bool = True
-    probe_c: float = 10.0
-    rank: int = 16
-    alpha: int = 32
-    lora_dropout: float = 0.1
-    target_modules: tuple[str, ...] = LORA_TARGETS
-    seed: int = 0
-    device: str = "auto"
-
-    def encoder_lr(self) -> float:
-        return self.lr if self.lr is not None else (5e-5 if self.method == "full" else 1e-3)
 
 
 def _probe_head(model: EncoderClassifier, tokenizer, texts, labels, n_labels: int, config: ClassifyConfig,
@@ -92,13 +65,8 @@ def run(config: ClassifyConfig, train_texts: list[str], train_labels: list[int],
 
     if config.method not in ("lora", "full"):
         raise ValueError(f"method must be lora or full, not {config.method!r}")
-    if not train_texts:
-        raise ValueError("lora_classify: the classification set's train split is empty")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     # --- setup
-    runtime = pick_runtime(config.device)
-    generator = seed_everything(config.seed)
+    out_dir, runtime, generator = recipe_setup("lora_classify", config, train_texts, "the classification set's train split", out_dir)
     base_path = Path(config.base_path) if config.base_path else default_encoder_path()
     encoder, tokenizer = load_encoder(base_path)
     model = EncoderClassifier(encoder, len(label_names), dropout=config.dropout).to(runtime.device)
@@ -132,12 +100,10 @@ def run(config: ClassifyConfig, train_texts: list[str], train_labels: list[int],
         logits = predict(model, tokenizer, validation_texts, config.max_length, runtime.device)
         return {f"val_{k}": v for k, v in classification_metrics(validation_labels, logits.argmax(-1).tolist()).items()}
 
-    loop = LoopConfig(epochs=config.epochs, max_steps=config.max_steps, lr=config.encoder_lr(),
-                      warmup_ratio=config.warmup_ratio, weight_decay=config.weight_decay)
+    loop = loop_config(config, lr=config.encoder_lr())
     total = planned_steps(batches_per_epoch, loop)
     label = f"classify-{config.method}"
-    sink = main_only(FanOut([JsonlSink(out_dir), ProgressSink(total, log, every=max(1, total // 10), label=label),
-                   *(sinks or [])]))
+    sink = recipe_sink(out_dir, total, log, label, sinks)
     params = {"recipe": "lora_classify", **asdict(config), "base": str(base_path), "labels": len(label_names),
               "train_examples": len(train_texts), "validation_examples": len(validation_texts),
               "parameters": count_parameters(model), "trainable_parameters": count_parameters(model, True),

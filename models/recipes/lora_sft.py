@@ -6,37 +6,19 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from ..causal_lm import count_parameters, lm_loss, load_base
-from ..distributed import current_world, main_only
+from ..distributed import current_world
 from ..evaluation import generate, perplexity
-from ..loop import LoopConfig, planned_steps, train_loop
-from ..runtime import pick_runtime, runtime_record, seed_everything
+from ..loop import loop_config, planned_steps, recipe_sink, train_loop
+from ..runtime import pick_runtime, recipe_setup, runtime_record
 from ..text import ensure_chat_template, pack, packing_efficiency, row_batches, tokenize_chat
-from ..tracking import FanOut, JsonlSink, MetricSink, ProgressSink
+from ..tracking import MetricSink
+from .configs import LoraSftConfig
 
 ADAPTER, MERGED = "adapter", "merged"
-
-
-@dataclass(frozen=True)
-class LoraSftConfig:
-    rank: int = 16
-    alpha: int = 32
-    dropout: float = 0.05
-    target_modules: str | tuple[str, ...] = "all-linear"
-    seq_len: int = 512
-    batch_size: int = 8
-    epochs: float = 1.0
-    max_steps: int | None = None
-    lr: float = 2e-3
-    warmup_ratio: float = 0.05
-    weight_decay: float = 0.0
-    grad_accum: int = 1
-    gradient_checkpointing: bool = False
-    seed: int = 0
-    device: str = "auto"
 
 
 def lora_config(config: LoraSftConfig):
@@ -52,13 +34,8 @@ def run(config: LoraSftConfig, base_path: Path, train_chats: list[list[dict]], v
         generation_prompts: list[list[dict]] | None = None) -> dict:
     from peft import get_peft_model
 
-    if not train_chats:
-        raise ValueError("lora_sft: the chat set's train split is empty")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     # --- setup
-    runtime = pick_runtime(config.device)
-    generator = seed_everything(config.seed)
+    out_dir, runtime, generator = recipe_setup("lora_sft", config, train_chats, "the chat set's train split", out_dir)
     base, tokenizer = load_base(base_path, runtime)
     ensure_chat_template(tokenizer)
     if len(tokenizer) > base.get_input_embeddings().num_embeddings:
@@ -72,11 +49,9 @@ def run(config: LoraSftConfig, base_path: Path, train_chats: list[list[dict]], v
     validation = pack((tokenize_chat(tokenizer, m) for m in validation_chats), config.seq_len, pad)
     rows = train["input_ids"].shape[0]
     batches_per_epoch = -(-rows // config.batch_size)
-    loop = LoopConfig(epochs=config.epochs, max_steps=config.max_steps, lr=config.lr,
-                      warmup_ratio=config.warmup_ratio, weight_decay=config.weight_decay, grad_accum=config.grad_accum)
+    loop = loop_config(config, grad_accum=config.grad_accum)
     total = planned_steps(batches_per_epoch, loop)
-    sink = main_only(FanOut([JsonlSink(out_dir), ProgressSink(total, log, every=max(1, total // 10), label="lora_sft"),
-                   *(sinks or [])]))
+    sink = recipe_sink(out_dir, total, log, "lora_sft", sinks)
     params = {"recipe": "lora_sft", **asdict(config), "base": str(base_path),
               "parameters": count_parameters(model), "trainable_parameters": count_parameters(model, True),
               "train_rows": rows, "train_conversations": len(train_chats),

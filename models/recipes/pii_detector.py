@@ -19,19 +19,18 @@ import json
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 
-from ..loop import LoopConfig, planned_steps, train_loop
+from ..loop import loop_config, planned_steps, train_loop
 from ..runtime import pick_runtime, runtime_record, seed_everything
 from ..token_tagger import (
     N_FEATURES,
     SHAPES,
     UNK,
     Gazetteer,
-    TaggerConfig,
     TaggerNetwork,
     TokenTagger,
     Vocabulary,
@@ -39,23 +38,11 @@ from ..token_tagger import (
     encode,
 )
 from ..tracking import FanOut, JsonlSink, ProgressSink
+from .configs import DetectorConfig
 
 GAZETTEER_COLUMNS = slice(len(SHAPES) + 3, N_FEATURES)
 THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 MAX_CLEAN_FLAGGED = 0.10  # over-redaction allowed on a language's person-free dev texts when picking thresholds
-
-
-@dataclass(frozen=True)
-class DetectorConfig:
-    epochs: float = 4.0
-    lr: float = 2e-3
-    batch_size: int = 32
-    word_dropout: float = 0.12
-    gazetteer_dropout: float = 0.35
-    seed: int = 13
-    device: str = "auto"
-    max_words: int = 30000
-    network: TaggerConfig = TaggerConfig()
 
 
 def _batches(windows: list, batch_size: int, seed: int) -> list[list]:
@@ -91,11 +78,12 @@ def _loss(model, batch: dict) -> tuple[torch.Tensor, int]:
 
 def train_detector(train: Sequence, dev: dict[str, Sequence], languages: dict[str, str], out: Path,
                    gazetteer: Gazetteer, evaluate: Callable[[TokenTagger, Sequence, float], dict],
-                   config: DetectorConfig = DetectorConfig(), provenance: dict | None = None, log=print,
+                   config: DetectorConfig | None = None, provenance: dict | None = None, log=print,
                    exclude_forms: frozenset[str] = frozenset()) -> dict:
     """Train, pick thresholds on ``dev`` (``languages``: each split's language; ``evaluate(tagger, examples,
     threshold)`` → recall, precision and ``clean_flagged``), save to ``out``; returns the card. ``exclude_forms``:
     word forms kept out of the stored vocabulary (the names and addresses of a user's own data)."""
+    config = config or DetectorConfig()
     started = time.monotonic()
     generator = seed_everything(config.seed)
     runtime = pick_runtime(config.device)
@@ -103,8 +91,7 @@ def train_detector(train: Sequence, dev: dict[str, Sequence], languages: dict[st
     windows = [w for e in train for w in encode(e.text, vocab, gazetteer, e.spans, with_tags=True)]
     network = TaggerNetwork(len(vocab.words), len(vocab.chars), config.network).to(runtime.device)
     batches_per_epoch = -(-len(windows) // config.batch_size)
-    loop = LoopConfig(epochs=config.epochs, lr=config.lr, weight_decay=0.0, warmup_ratio=0.03, min_lr_ratio=0.05,
-                      grad_clip=5.0)
+    loop = loop_config(config, min_lr_ratio=0.05, grad_clip=5.0)
     total = planned_steps(batches_per_epoch, loop)
     out = Path(out)
     sink = FanOut([JsonlSink(out), ProgressSink(total, log=log, every=200, label="pii_detector")])

@@ -5,47 +5,25 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 from ..causal_lm import build_from_config, count_parameters, lm_loss, qwen2_config
-from ..distributed import current_world, main_only
+from ..distributed import current_world
 from ..evaluation import generate, perplexity
-from ..loop import LoopConfig, planned_steps, train_loop
-from ..runtime import pick_runtime, runtime_record, seed_everything
+from ..loop import loop_config, planned_steps, recipe_sink, train_loop
+from ..runtime import recipe_setup, runtime_record
 from ..text import pack, packing_efficiency, row_batches, tokenize_document, train_bpe_tokenizer
-from ..tracking import FanOut, JsonlSink, MetricSink, ProgressSink
-
-
-@dataclass(frozen=True)
-class PretrainConfig:
-    size: str = "tiny"
-    vocab_size: int = 4000
-    seq_len: int = 256
-    batch_size: int = 8
-    epochs: float = 1.0
-    max_steps: int | None = None
-    lr: float = 3e-3
-    warmup_ratio: float = 0.05
-    weight_decay: float = 0.1
-    grad_accum: int = 1
-    gradient_checkpointing: bool = False
-    seed: int = 0
-    device: str = "auto"
-    generation_prompts: tuple[str, ...] = ("The", "客户")
+from ..tracking import MetricSink
+from .configs import PretrainConfig
 
 
 def run(config: PretrainConfig, train_texts: list[str], validation_texts: list[str], out_dir: Path,
         sinks: list[MetricSink] | None = None, log=print) -> dict:
     """Train and save to ``out_dir`` (a Hugging Face model folder with its tokenizer); returns the summary that
     is also written to ``out_dir/training.json``."""
-    if not train_texts:
-        raise ValueError("pretrain: the corpus's train split is empty")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     # --- setup
-    runtime = pick_runtime(config.device)
-    generator = seed_everything(config.seed)
+    out_dir, runtime, generator = recipe_setup("pretrain", config, train_texts, "the corpus's train split", out_dir)
     tokenizer = train_bpe_tokenizer(train_texts, config.vocab_size)
     model = build_from_config(qwen2_config(config.size, tokenizer), runtime, config.seed)
     if config.gradient_checkpointing:
@@ -56,11 +34,9 @@ def run(config: PretrainConfig, train_texts: list[str], validation_texts: list[s
                       split_long=True)
     rows = train["input_ids"].shape[0]
     batches_per_epoch = -(-rows // config.batch_size)
-    loop = LoopConfig(epochs=config.epochs, max_steps=config.max_steps, lr=config.lr,
-                      warmup_ratio=config.warmup_ratio, weight_decay=config.weight_decay, grad_accum=config.grad_accum)
+    loop = loop_config(config, grad_accum=config.grad_accum)
     total = planned_steps(batches_per_epoch, loop)
-    sink = main_only(FanOut([JsonlSink(out_dir), ProgressSink(total, log, every=max(1, total // 10), label="pretrain"),
-                   *(sinks or [])]))
+    sink = recipe_sink(out_dir, total, log, "pretrain", sinks)
     params = {"recipe": "pretrain", **asdict(config), "parameters": count_parameters(model),
               "vocab": len(tokenizer), "train_rows": rows, "train_documents": len(train_texts),
               "packing_efficiency": round(packing_efficiency(train), 4), **runtime_record(runtime)}

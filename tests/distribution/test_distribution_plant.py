@@ -21,8 +21,8 @@ from assets.datasets.store import current_version
 from assets.distribution.config import load_distribution_config
 from assets.distribution.promotion import DATASET_TAG, decide_promotion, metric_tag
 from assets.distribution.registry import CANDIDATE, CHAMPION, alias_version, register
-from assets.distribution.tracking import find_run, fluent_tracking, mlflow_client
 from assets.lake import Lake
+from assets.tracking import find_run, fluent_tracking, mlflow_client
 from assets.training.artifacts import ModelArtifact, current_model, load_artifact, read_evaluation
 from governance.policy import load_policy
 from tests.planted import planted_values

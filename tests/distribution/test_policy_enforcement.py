@@ -14,7 +14,7 @@ import dagster as dg
 import yaml
 
 from assets.distribution.registry import CANDIDATE, CHAMPION, alias_version
-from assets.distribution.tracking import mlflow_client
+from assets.tracking import mlflow_client
 from governance.policy import DEFAULT_POLICY_FILE
 
 CLASSIFIER = "waterworks-intent-classifier"

@@ -136,7 +136,7 @@ def test_the_request_is_ledgered_by_keyed_hash_with_counts_and_never_the_value(e
 
 def test_models_trained_on_their_rows_were_retired_and_retrained(erased):
     settings, _, _, _, entry, _ = erased
-    from assets.distribution.tracking import mlflow_client
+    from assets.tracking import mlflow_client
 
     assert entry["datasets_deleted"] and entry["models_retired"]
     client = mlflow_client(str(settings.mlflow_tracking_uri))

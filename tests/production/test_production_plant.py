@@ -13,8 +13,8 @@ import psycopg2
 import pytest
 
 from assets.distribution.registry import CHAMPION, alias_version
-from assets.distribution.tracking import mlflow_client
 from assets.lake import PRIVATE_ZONES, Lake
+from assets.tracking import mlflow_client
 from tests.objectstore import s3_server
 from tests.planted import planted_values
 from tests.postgres import postgres_server

@@ -10,7 +10,7 @@ from assets.datasets.store import current_version, read_card, read_dataset
 from assets.lake import Lake
 from assets.training.artifacts import current_model
 from assets.training.config import load_training_config
-from assets.training.train import train_pretrained_lm
+from assets.training.train import TrainingRequest, train_pretrained_lm
 from tests.planted import planted_values
 
 DATASETS = ("chat", "classification", "corpus")
@@ -45,7 +45,7 @@ def test_datasets_and_models_materialized_with_checks_passed(plant):
         assert "pretrained_lm" in model_meta["base_model"].value
         evaluation = _latest(instance, "lm_evaluation").metadata
         assert "canary-4-x16" in evaluation["canary_exposure"].value
-        assert 0 <= _latest(instance, "classifier_evaluation").metadata["accuracy"].value <= 1
+        assert 0 <= _latest(instance, "classifier_evaluation").metadata["test_accuracy"].value <= 1
 
 
 def test_training_steps_share_the_gpu_pool_of_one():
@@ -82,8 +82,9 @@ def test_model_folders_record_lineage_back_to_landing_files(plant):
 def test_same_inputs_reuse_the_trained_model(plant):
     settings, _, _ = plant
     before = current_model(settings.models_dir, "pretrained_lm")
-    again = train_pretrained_lm(Lake(settings.lake_uri), settings.models_dir,
-                                load_training_config(settings.training_file).profile("tiny"), log=lambda _: None)
+    again = train_pretrained_lm(TrainingRequest(Lake(settings.lake_uri), settings.models_dir,
+                                                load_training_config(settings.training_file).profile("tiny"),
+                                                log=lambda _: None))
     assert again.reused and again.path == before
 
 

@@ -1,7 +1,7 @@
-"""MLflow tracking of training runs, over ``MlflowClient`` (no global fluent state): one run per trained model
-folder, holding its params, per-step metrics, system info, dataset inputs (``mlflow.data`` with the dataset
-digest and the lake URI of the version), the dataset cards, the sanitation audit summary and the lineage, and
-tags naming the Dagster run and asset.
+"""MLflow tracking, in one module (the asset factory and the registry call it), over ``MlflowClient`` (no
+global fluent state): one run per trained model folder, holding its params, per-step metrics, system info,
+dataset inputs (``mlflow.data`` with the dataset digest and the lake URI of the version), the dataset cards,
+the sanitation audit summary and the lineage, and tags naming the Dagster run and asset; its evaluation.
 
 The run is logged from the model folder's own records (``params.json``, ``metrics.jsonl``, ``training.json``,
 ``lineage.json``) once training has finished, and found again by its model key: a model reused because its
@@ -19,10 +19,10 @@ from pathlib import Path
 
 import polars as pl
 
-from ..datasets.cards import card_markdown
-from ..datasets.store import ZONE, read_card
-from ..lake import Lake
-from ..training.artifacts import ModelArtifact
+from .datasets.cards import card_markdown
+from .datasets.store import ZONE, read_card
+from .lake import Lake
+from .training.artifacts import ModelArtifact, write_evaluation
 
 MODEL_TAG, KEY_TAG = "waterworks.model", "waterworks.model_key"
 PARAM_LIMIT = 6000  # MLflow's longest param value
@@ -117,6 +117,8 @@ def _dataset_inputs(lake: Lake, lineage: dict):
 
     inputs = []
     for dataset in lineage.get("datasets", []):
+        if dataset.get("external"):  # data that ships with the code (the PII detector's corpora): no lake URI
+            continue
         uri = lake.uri(ZONE, f"{dataset['name']}/{dataset['version']}")
         with warnings.catch_warnings():  # MLflow registers its local source class twice and warns about it
             warnings.simplefilter("ignore", UserWarning)
@@ -158,6 +160,8 @@ def log_training_run(client, experiment_id: str, lake: Lake, artifact: ModelArti
             root = Path(scratch)
             sources: list[str] = []
             for dataset in artifact.lineage.get("datasets", []):
+                if dataset.get("external"):
+                    continue
                 card = read_card(lake, dataset["name"], dataset["version"])
                 sources += list(card.get("sources", {}))
                 (root / "datasets").mkdir(exist_ok=True)
@@ -184,3 +188,14 @@ def log_evaluation(client, run_id: str, metrics: dict[str, float], details: dict
     now = int(time.time() * 1000)
     client.log_batch(run_id, metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()])
     client.log_dict(run_id, details, f"{name}.json")
+
+
+def record_evaluation(client, experiment_id: str, model: str, folder: Path, evaluation: dict) -> None:
+    """``evaluation.json`` in the model folder (the promotion gates read it), and its numeric metrics and the
+    whole evaluation in the folder's MLflow run."""
+    write_evaluation(folder, evaluation)
+    run = find_run(client, experiment_id, model, folder.name)
+    if run is not None:
+        metrics = {k: v for k, v in evaluation.get("metrics", {}).items()
+                   if isinstance(v, int | float) and not isinstance(v, bool)}
+        log_evaluation(client, run.info.run_id, metrics, evaluation, "evaluation")

@@ -1,0 +1,121 @@
+"""The product registry: every product's assets come from its one declaration (assets/products.py), and the
+PII detector — a product added as one entry plus its recipe — is trained, evaluated on dev halves its
+thresholds never saw, registered in MLflow as a pyfunc model that finds names, and put through the promotion
+gates by its own job, through Dagster."""
+
+import json
+
+import dagster as dg
+import pandas as pd
+import pytest
+import yaml
+
+from assets.products import PRODUCTS, product
+from assets.training.artifacts import current_model, read_evaluation
+from governance.policy import DEFAULT_POLICY_FILE
+
+DETECTOR = "waterworks-pii-detector"
+
+
+def test_every_product_gets_its_assets_and_only_the_plant_job_trains_the_others():
+    from pipelines.definitions import build_definitions
+    from pipelines.jobs import PLANT_JOB
+    from pipelines.settings import Settings
+
+    defs = build_definitions(Settings())
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    for p in PRODUCTS:
+        assert set(p.assets) <= keys, p.name
+        assert (f"registered_{p.name}" in keys) == p.registered
+    checks = {c.to_user_string() for c in defs.resolve_asset_graph().asset_check_keys}
+    assert {f"{d}:training_policy_{p}" for d, p in [("classification_dataset", "intent_classifier"),
+                                                     ("chat_dataset", "chat_model"),
+                                                     ("pretrain_corpus", "pretrained_lm")]} <= checks
+    plant = {k.to_user_string() for k in defs.resolve_job_def(PLANT_JOB).asset_layer.selected_asset_keys}
+    detector = {k.to_user_string() for k in defs.resolve_job_def("pii_detector_job").asset_layer.selected_asset_keys}
+    assert detector == set(product("pii_detector").assets)
+    assert not plant & detector and "intent_classifier" in plant and "server_bundle" in plant
+    assert defs.resolve_schedule_def("pii_detector_schedule").cron_schedule == "0 4 * * 0"
+    with pytest.raises(KeyError, match="no product 'nope'"):
+        product("nope")
+
+
+@pytest.fixture(scope="module")
+def detector_home(tmp_path_factory):
+    """The detector's own job, run once through Dagster with the tiny profile in a fresh home."""
+    from pipelines.definitions import build_definitions
+    from pipelines.settings import Settings, prepare_dagster_home
+
+    settings = Settings(home=tmp_path_factory.mktemp("detector"), training_profile="tiny")
+    prepare_dagster_home(settings)
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        result = build_definitions(settings).resolve_job_def("pii_detector_job").execute_in_process(
+            instance=instance, raise_on_error=False)
+        materialized = {e.asset_key.to_user_string(): e.step_materialization_data.materialization.metadata
+                        for e in result.get_asset_materialization_events()}
+        checks = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()}
+    return settings, result, materialized, checks
+
+
+def test_the_detector_is_trained_evaluated_registered_and_gated_by_its_own_job(detector_home):
+    from assets.distribution.registry import CANDIDATE, CHAMPION, alias_version, download_model
+    from assets.tracking import mlflow_client
+
+    settings, result, materialized, checks = detector_home
+    assert result.success
+    assert set(materialized) == {"pii_detector", "pii_detector_evaluation", "registered_pii_detector",
+                                 "champion_pii_detector"}
+    folder = current_model(settings.models_dir, "pii_detector")
+    lineage = json.loads((folder / "lineage.json").read_text(encoding="utf-8"))
+    data = lineage["datasets"][0]
+    assert data["external"] and data["name"] == "pii_labelled_corpora" and set(data["classifications"]) == {"public"}
+    assert data["rows"]["train"] == materialized["pii_detector"]["examples"].value > 0
+    evaluation = read_evaluation(folder)
+    assert set(evaluation["details"]["check_splits"]) == {"conll_valid", "cluener_dev", "resume_dev",
+                                                          "synthetic_en_dev", "synthetic_zh_dev"}
+    assert 0 <= evaluation["metrics"]["dev_person_f1"] <= 1
+    assert "by dev split (check half)" in materialized["pii_detector_evaluation"]
+    from governance.pii.detector_corpus import dev_examples, split_dev
+
+    pick, check = split_dev(dev_examples())  # thresholds on one half, the gate on the other: disjoint halves
+    for name in pick:
+        assert not {e.text for e in pick[name]} & {e.text for e in check[name]}
+        assert evaluation["details"]["check_splits"][name]["gold"] == sum(
+            1 for e in check[name] for *_, label in e.spans if label == "PER")
+
+    client = mlflow_client(str(settings.mlflow_tracking_uri))
+    candidate = alias_version(client, DETECTOR, CANDIDATE)
+    assert candidate.tags["test.dev_person_f1"] == str(evaluation["metrics"]["dev_person_f1"])
+    # the tiny profile's detector is far below the floor: refused on quality alone, the other gates pass
+    assert candidate.tags["gate.quality"] == "refused" and "floor" in candidate.tags["gate.quality.reason"]
+    assert candidate.tags["gate.privacy"] == "passed" and candidate.tags["gate.policy"] == "passed"
+    assert alias_version(client, DETECTOR, CHAMPION) is None
+    assert checks["promotion_gates"].passed is False and checks["deployment_policy"].passed is True
+
+    import mlflow.pyfunc
+
+    model = mlflow.pyfunc.load_model(str(download_model(DETECTOR, candidate.version, str(
+        settings.mlflow_tracking_uri), settings.home / "downloaded")))
+    out = model.predict(pd.DataFrame({"text": ["Please ask Maria Schmidt to call back.", "No names here."],
+                                      "language": ["en", "en"]}))
+    spans = [json.loads(s) for s in out["spans"]]
+    assert len(spans) == 2 and all(isinstance(s, list) for s in spans)
+    assert all(0 <= start < end <= 38 and label in ("PER", "ADDR", "ORG", "LOC") for start, end, label, _ in spans[0])
+
+
+def test_a_policy_that_does_not_open_public_data_to_the_detector_stops_its_training(tmp_path):
+    from pipelines.definitions import build_definitions
+    from pipelines.settings import Settings, prepare_dagster_home
+
+    policy = yaml.safe_load(DEFAULT_POLICY_FILE.read_text(encoding="utf-8"))
+    del policy["training"]["pii_detector"]
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy), encoding="utf-8")
+    settings = Settings(home=tmp_path / "home", training_profile="tiny", policy_file=tmp_path / "policy.yaml")
+    prepare_dagster_home(settings)
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        result = build_definitions(settings).resolve_job_def("pii_detector_job").execute_in_process(
+            instance=instance, raise_on_error=False, asset_selection=[dg.AssetKey("pii_detector")])
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.cause
+    assert failure.cls_name == "TrainingRefused" and "public" in failure.message
+    assert not (settings.models_dir / "pii_detector" / "current.json").exists()
