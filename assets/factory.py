@@ -13,6 +13,7 @@ training/, tracking.py and distribution/."""
 
 
 import getpass
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -133,7 +134,9 @@ def data_version(lake, product: Product) -> str:
 
 def _evaluation_asset(product: Product) -> dg.AssetsDefinition:
     deps = [product.name, *([dataset_asset(product.dataset)] if product.dataset else [])]
-    code = source_digest(Path(product.evaluate.__code__.co_filename))
+    # the evaluation's code: its module's EVALUATION_CODE (the files its result depends on), else the module
+    module = sys.modules[product.evaluate.__module__]
+    code = source_digest(*getattr(module, "EVALUATION_CODE", (Path(module.__file__),)))
 
     @dg.asset(name=product.evaluation, deps=deps, kinds={"pytorch"}, **stage_args(TRAINING),
               description=f"{product.name} scored on held-out data it was not trained or tuned on; the quality "

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from governance.files import replace_atomically, write_atomically
+from waterworks.governance.files import replace_atomically, write_atomically
 
 PRIVATE_ZONES = ("raw", "purified", "quarantine")
 ROW_GROUP_ROWS = 50_000  # streamed files: a reader of a row range (a shard) reads about this much more at most

@@ -63,12 +63,12 @@ class PiiEngineResource(dg.ConfigurableResource):
 
     def pseudonym_key(self):
         """The key of keyed pseudonyms (identifier columns, the pseudonym operator)."""
-        from governance.pii.operators import PseudonymKey
+        from waterworks.governance.pii.operators import PseudonymKey
 
         return PseudonymKey.load(self.pseudonym_key_file)
 
     def engine_config(self):
-        from governance.pii.engine import EngineConfig
+        from waterworks.governance.pii.engine import EngineConfig
 
         return EngineConfig(english_model=self.english_model, chinese_model=self.chinese_model,
                             cache_dir=Path(self.cache_dir), detector=self.detector,
@@ -101,7 +101,7 @@ class TrainingResource(dg.ConfigurableResource):
         return None if self.device == "auto" else self.device
 
     def training_processes(self) -> int:
-        from models.distributed import processes_for
+        from waterworks.models.distributed import processes_for
 
         return processes_for(self.processes)
 
@@ -171,7 +171,7 @@ class GovernanceResource(dg.ConfigurableResource):
                 "pseudonym_key_file": self.pseudonym_key_file}
 
     def policy(self):
-        from governance.policy import load_policy
+        from waterworks.governance.policy import load_policy
 
         return load_policy(self.policy_file)
 
@@ -190,7 +190,7 @@ class ShardingResource(dg.ConfigurableResource):
 
     @classmethod
     def from_settings(cls, settings) -> "ShardingResource":
-        from assets.engines import ray_init_options
+        from waterworks.assets.engines import ray_init_options
 
         if settings.engine == "ray":
             if settings.ray_address:
@@ -203,7 +203,7 @@ class ShardingResource(dg.ConfigurableResource):
                    address=settings.ray_address, ray_cluster=cluster)
 
     def make(self):
-        from assets.engines import make_engine
+        from waterworks.assets.engines import make_engine
 
         default = 1 if self.engine == "local" else 0
         return make_engine(self.engine, self.shards or default, self.workers, self.address)

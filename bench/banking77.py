@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import polars as pl  # noqa: E402
 
-from assets.datasets.splits import SplitFractions, split_of  # noqa: E402
+from waterworks.assets.datasets.splits import SplitFractions, split_of  # noqa: E402
 
 DEFAULT_TRAIN = Path(__file__).resolve().parents[2] / "shared" / "data" / "banking77" / "train.csv"
 BAR = 0.937
@@ -48,10 +48,10 @@ def load(path: Path, labels: list[str] | None = None) -> tuple[list[str], list[s
 
 def inject_and_redact(texts: list[str], seed: int, share: float = 0.3) -> tuple[list[str], dict]:
     """Append a demo-estate PII sentence to ``share`` of the texts, then redact them all with our engine."""
-    from assets.source.demo_estate.generate import EN_TEMPLATES, _values
-    from assets.source.demo_estate.identities import IdentityFactory
-    from assets.source.demo_estate.manifest import fill
-    from governance.pii.redact import Findings, Redactor
+    from waterworks.assets.source.demo_estate.generate import EN_TEMPLATES, _values
+    from waterworks.assets.source.demo_estate.identities import IdentityFactory
+    from waterworks.assets.source.demo_estate.manifest import fill
+    from waterworks.governance.pii.redact import Findings, Redactor
 
     rng, people = random.Random(seed), IdentityFactory(seed)
     injected, planted = [], []
@@ -80,8 +80,13 @@ def inject_and_redact(texts: list[str], seed: int, share: float = 0.3) -> tuple[
 def probe(train_x, train_y, val_x, val_y, test, c: float = 10.0) -> dict:
     from sklearn.linear_model import LogisticRegression
 
-    from models.encoder_classifier import EncoderClassifier, default_encoder_path, load_encoder, predict
-    from models.evaluation import classification_metrics
+    from waterworks.models.encoder_classifier import (
+        EncoderClassifier,
+        default_encoder_path,
+        load_encoder,
+        predict,
+    )
+    from waterworks.models.evaluation import classification_metrics
 
     started = time.monotonic()
     encoder, tokenizer = load_encoder(default_encoder_path())
@@ -99,9 +104,9 @@ def probe(train_x, train_y, val_x, val_y, test, c: float = 10.0) -> dict:
 
 def fine_tune(method: str, epochs: float, train_x, train_y, val_x, val_y, names, test, out: Path, seed: int,
               **settings) -> dict:
-    from models.encoder_classifier import load_classifier, predict
-    from models.evaluation import classification_metrics
-    from models.recipes.lora_classify import ClassifyConfig, run
+    from waterworks.models.encoder_classifier import load_classifier, predict
+    from waterworks.models.evaluation import classification_metrics
+    from waterworks.models.recipes.lora_classify import ClassifyConfig, run
 
     config = ClassifyConfig(method=method, epochs=epochs, seed=seed, device="cpu",
                             **{k: v for k, v in settings.items() if v is not None})

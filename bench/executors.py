@@ -23,9 +23,9 @@ def main() -> None:
     parser.add_argument("--max-concurrent", type=int, default=0, help="multiprocess: 0 = the CPUs")
     args = parser.parse_args()
 
-    from assets.source.demo_estate import generate_estate
-    from pipelines.run import run_plant
-    from pipelines.settings import Settings
+    from waterworks.assets.source.demo_estate import generate_estate
+    from waterworks.pipelines.run import run_plant
+    from waterworks.pipelines.settings import Settings
 
     estate = Path(tempfile.mkdtemp(prefix="waterworks-estate-"))
     generate_estate(estate, seed=7, scale=args.scale)

@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def measure(scale: int, profile: str) -> dict:
-    from assets.source.demo_estate import generate_estate
-    from pipelines.erasure import forget_subject, subject_file_for
-    from pipelines.run import run_plant
-    from pipelines.settings import Settings
     from tests.erasure.test_forget import ID, plant_subject
+    from waterworks.assets.source.demo_estate import generate_estate
+    from waterworks.pipelines.erasure import forget_subject, subject_file_for
+    from waterworks.pipelines.run import run_plant
+    from waterworks.pipelines.settings import Settings
 
     home = Path(tempfile.mkdtemp(prefix=f"forget-bench-x{scale}-"))
     generate_estate(home / "landing", seed=7, scale=scale)

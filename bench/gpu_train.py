@@ -50,8 +50,8 @@ DEVICE = "cuda"
 
 
 def build(size: str, vocab: int, attn: str):
-    from models.causal_lm import build_from_config, qwen2_config
-    from models.runtime import pick_runtime
+    from waterworks.models.causal_lm import build_from_config, qwen2_config
+    from waterworks.models.runtime import pick_runtime
 
     return build_from_config(qwen2_config(size, _Tok(vocab)), pick_runtime(DEVICE), seed=0, attn=attn)
 
@@ -64,10 +64,10 @@ def lora(model):
 
 
 def ours(size, vocab, docs, seq_len, batch, steps, method, attn) -> dict:
-    from models.causal_lm import count_parameters, lm_loss
-    from models.loop import LoopConfig, train_loop
-    from models.runtime import pick_runtime
-    from models.text import Example, pack, row_batches
+    from waterworks.models.causal_lm import count_parameters, lm_loss
+    from waterworks.models.loop import LoopConfig, train_loop
+    from waterworks.models.runtime import pick_runtime
+    from waterworks.models.text import Example, pack, row_batches
 
     runtime = pick_runtime(DEVICE)
     model = build(size, vocab, attn)

@@ -30,9 +30,9 @@ def main() -> None:
 
     import dagster as dg
 
-    from assets.source.demo_estate import generate_estate
-    from pipelines.run import run_plant
-    from pipelines.settings import Settings
+    from waterworks.assets.source.demo_estate import generate_estate
+    from waterworks.pipelines.run import run_plant
+    from waterworks.pipelines.settings import Settings
 
     home = Path(tempfile.mkdtemp(prefix="waterworks-incremental-"))
     generate_estate(home / "landing", seed=args.seed, scale=args.scale)

@@ -26,18 +26,22 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from assets.lake import Lake
-from assets.purification.canonical import DOCUMENT_SCHEMA, map_documents, raw_files, read_raw
-from assets.purification.config import load_purification_config
-from assets.purification.dedup import CJK_LANGUAGES, find_duplicates
-from assets.purification.dedup_eval import pairwise_scores, planted_mask, truth_labels
-from assets.purification.language import with_languages
-from assets.purification.purify import add_chinese_conversion, filter_documents, normalize_documents
-from assets.source.catalog import load_catalog
-from assets.source.demo_estate import generate_estate
-from assets.source.ingest import ingest_file
-from assets.source.landing import scan_landing
-from pipelines.settings import project_root
+from waterworks.assets.lake import Lake
+from waterworks.assets.purification.canonical import DOCUMENT_SCHEMA, map_documents, raw_files, read_raw
+from waterworks.assets.purification.config import load_purification_config
+from waterworks.assets.purification.dedup import CJK_LANGUAGES, find_duplicates
+from waterworks.assets.purification.dedup_eval import pairwise_scores, planted_mask, truth_labels
+from waterworks.assets.purification.language import with_languages
+from waterworks.assets.purification.purify import (
+    add_chinese_conversion,
+    filter_documents,
+    normalize_documents,
+)
+from waterworks.assets.source.catalog import load_catalog
+from waterworks.assets.source.demo_estate import generate_estate
+from waterworks.assets.source.ingest import ingest_file
+from waterworks.assets.source.landing import scan_landing
+from waterworks.pipelines.settings import project_root
 
 PARTS = ("tickets", "mail", "documents")
 

@@ -26,11 +26,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from assets.source.demo_estate import generate_estate
-from governance.pii.batch import NOT_PERSONAL, BatchOptions
-from governance.pii.engine import SPACY_ENGLISH_NER, EngineConfig, build_analyzer, detect_language
-from governance.pii.redact import Findings, Redactor
-from pipelines.settings import project_root
+from waterworks.assets.source.demo_estate import generate_estate
+from waterworks.governance.pii.batch import NOT_PERSONAL, BatchOptions
+from waterworks.governance.pii.engine import SPACY_ENGLISH_NER, EngineConfig, build_analyzer, detect_language
+from waterworks.governance.pii.redact import Findings, Redactor
+from waterworks.pipelines.settings import project_root
 
 TICKETS = "tickets/tickets_2024.jsonl"
 

@@ -29,12 +29,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from governance.pii import detector_corpus as corpus  # noqa: E402
-from governance.pii.batch import NOT_PERSONAL, BatchAnalyzer, BatchOptions  # noqa: E402
-from governance.pii.detector_eval import covered  # noqa: E402
-from governance.pii.engine import SPACY_ENGLISH_NER, EngineConfig  # noqa: E402
-from governance.pii.residual_names import NameScanConfig, residual_names  # noqa: E402
-from pipelines.settings import project_root  # noqa: E402
+from waterworks.governance.pii import detector_corpus as corpus  # noqa: E402
+from waterworks.governance.pii.batch import NOT_PERSONAL, BatchAnalyzer, BatchOptions  # noqa: E402
+from waterworks.governance.pii.detector_eval import covered  # noqa: E402
+from waterworks.governance.pii.engine import SPACY_ENGLISH_NER, EngineConfig  # noqa: E402
+from waterworks.governance.pii.residual_names import NameScanConfig, residual_names  # noqa: E402
+from waterworks.pipelines.settings import project_root  # noqa: E402
 
 LABEL_TYPES = {"PER": "PERSON", "ADDR": "ADDRESS"}  # gold label → the finding type it is scored as
 
@@ -105,7 +105,7 @@ def ours(examples: list[corpus.Example], config: EngineConfig) -> list[list[tupl
 
 
 def presidio_out_of_the_box(examples: list[corpus.Example]) -> list[list[tuple[int, int, str]]]:
-    from governance.pii.presidio import AnalyzerEngine, NlpEngineProvider
+    from waterworks.governance.pii.presidio import AnalyzerEngine, NlpEngineProvider
 
     engine = NlpEngineProvider(nlp_configuration={"nlp_engine_name": "spacy", "models": [
         {"lang_code": "en", "model_name": SPACY_ENGLISH_NER}]}).create_engine()

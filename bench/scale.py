@@ -34,16 +34,16 @@ TABLES = {"purification": ["purified/records.parquet", "purified/documents.parqu
 CHILD = r"""
 import json, sys, time
 sys.path.insert(0, {root!r})
-from assets.engines import make_engine
-from assets.lake import Lake
-from pipelines.settings import Settings
+from waterworks.assets.engines import make_engine
+from waterworks.assets.lake import Lake
+from waterworks.pipelines.settings import Settings
 settings = Settings(home={home!r})
 engine = make_engine({engine!r}, 0 if {engine!r} == "ray" else 1, {workers})
 lake = Lake(settings.lake_uri)
 seconds = {{}}
 if "purification" in {stages!r}:
-    from assets.purification.config import load_purification_config
-    from assets.purification.purify import purify_documents, purify_records
+    from waterworks.assets.purification.config import load_purification_config
+    from waterworks.assets.purification.purify import purify_documents, purify_records
     config = load_purification_config(None)
     started = time.perf_counter()
     purify_records(lake, config, engine)
@@ -51,10 +51,10 @@ if "purification" in {stages!r}:
     seconds["purification"] = time.perf_counter() - started
     seconds["documents"] = report.rows_out
 if "sanitation" in {stages!r}:
-    from assets.resources import PiiEngineResource
-    from assets.sanitation.config import load_sanitation_config
-    from assets.sanitation.sanitize import Boundary, sanitize_table
-    from governance.policy import load_policy
+    from waterworks.assets.resources import PiiEngineResource
+    from waterworks.assets.sanitation.config import load_sanitation_config
+    from waterworks.assets.sanitation.sanitize import Boundary, sanitize_table
+    from waterworks.governance.policy import load_policy
     pii = PiiEngineResource.from_settings(settings)
     boundary = Boundary(key=pii.pseudonym_key(), policy=load_policy(None))
     started = time.perf_counter()
@@ -105,9 +105,9 @@ def run_engine(home: Path, engine: str, stages: list[str], workers: int) -> dict
 
 
 def prepare(scale: int, base: Path) -> tuple[Path, dict]:
-    from assets.source.demo_estate import generate_estate
-    from pipelines.run import run_plant
-    from pipelines.settings import Settings
+    from waterworks.assets.source.demo_estate import generate_estate
+    from waterworks.pipelines.run import run_plant
+    from waterworks.pipelines.settings import Settings
 
     home = base / f"x{scale}"
     generate_estate(home / "landing", seed=7, scale=scale)
@@ -116,7 +116,7 @@ def prepare(scale: int, base: Path) -> tuple[Path, dict]:
     summary = run_plant(Settings(home=home), ingest_only=True, log=lambda line: None)
     if not summary.ok:
         raise SystemExit(f"ingest failed at scale {scale}: {summary.errors or summary.failed}")
-    from assets.resources import PiiEngineResource
+    from waterworks.assets.resources import PiiEngineResource
 
     PiiEngineResource.from_settings(Settings(home=home)).pseudonym_key()  # one key for both engines' copies
     return home, {"landing_mb": landing / 2**20, "ingest_seconds": time.perf_counter() - started}

@@ -42,7 +42,7 @@ def size_mb(folder: Path) -> float:
 
 
 def http_latency(model_dir: Path, texts: list[str]) -> dict:
-    from models.export import latency_ms
+    from waterworks.models.export import latency_ms
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -83,10 +83,10 @@ def main() -> int:
     import torch
     from transformers import AutoTokenizer
 
-    from assets.datasets.store import read_split
-    from assets.lake import Lake
-    from models.export import OnnxClassifier, export_classifier_onnx, latency_ms
-    from pipelines.settings import get_settings
+    from waterworks.assets.datasets.store import read_split
+    from waterworks.assets.lake import Lake
+    from waterworks.models.export import OnnxClassifier, export_classifier_onnx, latency_ms
+    from waterworks.pipelines.settings import get_settings
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.lake import Lake
-from assets.source.catalog import load_catalog
-from assets.source.demo_estate import generate_estate
-from assets.source.ingest import ingest_file
-from assets.source.landing import scan_landing
-from pipelines.settings import project_root
+from waterworks.assets.lake import Lake
+from waterworks.assets.source.catalog import load_catalog
+from waterworks.assets.source.demo_estate import generate_estate
+from waterworks.assets.source.ingest import ingest_file
+from waterworks.assets.source.landing import scan_landing
+from waterworks.pipelines.settings import project_root
 
 FILES = {"crm/customers_gb18030.csv": ("crm_customers", "gb18030"),
          "branch_tw/customers_big5.csv": ("tw_branch_customers", "big5"),

@@ -111,7 +111,7 @@ def run_recipe(recipe: str, config, kwargs: dict, processes: int = 1, log: Calla
     ``out_dir/training.json``."""
     import importlib
 
-    module = importlib.import_module(f"models.recipes.{recipe}")
+    module = importlib.import_module(f"waterworks.models.recipes.{recipe}")
     if processes <= 1:
         return module.run(config, **kwargs, log=log)
     spec_dir = Path(tempfile.mkdtemp(prefix="waterworks-launch-"))
@@ -121,7 +121,7 @@ def run_recipe(recipe: str, config, kwargs: dict, processes: int = 1, log: Calla
                                     "kwargs": {k: str(v) if isinstance(v, Path) else v for k, v in kwargs.items()}},
                                    ensure_ascii=False), encoding="utf-8")
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
-                   "-m", "models.launch", str(spec)]
+                   "-m", "waterworks.models.launch", str(spec)]
         log(f"[{recipe}] {processes} training processes (torchrun)")
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                    env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")})

@@ -17,7 +17,7 @@ _PATHS = ("out_dir", "base_path")
 
 def main(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
-    module = importlib.import_module(f"models.recipes.{spec['recipe']}")
+    module = importlib.import_module(f"waterworks.models.recipes.{spec['recipe']}")
     config_cls = RECIPES[spec["recipe"]]
     config = config_cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in spec["config"].items()})
     kwargs = {k: Path(v) if k in _PATHS else v for k, v in spec["kwargs"].items()}

@@ -43,14 +43,15 @@ def loop_config(config, **overrides) -> LoopConfig:
     return LoopConfig(**{**values, **overrides})
 
 
-def recipe_sink(out_dir, total_steps: int, log, label: str, sinks=None):
-    """Where a recipe's params and per-step metrics go: the model folder's files, progress lines about ten
-    times a run, and any extra ``sinks`` — from the main process only."""
+def recipe_sink(out_dir, total_steps: int, log, label: str):
+    """Where a recipe's params and per-step metrics go: the model folder's files (``params.json``,
+    ``metrics.jsonl``; MLflow logs them afterwards) and progress lines about ten times a run — from the main
+    process only."""
     from .distributed import main_only
     from .tracking import FanOut, JsonlSink, ProgressSink
 
     return main_only(FanOut([JsonlSink(out_dir), ProgressSink(total_steps, log, every=max(1, total_steps // 10),
-                                                             label=label), *(sinks or [])]))
+                                                             label=label)]))
 
 
 @dataclass

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.lake import Lake
-from assets.source.catalog import SourceCatalog
-from assets.source.ingest import is_fresh
-from assets.source.landing import LandingScan, scan_landing
+from waterworks.assets.lake import Lake
+from waterworks.assets.source.catalog import SourceCatalog
+from waterworks.assets.source.ingest import is_fresh
+from waterworks.assets.source.landing import LandingScan, scan_landing
 
 from .jobs import PLANT_JOB, ingest_job_name
 from .settings import Settings

@@ -9,7 +9,7 @@ from pathlib import Path
 
 
 def _cmd_demo_estate(args: argparse.Namespace) -> int:
-    from assets.source.demo_estate import generate_estate
+    from waterworks.assets.source.demo_estate import generate_estate
 
     summary = generate_estate(Path(args.out), seed=args.seed, scale=args.scale)
     size = sum(p.stat().st_size for p in Path(args.out).rglob("*") if p.is_file())
@@ -19,7 +19,7 @@ def _cmd_demo_estate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from assets.lake import Lake
+    from waterworks.assets.lake import Lake
 
     from .run import run_plant
     from .settings import get_settings
@@ -27,7 +27,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     settings = get_settings()
     landing = settings.landing_dir
     if args.demo and not (landing / "estate.json").exists() and not any(landing.glob("*/*")):
-        from assets.source.demo_estate import generate_estate
+        from waterworks.assets.source.demo_estate import generate_estate
 
         print(f"landing folder is empty: generating the demo estate (seed {settings.demo_seed}, "
               f"scale {settings.demo_scale}) into {landing}")
@@ -67,9 +67,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_datasets_and_models(settings, lake) -> None:
-    from assets.datasets.build import DATASETS
-    from assets.datasets.store import ZONE, read_card
-    from assets.products import PRODUCTS
+    from waterworks.assets.datasets.build import DATASETS
+    from waterworks.assets.datasets.store import ZONE, read_card
+    from waterworks.assets.products import PRODUCTS
 
     for name in DATASETS:
         if lake.exists(ZONE, f"{name}/current.json"):
@@ -92,9 +92,9 @@ def _print_registry_and_bundles(settings) -> None:
     if not str(settings.mlflow_tracking_uri).startswith("sqlite:///") or not Path(
             str(settings.mlflow_tracking_uri)[len("sqlite:///"):]).is_file():
         return
-    from assets.distribution.config import load_distribution_config
-    from assets.distribution.registry import CANDIDATE, CHAMPION, alias_version
-    from assets.tracking import mlflow_client
+    from waterworks.assets.distribution.config import load_distribution_config
+    from waterworks.assets.distribution.registry import CANDIDATE, CHAMPION, alias_version
+    from waterworks.assets.tracking import mlflow_client
 
     client = mlflow_client(str(settings.mlflow_tracking_uri))
     for plan in load_distribution_config(settings.distribution_file).models.values():
@@ -173,9 +173,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
 
-    from assets.distribution.config import load_distribution_config
-    from assets.distribution.registry import promotion_ledger, verified_download
-    from assets.tracking import mlflow_client
+    from waterworks.assets.distribution.config import load_distribution_config
+    from waterworks.assets.distribution.registry import promotion_ledger, verified_download
+    from waterworks.assets.tracking import mlflow_client
 
     from .settings import get_settings
 
@@ -221,9 +221,9 @@ def _cmd_forget(args: argparse.Namespace) -> int:
 
 
 def _cmd_lineage(args: argparse.Namespace) -> int:
-    from assets.distribution.lineage import lineage_text, model_lineage
-    from assets.lake import Lake
-    from assets.tracking import mlflow_client
+    from waterworks.assets.distribution.lineage import lineage_text, model_lineage
+    from waterworks.assets.lake import Lake
+    from waterworks.assets.tracking import mlflow_client
 
     from .settings import get_settings
 
@@ -236,8 +236,8 @@ def _cmd_lineage(args: argparse.Namespace) -> int:
 def _cmd_query(args: argparse.Namespace) -> int:
     import csv
 
-    from assets.datasets.catalog import query_catalog
-    from assets.lake import Lake
+    from waterworks.assets.datasets.catalog import query_catalog
+    from waterworks.assets.lake import Lake
 
     from .settings import get_settings
 
@@ -259,12 +259,12 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
 def plant_view(settings):
     """The plant as the settings place it, for reports."""
-    from assets.distribution.config import load_distribution_config
-    from assets.lake import Lake
-    from assets.reporting.facts import PlantView
-    from assets.source.catalog import load_catalog
-    from assets.tracking import mlflow_client
-    from governance.policy import load_policy
+    from waterworks.assets.distribution.config import load_distribution_config
+    from waterworks.assets.lake import Lake
+    from waterworks.assets.reporting.facts import PlantView
+    from waterworks.assets.source.catalog import load_catalog
+    from waterworks.assets.tracking import mlflow_client
+    from waterworks.governance.policy import load_policy
 
     return PlantView(Lake(str(settings.lake_uri)), load_catalog(settings.sources_file), settings.models_dir,
                      load_policy(settings.policy_file), mlflow_client(str(settings.mlflow_tracking_uri)),
@@ -273,7 +273,7 @@ def plant_view(settings):
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from assets.reporting.build import produce_report, report_summary
+    from waterworks.assets.reporting.build import produce_report, report_summary
 
     from .settings import get_settings
 
@@ -284,7 +284,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     files, report = produce_report(plant_view(settings), out, {"job": "waterworks report"})
     print(f"compliance report: {files.html}\n  JSON: {files.json} (schema: {files.schema})")
     if args.pdf:
-        from governance.report.render import print_pdf
+        from waterworks.governance.report.render import print_pdf
 
         print(f"  PDF: {print_pdf(files.html)}")
     for key, value in report_summary(report).items():
@@ -295,7 +295,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _engine_config():
     """The plant's engine settings (models, detector, threshold): redact and scan analyze as the plant does."""
-    from assets.resources import PiiEngineResource
+    from waterworks.assets.resources import PiiEngineResource
 
     from .settings import get_settings
 
@@ -303,7 +303,7 @@ def _engine_config():
 
 
 def _cmd_redact(args: argparse.Namespace) -> int:
-    from governance.pii.redact import redact_file
+    from waterworks.governance.pii.redact import redact_file
 
     tally = redact_file(Path(args.input), Path(args.output), args.text_field or None, args.language,
                         config=_engine_config(), operator=args.operator)
@@ -314,8 +314,8 @@ def _cmd_redact(args: argparse.Namespace) -> int:
 
 
 def _cmd_train_pii_detector(args: argparse.Namespace) -> int:
-    from governance.pii.detector_training import train
-    from models.recipes.configs import DetectorConfig
+    from waterworks.governance.pii.detector_training import train
+    from waterworks.models.recipes.configs import DetectorConfig
 
     from .settings import get_settings
 
@@ -332,7 +332,7 @@ def _cmd_train_pii_detector(args: argparse.Namespace) -> int:
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from governance.pii.redact import scan_file
+    from waterworks.governance.pii.redact import scan_file
 
     tally = scan_file(Path(args.input), args.language, config=_engine_config())
     print(json.dumps({"file": str(args.input), **tally.to_dict()}, indent=1, sort_keys=True))
@@ -340,7 +340,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from assets.products import registered_products
+    from waterworks.assets.products import registered_products
 
     parser = argparse.ArgumentParser(prog="waterworks", description="Waterworks: an enterprise data-to-model plant.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -437,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assets.lake import restrict_umask
+    from waterworks.assets.lake import restrict_umask
 
     restrict_umask()  # personal data is written below: owner-only unless a zone says otherwise
     args = build_parser().parse_args(argv)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.datasets.defs import datasets_assets
-from assets.distribution.defs import distribution_assets
-from assets.erasure.defs import erasure_assets, forget_job, retention_job, retention_schedule
-from assets.factory import product_assets, product_checks
-from assets.lake import restrict_umask
-from assets.purification.defs import purification_assets
-from assets.reporting.defs import report_job, report_sensors, reporting_assets
-from assets.sanitation.defs import sanitation_assets
-from assets.source.catalog import load_catalog
-from assets.source.defs import source_assets
-from assets.training.defs import training_assets
+from waterworks.assets.datasets.defs import datasets_assets
+from waterworks.assets.distribution.defs import distribution_assets
+from waterworks.assets.erasure.defs import erasure_assets, forget_job, retention_job, retention_schedule
+from waterworks.assets.factory import product_assets, product_checks
+from waterworks.assets.lake import restrict_umask
+from waterworks.assets.purification.defs import purification_assets
+from waterworks.assets.reporting.defs import report_job, report_sensors, reporting_assets
+from waterworks.assets.sanitation.defs import sanitation_assets
+from waterworks.assets.source.catalog import load_catalog
+from waterworks.assets.source.defs import source_assets
+from waterworks.assets.training.defs import training_assets
 
 from .automation import build_daily_refresh, build_landing_sensor
 from .executors import executor_for

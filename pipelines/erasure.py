@@ -10,9 +10,9 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from assets.erasure.defs import FORGET_JOB
-from assets.erasure.ledger import read_ledger
-from assets.lake import Lake, restrict_umask
+from waterworks.assets.erasure.defs import FORGET_JOB
+from waterworks.assets.erasure.ledger import read_ledger
+from waterworks.assets.lake import Lake, restrict_umask
 
 from .run import QUIET, PlantRunSummary, run_plant, step_errors
 from .settings import Settings, prepare_dagster_home

@@ -20,8 +20,8 @@ import yaml
 from .settings import Settings, project_root
 
 K8S_CONFIG = Path("deploy") / "k8s_executor.yaml"
-PRELOAD = ("dagster", "polars", "pyarrow", "torch", "transformers", "peft", "mlflow", "spacy", "governance.pii.presidio",
-           "pipelines.definitions")
+PRELOAD = ("dagster", "polars", "pyarrow", "torch", "transformers", "peft", "mlflow", "spacy", "waterworks.governance.pii.presidio",
+           "waterworks.pipelines.definitions")
 
 
 def executor_for(settings: Settings) -> dg.ExecutorDefinition:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.products import PRODUCTS
-from assets.source.catalog import SourceCatalog, SourceSpec
+from waterworks.assets.products import PRODUCTS
+from waterworks.assets.source.catalog import SourceCatalog, SourceSpec
 
 PLANT_JOB = "plant_job"
 

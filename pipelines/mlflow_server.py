@@ -10,7 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from governance.secret_files import read_or_create
+from waterworks.governance.secret_files import read_or_create
 
 from .settings import Settings, mlflow_database_url
 

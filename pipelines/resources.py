@@ -7,7 +7,7 @@ import os
 
 import dagster as dg
 
-from assets.resources import (
+from waterworks.assets.resources import (
     DistributionResource,
     GovernanceResource,
     LakeResource,

@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assets.lake import Lake, restrict_umask
-from assets.reporting.defs import REPORT_JOB, REPORTED_RUN_TAG
-from assets.source.catalog import load_catalog
-from assets.source.landing import scan_landing
+from waterworks.assets.lake import Lake, restrict_umask
+from waterworks.assets.reporting.defs import REPORT_JOB, REPORTED_RUN_TAG
+from waterworks.assets.source.catalog import load_catalog
+from waterworks.assets.source.landing import scan_landing
 
 from .automation import ingest_requests, stale_files
 from .jobs import PLANT_JOB

@@ -16,7 +16,7 @@ os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{tempfile.mkdtemp(prefi
 @pytest.fixture(scope="session")
 def estate_dir(tmp_path_factory) -> Path:
     """A small demo estate (scale 1), generated once per test session."""
-    from assets.source.demo_estate import generate_estate
+    from waterworks.assets.source.demo_estate import generate_estate
 
     out = tmp_path_factory.mktemp("estate")
     generate_estate(out, seed=7, scale=1)
@@ -35,8 +35,8 @@ def fresh_home(tmp_path, estate_dir) -> Path:
 def plant(tmp_path_factory, estate_dir):
     """One full plant run (every stage through Dagster) over a copy of the demo estate, shared by the tests that
     only read its results. Returns (settings, run summary, the lines the run logged)."""
-    from pipelines.run import run_plant
-    from pipelines.settings import Settings
+    from waterworks.pipelines.run import run_plant
+    from waterworks.pipelines.settings import Settings
 
     home = tmp_path_factory.mktemp("plant")
     shutil.copytree(estate_dir, home / "landing")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.lake import Lake
-from pipelines.run import run_plant
-from pipelines.settings import project_root
+from waterworks.assets.lake import Lake
+from waterworks.pipelines.run import run_plant
+from waterworks.pipelines.settings import project_root
 
 
 def _expected(settings):
@@ -147,7 +147,7 @@ def test_second_run_over_unchanged_files_adds_nothing(plant):
 
 def test_sensor_requests_a_run_for_the_new_file_only(plant):
     settings, _, _ = plant
-    from pipelines.definitions import build_definitions
+    from waterworks.pipelines.definitions import build_definitions
 
     defs = build_definitions(settings)
     sensor = defs.resolve_sensor_def("landing_sensor")
@@ -191,7 +191,7 @@ def test_definitions_validate_with_the_cli(tmp_path):
 def test_sensor_first_tick_after_a_run_requests_nothing(plant):
     """Files already ingested by `waterworks run` are fresh: a sensor starting with no cursor leaves them."""
     settings, _, _ = plant
-    from pipelines.definitions import build_definitions
+    from waterworks.pipelines.definitions import build_definitions
 
     defs = build_definitions(settings)
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:

@@ -3,8 +3,8 @@ message, anything else by its class alone."""
 
 import dagster as dg
 
-from assets.datasets.catalog import single_select
-from pipelines.run import step_errors
+from waterworks.assets.datasets.catalog import single_select
+from waterworks.pipelines.run import step_errors
 
 
 @dg.op

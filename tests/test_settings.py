@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from pipelines.settings import Profile, Settings
+from waterworks.pipelines.settings import Profile, Settings
 
 
 def test_local_profile_keeps_everything_under_home(tmp_path):
@@ -56,8 +56,8 @@ def test_production_profile_is_validated(tmp_path, monkeypatch):
 def test_secrets_are_masked_in_any_url_and_never_in_resource_config(tmp_path, monkeypatch):
     import dagster as dg
 
-    from pipelines.resources import resources_for
-    from pipelines.settings import mask_secrets
+    from waterworks.pipelines.resources import resources_for
+    from waterworks.pipelines.settings import mask_secrets
 
     assert mask_secrets("http://alice:pw@mlflow:5000/x") == "http://alice:***@mlflow:5000/x"
     assert mask_secrets("s3://b/lake?endpoint_override=h&secret_key=SK") == "s3://b/lake?endpoint_override=h&secret_key=***"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from models.chat_format import CHAT_TEMPLATE
+from waterworks.models.chat_format import CHAT_TEMPLATE
 
 from ..lake import Lake
 from .canaries import PlantedCanary, canaries_for, card_entry, chat_canary_rows, corpus_canary_rows

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import polars as pl
 
-from models.chat_format import SYSTEM_PROMPTS
+from waterworks.models.chat_format import SYSTEM_PROMPTS
 
 USER_LABELS = ("客户", "用户", "顾客", "客人", "Customer", "User", "Client")
 ASSISTANT_LABELS = ("客服", "坐席", "客服人员", "Agent", "Assistant", "Support")

@@ -7,7 +7,7 @@ import json
 
 import polars as pl
 
-from governance.pii.residual import ResidualReport
+from waterworks.governance.pii.residual import ResidualReport
 
 from ..lake import Lake
 from .canaries import SOURCE_ID as CANARY_SOURCE

@@ -23,8 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from governance.files import build_folder, file_sha256
-from governance.policy import Policy, decide_targets
+from waterworks.governance.files import build_folder, file_sha256
+from waterworks.governance.policy import Policy, decide_targets
 
 from .config import EdgeBundle, ServerBundle
 
@@ -126,7 +126,7 @@ def build_chat_server(model_folder: Path, served_name: str, settings: ServerBund
         template = model_dir / "chat_template.jinja"
         if not template.is_file():
             tokenizer_config = json.loads((model_dir / "tokenizer_config.json").read_text(encoding="utf-8"))
-            from models.chat_format import CHAT_TEMPLATE
+            from waterworks.models.chat_format import CHAT_TEMPLATE
 
             template.write_text(tokenizer_config.get("chat_template") or CHAT_TEMPLATE, encoding="utf-8")
         max_len = min(settings.max_model_len, int(config.get("max_position_embeddings", settings.max_model_len)))
@@ -159,7 +159,7 @@ def build_edge(classifier_folder: Path, settings: EdgeBundle, parity_texts: list
     """float32 ONNX (checked against PyTorch), then int8 (checked too); the bundle keeps the int8 model."""
 
     def build(out: Path) -> dict:
-        from models.export import export_classifier_onnx, parity, quantize_int8
+        from waterworks.models.export import export_classifier_onnx, parity, quantize_int8
 
         scratch = out.parent / f"{out.name}.fp32"
         try:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from governance.policy import TargetDecision
+from waterworks.governance.policy import TargetDecision
 
 from .config import QualityGate
 from .registry import CHAMPION, FILES_TAG, RETIRED_TAG

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from governance.policy import Policy, decide_targets
+from waterworks.governance.policy import Policy, decide_targets
 
 from ..datasets.checks import check_dataset_residual
 from ..lake import Lake

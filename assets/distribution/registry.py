@@ -9,7 +9,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from governance.pii.residual import residual_findings
+from waterworks.governance.pii.residual import residual_findings
 
 from ..tracking import KEY_TAG, fluent_tracking
 from ..training.artifacts import ModelArtifact
@@ -61,8 +61,8 @@ def find_version(client, name: str, model_key: str):
 def log_chat_model(tracking_uri: str, run_id: str, merged_folder: Path):
     """The merged chat model (Hugging Face folder) with the transformers flavor as an ``llm/v1/chat`` model:
     served, it takes OpenAI-style ``{"messages": [...]}`` and applies the model's own chat template."""
-    from models.causal_lm import load_base
-    from models.runtime import pick_runtime
+    from waterworks.models.causal_lm import load_base
+    from waterworks.models.runtime import pick_runtime
 
     model, tokenizer = load_base(merged_folder, pick_runtime("cpu"))
     model.name_or_path = model.config.name_or_path = "chat_model"  # answers name this, not a local path
@@ -73,51 +73,66 @@ def log_chat_model(tracking_uri: str, run_id: str, merged_folder: Path):
             pip_requirements=pinned(*SERVING_REQUIREMENTS))
 
 
+def _log_pyfunc(tracking_uri: str, run_id: str, python_model, artifact: str, files: Path, signature, example):
+    """A pyfunc model into its run: our wrapper with its code (models/, staged as ``waterworks/models`` so
+    the pickled class's module ``waterworks.models.serving`` imports wherever the model is served) and the
+    model's ``files`` as the artifact ``artifact``."""
+    from waterworks.models import serving
+
+    with tempfile.TemporaryDirectory() as scratch:
+        code = Path(scratch) / "code" / "waterworks"
+        shutil.copytree(Path(serving.__file__).parent, code / "models",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        with fluent_tracking(tracking_uri) as mlflow, mlflow.start_run(run_id=run_id):
+            return mlflow.pyfunc.log_model(
+                name=MODEL_NAME, python_model=python_model, artifacts={artifact: str(files)},
+                code_paths=[str(code)], signature=signature, input_example=example,
+                pip_requirements=pinned(*SERVING_REQUIREMENTS))
+
+
+def _staged(folder: Path, names: tuple[str, ...], scratch: Path, artifact: str) -> Path:
+    """The files serving needs, copied under the artifact's stable name."""
+    staged = scratch / artifact
+    staged.mkdir()
+    for name in names:
+        source = Path(folder) / name
+        if source.exists():
+            (shutil.copytree if source.is_dir() else shutil.copy2)(source, staged / name)
+    return staged
+
+
 def log_classifier_model(tracking_uri: str, run_id: str, classifier_folder: Path):
-    """The intent classifier as a pyfunc model: our wrapper (models/serving.py, shipped as code) and the
-    classifier folder as its artifact."""
+    """The intent classifier as a pyfunc model (models/serving.py) with the classifier folder as its
+    artifact."""
     import pandas as pd
     from mlflow.models import infer_signature
 
-    from models import serving
+    from waterworks.models import serving
 
     example = pd.DataFrame({"text": [_pii_free_example(CLASSIFIER_EXAMPLE)]})
     signature = infer_signature(example, pd.DataFrame({"label": ["a_label"], "score": [0.5]}))
-    code = Path(serving.__file__).parent
     with tempfile.TemporaryDirectory() as scratch:
-        staged = Path(scratch) / serving.CLASSIFIER_ARTIFACT  # the files serving needs, under a stable name
-        staged.mkdir()
-        for name in ("encoder", "head.safetensors", "classifier.json"):
-            source = Path(classifier_folder) / name
-            (shutil.copytree if source.is_dir() else shutil.copy2)(source, staged / name)
-        with fluent_tracking(tracking_uri) as mlflow, mlflow.start_run(run_id=run_id):
-            return mlflow.pyfunc.log_model(
-                name=MODEL_NAME, python_model=serving.IntentClassifierModel(),
-                artifacts={serving.CLASSIFIER_ARTIFACT: str(staged)}, code_paths=[str(code)],
-                signature=signature, input_example=example, pip_requirements=pinned(*SERVING_REQUIREMENTS))
+        files = _staged(classifier_folder, ("encoder", "head.safetensors", "classifier.json"), Path(scratch),
+                        serving.CLASSIFIER_ARTIFACT)
+        return _log_pyfunc(tracking_uri, run_id, serving.IntentClassifierModel(), serving.CLASSIFIER_ARTIFACT,
+                           files, signature, example)
 
 
 def log_detector_model(tracking_uri: str, run_id: str, detector_folder: Path):
-    """The PII detector as a pyfunc model: our wrapper (models/serving.py, shipped as code) and the detector
-    folder as its artifact. Its input example holds no personal data (rescanned)."""
+    """The PII detector as a pyfunc model (models/serving.py) with the detector folder as its artifact. Its
+    input example holds no personal data (rescanned)."""
     import pandas as pd
     from mlflow.models import infer_signature
 
-    from models import serving
+    from waterworks.models import serving
 
     example = pd.DataFrame({"text": [_pii_free_example(DETECTOR_EXAMPLE)]})
     signature = infer_signature(example, pd.DataFrame({"spans": ["[]"]}))
     with tempfile.TemporaryDirectory() as scratch:
-        staged = Path(scratch) / serving.DETECTOR_ARTIFACT
-        staged.mkdir()
-        for name in ("tagger.json", "model.safetensors", "card.json", "card.md"):
-            if (Path(detector_folder) / name).is_file():
-                shutil.copy2(Path(detector_folder) / name, staged / name)
-        with fluent_tracking(tracking_uri) as mlflow, mlflow.start_run(run_id=run_id):
-            return mlflow.pyfunc.log_model(
-                name=MODEL_NAME, python_model=serving.PiiDetectorModel(),
-                artifacts={serving.DETECTOR_ARTIFACT: str(staged)}, code_paths=[str(Path(serving.__file__).parent)],
-                signature=signature, input_example=example, pip_requirements=pinned(*SERVING_REQUIREMENTS))
+        files = _staged(detector_folder, ("tagger.json", "model.safetensors", "card.json", "card.md"),
+                        Path(scratch), serving.DETECTOR_ARTIFACT)
+        return _log_pyfunc(tracking_uri, run_id, serving.PiiDetectorModel(), serving.DETECTOR_ARTIFACT, files,
+                           signature, example)
 
 
 def register(client, tracking_uri: str, name: str, artifact: ModelArtifact, run_id: str, log_model,

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import polars as pl
 
-from governance.subjects import canonical, subject_hash, values_in
+from waterworks.governance.subjects import canonical, subject_hash, values_in
 
 from ..lake import Lake
 from ..purification.shards import CACHE as PURIFICATION_CACHE

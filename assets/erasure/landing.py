@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from governance.files import write_atomically
+from waterworks.governance.files import write_atomically
 
 ERASED = "[waterworks:erased]"            # an identifier was here: ingest drops the record
 ERASED_NAME = "[waterworks:erased-name]"  # a name was here: the record stays without it

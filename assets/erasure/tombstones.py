@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from governance.subjects import hashes_in
+from waterworks.governance.subjects import hashes_in
 
 from ..lake import Lake
 from .landing import ERASED

@@ -140,7 +140,7 @@ def erase_file_copies(lake: Lake, zone: str, prefix: str, patterns: Patterns, en
 
 def drop_memo_entries(lake: Lake, zone: str, prefix: str, texts: list[str], counts: ZoneCounts) -> None:
     """The analysis memo keeps findings per text digest (no text): the digests of removed texts are dropped."""
-    from governance.pii.memo import text_digest
+    from waterworks.governance.pii.memo import text_digest
 
     digests = {text_digest(t) for t in texts}
     if not digests:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from governance.report.render import ReportFiles, build_report, write_report
+from waterworks.governance.report.render import ReportFiles, build_report, write_report
 
 from .facts import PlantView, collect_facts
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from governance.files import write_atomically
+from waterworks.governance.files import write_atomically
 
 from ..metadata import md_table
 from ..resources import (

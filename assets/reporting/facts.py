@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from governance.policy import Policy, decide_targets, lineage_classifications
+from waterworks.governance.policy import Policy, decide_targets, lineage_classifications
 
 from ..datasets.build import CHAT, CLASSIFICATION, CORPUS
 from ..datasets.checks import residual_result

@@ -9,9 +9,9 @@ import re
 
 import polars as pl
 
-from governance.pii.json_fields import keys, leaves, parse_json
-from governance.pii.residual import ResidualReport
-from governance.pii.residual_names import NameScanConfig, residual_names
+from waterworks.governance.pii.json_fields import keys, leaves, parse_json
+from waterworks.governance.pii.residual import ResidualReport
+from waterworks.governance.pii.residual_names import NameScanConfig, residual_names
 
 from ..engines import Engine, LocalEngine, shard_runs
 from ..lake import Lake

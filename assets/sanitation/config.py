@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from governance.pii.operators import OPERATORS
+from waterworks.governance.pii.operators import OPERATORS
 
 from ..yaml_config import StrictModel, load_yaml_model
 

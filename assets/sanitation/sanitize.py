@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from governance.ledger import ledger_frame, ledger_rows
-from governance.pii.column_plan import ValueDecisions
+from waterworks.governance.ledger import ledger_frame, ledger_rows
+from waterworks.governance.pii.column_plan import ValueDecisions
 
 from ..engines import Engine, LocalEngine, shard_runs
 from ..lake import Lake
@@ -28,12 +28,12 @@ from .config import SanitationConfig, TablePlan
 from .shards import MEMO_FOLDER, WORK, Counts, IndexShard, RedactShard, StatsShard, file_runs, work_path
 
 if TYPE_CHECKING:  # the engine (spaCy, Presidio) loads when a table is sanitized, not when the code location loads
-    from governance.pii.column_plan import ColumnPlan
-    from governance.pii.engine import EngineConfig
-    from governance.pii.memo import AnalysisMemo
-    from governance.pii.operators import PseudonymKey
-    from governance.pii.redact import Redactor
-    from governance.policy import Policy, SanitizedRule
+    from waterworks.governance.pii.column_plan import ColumnPlan
+    from waterworks.governance.pii.engine import EngineConfig
+    from waterworks.governance.pii.memo import AnalysisMemo
+    from waterworks.governance.pii.operators import PseudonymKey
+    from waterworks.governance.pii.redact import Redactor
+    from waterworks.governance.policy import Policy, SanitizedRule
 
 ZONE = "sanitized"
 SOURCE_ZONE = "purified"
@@ -65,8 +65,8 @@ class SanitizeReport(Counts):
 def make_redactor(config: SanitationConfig, engine: EngineConfig | None = None,
                   memo: AnalysisMemo | None = None, key: PseudonymKey | None = None,
                   processes: int | None = None) -> Redactor:
-    from governance.pii.batch import BatchOptions
-    from governance.pii.redact import Redactor
+    from waterworks.governance.pii.batch import BatchOptions
+    from waterworks.governance.pii.redact import Redactor
 
     options = BatchOptions(config.batch.batch_size, processes or config.batch.n_process,
                            config.batch.min_texts_per_process)
@@ -76,8 +76,8 @@ def make_redactor(config: SanitationConfig, engine: EngineConfig | None = None,
 def load_memo(lake: Lake, relpath: str, engine: EngineConfig | None) -> AnalysisMemo:
     """The findings remembered at ``relpath`` from the last run; empty when there are none or the analyzer
     changed since (another fingerprint)."""
-    from governance.pii.engine import EngineConfig
-    from governance.pii.memo import AnalysisMemo, fingerprint
+    from waterworks.governance.pii.engine import EngineConfig
+    from waterworks.governance.pii.memo import AnalysisMemo, fingerprint
 
     current = fingerprint(engine or EngineConfig())
     stored = lake.parquet_metadata(SOURCE_ZONE, relpath)
@@ -103,7 +103,7 @@ class Boundary:
     policy: Policy | None = None
 
     def rule(self, classification: str | None) -> SanitizedRule:
-        from governance.policy import SanitizedRule
+        from waterworks.governance.policy import SanitizedRule
 
         if self.policy is None or classification is None:
             return SanitizedRule()
@@ -111,7 +111,7 @@ class Boundary:
 
 
 def _identifier_tokens(values: list, key: PseudonymKey | None, column: str) -> list:
-    from governance.pii.operators import PseudonymKeyMissing, identifier_token
+    from waterworks.governance.pii.operators import PseudonymKeyMissing, identifier_token
 
     if key is None:
         raise PseudonymKeyMissing(f"column {column!r} is an identifier: its keyed pseudonyms need a key "
@@ -124,7 +124,7 @@ def _identifier_tokens(values: list, key: PseudonymKey | None, column: str) -> l
 def apply_rule(part: pl.DataFrame, plan: TablePlan, rule: SanitizedRule) -> tuple[pl.DataFrame, dict[str, str]]:
     """The classification's rule on one source's sanitized rows: free text dropped, personal attributes
     generalized or dropped. Returns the rows and how each affected column was handled."""
-    from governance.generalize import generalize_frame
+    from waterworks.governance.generalize import generalize_frame
 
     handled: dict[str, str] = {}
     if rule.text == "drop":
@@ -148,7 +148,7 @@ def sanitize_frame(frame: pl.DataFrame, table: str, plan: TablePlan, redactor: R
     source's classification rule applies. ``columns``: the table's column plan (how a column's values are typed
     is then decided for the whole table, not from these rows). Returns the sanitized frame (same rows, order
     and columns) and ledger rows."""
-    from governance.pii.redact import Findings
+    from waterworks.governance.pii.redact import Findings
 
     boundary = boundary or Boundary(key=redactor.key)
 
@@ -210,7 +210,7 @@ def decide_columns(lake: Lake, table: str, config: SanitationConfig, shards: lis
                    redactor: Redactor) -> ColumnPlan:
     """The table's column plan from the shards' merged summaries (the samples are analyzed here, once), persisted
     without any value in ``purified/sanitation_plan/<table>.json``."""
-    from governance.pii.column_plan import ColumnStats, decide_plan
+    from waterworks.governance.pii.column_plan import ColumnStats, decide_plan
 
     plan = config.records if table == "records" else config.documents
     stats = ColumnStats()
@@ -300,7 +300,7 @@ def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: Eng
 
 
 def _concat_index(parts: list) -> pl.DataFrame:
-    from governance.subjects import INDEX_SCHEMA
+    from waterworks.governance.subjects import INDEX_SCHEMA
 
     schema = {name: getattr(pl, dtype) for name, dtype in INDEX_SCHEMA.items()}
     frames = [pl.from_arrow(p) for p in parts if p.num_rows]

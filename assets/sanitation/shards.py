@@ -22,8 +22,8 @@ from ..engines import worker_node
 from ..lake import Lake
 
 if TYPE_CHECKING:
-    from governance.pii.column_plan import ColumnPlan, ColumnStats
-    from governance.pii.engine import EngineConfig
+    from waterworks.governance.pii.column_plan import ColumnPlan, ColumnStats
+    from waterworks.governance.pii.engine import EngineConfig
 
     from .config import SanitationConfig
     from .sanitize import Boundary
@@ -77,7 +77,7 @@ class StatsShard:
         self.lake, self.table, self.config = Lake(lake_root), table, config
 
     def __call__(self, shard: dict) -> ColumnStats:
-        from governance.pii.column_plan import table_stats
+        from waterworks.governance.pii.column_plan import table_stats
 
         plan = self.config.records if self.table == "records" else self.config.documents
         return table_stats(read_runs(self.lake, self.table, shard["runs"]), plan.how)
@@ -181,7 +181,7 @@ class IndexShard:
         self.lake, self.table, self.replaced, self.secret = Lake(lake_root), table, replaced, secret
 
     def __call__(self, shard: dict):
-        from governance.subjects import build_index
+        from waterworks.governance.subjects import build_index
 
         from .sanitize import ID_COLUMN
 

@@ -16,7 +16,7 @@ import stat as stat_module
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from governance.files import file_sha256  # noqa: F401  (re-exported: the landing file's digest)
+from waterworks.governance.files import file_sha256  # noqa: F401  (re-exported: the landing file's digest)
 
 from .catalog import SourceCatalog, SourceSpec
 

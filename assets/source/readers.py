@@ -21,7 +21,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from governance.pii.json_fields import depth_over
+from waterworks.governance.pii.json_fields import depth_over
 
 from ..duckdb_extensions import connect as connect_duckdb
 from .catalog import SourceFormat, SourceSpec

@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from governance.files import build_folder, write_atomically
+from waterworks.governance.files import build_folder, write_atomically
 
 
 @dataclass(frozen=True)

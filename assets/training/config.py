@@ -35,7 +35,7 @@ class Profile(StrictModel):
     def _sections(cls, values):
         if not isinstance(values, dict):
             return values
-        from models.recipes import RECIPES
+        from waterworks.models.recipes import RECIPES
 
         sections = {k: v for k, v in values.items() if k != "evaluation"}
         for recipe, settings in sections.items():
@@ -50,7 +50,7 @@ class Profile(StrictModel):
     def recipe(self, name: str, **overrides):
         """The recipe's config: this profile's section over the recipe's defaults, then ``overrides`` (None
         values ignored; lists become tuples, the configs being frozen)."""
-        from models.recipes import RECIPES
+        from waterworks.models.recipes import RECIPES
 
         cls = RECIPES[name]
         values = {k: tuple(v) if isinstance(v, list) else v

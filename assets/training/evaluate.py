@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from governance.pii.residual import residual_findings
+from waterworks.governance.pii.residual import residual_findings
 
 from ..datasets.build import CHAT, CLASSIFICATION, CORPUS
 from ..datasets.store import read_card, read_dataset
@@ -61,9 +61,9 @@ def pii_free(text: str) -> str:
 
 def evaluate_language_models(lake: Lake, pretrained: Path, chat: Path, canaries: list[Canary], plan: EvaluationPlan,
                              device: str = "auto") -> dict:
-    from models.causal_lm import load_base
-    from models.evaluation import generate
-    from models.runtime import pick_runtime
+    from waterworks.models.causal_lm import load_base
+    from waterworks.models.evaluation import generate
+    from waterworks.models.runtime import pick_runtime
 
     runtime = pick_runtime(device)
     corpus, corpus_card = read_dataset(lake, CORPUS)
@@ -94,7 +94,7 @@ def confirmed_exposure(model, tokenizer, canary: Canary, plan: EvaluationPlan, r
     the two counts. A canary the model never learned ranks first by chance once in ``candidates + 1`` tries —
     with dozens of canaries per run that would refuse a model every few runs — twice only once in a million;
     a memorized one ranks first both times."""
-    from models.evaluation import canary_exposure
+    from waterworks.models.evaluation import canary_exposure
 
     def measure(seed: int) -> dict:
         return canary_exposure(model, tokenizer, canary.canary_id, canary.prefix, canary.secret, canary.repeats,
@@ -142,8 +142,8 @@ def lm_model_evaluation(result: dict, name: str) -> dict:
 
 def held_out_perplexity(model, tokenizer, corpus_texts: list[str], chats: list[list[dict]], runtime) -> dict:
     """Perplexity on held-out corpus text (every token) and held-out chats (assistant tokens only)."""
-    from models.evaluation import perplexity
-    from models.text import ensure_chat_template, pack, tokenize_chat, tokenize_document
+    from waterworks.models.evaluation import perplexity
+    from waterworks.models.text import ensure_chat_template, pack, tokenize_chat, tokenize_document
 
     ensure_chat_template(tokenizer)
     seq_len = 512
@@ -156,8 +156,8 @@ def held_out_perplexity(model, tokenizer, corpus_texts: list[str], chats: list[l
 
 def chat_test_perplexity(lake: Lake, path: Path, device: str = "auto") -> dict:
     """A chat model folder's assistant-token perplexity on the chat set's current test split."""
-    from models.causal_lm import load_base
-    from models.runtime import pick_runtime
+    from waterworks.models.causal_lm import load_base
+    from waterworks.models.runtime import pick_runtime
 
     runtime = pick_runtime(device)
     chats, card = read_dataset(lake, CHAT)
@@ -168,8 +168,8 @@ def chat_test_perplexity(lake: Lake, path: Path, device: str = "auto") -> dict:
 
 
 def evaluate_classifier(lake: Lake, path: Path, device: str = "cpu") -> dict:
-    from models.encoder_classifier import load_classifier, predict
-    from models.evaluation import classification_metrics
+    from waterworks.models.encoder_classifier import load_classifier, predict
+    from waterworks.models.evaluation import classification_metrics
 
     splits, card = read_dataset(lake, CLASSIFICATION)
     test = splits["test"]

@@ -12,13 +12,16 @@ import hashlib
 import json
 from pathlib import Path
 
-from governance.pii import detector_corpus, detector_training
+from waterworks.governance.pii import detector_corpus, detector_training
 
 from ..lake import Lake
 from .artifacts import ModelArtifact, code_version, train_once
 from .train import TrainingRequest
 
 PII_DETECTOR = "pii_detector"
+_MODELS = Path(__file__).resolve().parents[2] / "models"
+EVALUATION_CODE = (Path(__file__), Path(detector_corpus.__file__).with_name("detector_eval.py"),
+                   _MODELS / "token_tagger.py")  # what the evaluation's result depends on (remembered results)
 DATA_NAME = "pii_labelled_corpora"
 _DATA_FILES = ("conll2003/train.txt", "conll2003/valid.txt", "cluener/train.json", "resume/train.char.bmes",
                "resume/dev.char.bmes")
@@ -63,8 +66,8 @@ def train_pii_detector(request: TrainingRequest) -> ModelArtifact:
 def evaluate_pii_detector(lake: Lake, folder: Path, device: str = "cpu") -> dict:
     """Person recall and precision at the detector's own thresholds on the dev halves its thresholds were not
     picked on; ``dev_person_f1`` (the gate's metric) is their F1, averaged over the splits."""
-    from governance.pii.detector_eval import person_metrics
-    from models.token_tagger import TokenTagger
+    from waterworks.governance.pii.detector_eval import person_metrics
+    from waterworks.models.token_tagger import TokenTagger
 
     tagger = TokenTagger.load(folder, "cpu" if device == "auto" else device)
     languages = detector_training.dev_languages(check := detector_training.check_examples())

@@ -5,7 +5,7 @@ a lake dataset, and the compliance report call this."""
 
 from __future__ import annotations
 
-from governance.policy import Policy, TrainingDecision, decide_training
+from waterworks.governance.policy import Policy, TrainingDecision, decide_training
 
 from ..datasets.store import ZONE, read_card
 from ..lake import Lake

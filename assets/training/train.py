@@ -43,7 +43,7 @@ def _dataset_lineage(card: dict) -> dict:
 
 
 def train_pretrained_lm(request: TrainingRequest) -> ModelArtifact:
-    from models.distributed import run_recipe
+    from waterworks.models.distributed import run_recipe
 
     splits, card = read_dataset(request.lake, CORPUS)
     config = request.profile.recipe("pretrain", device=request.device)
@@ -78,7 +78,7 @@ def held_out_questions(chat_test: list[list[dict]], n: int) -> list[list[dict]]:
 
 
 def train_chat_model(request: TrainingRequest) -> ModelArtifact:
-    from models.distributed import run_recipe
+    from waterworks.models.distributed import run_recipe
 
     splits, card = read_dataset(request.lake, CHAT)
     base, base_hash, origin = resolve_base_model(request.models_dir, request.base_model_path)
@@ -96,8 +96,8 @@ def train_chat_model(request: TrainingRequest) -> ModelArtifact:
 
 
 def train_intent_classifier(request: TrainingRequest) -> ModelArtifact:
-    from models.distributed import run_recipe
-    from models.encoder_classifier import default_encoder_path
+    from waterworks.models.distributed import run_recipe
+    from waterworks.models.encoder_classifier import default_encoder_path
 
     encoder_path = request.encoder_path
     splits, card = read_dataset(request.lake, CLASSIFICATION)

@@ -26,7 +26,7 @@ def default_gazetteer():
     """First names and surnames from Faker's person providers of many locales, and the Chinese surnames."""
     from faker import Faker
 
-    from models.token_tagger import Gazetteer
+    from waterworks.models.token_tagger import Gazetteer
 
     from .lexicon import COMPOUND_SURNAMES, SURNAMES
 
@@ -73,8 +73,8 @@ def train(out: Path = DETECTOR_FOLDER, user_train: Sequence[Path] = (), user_dev
     """Assemble the data (how much: the config's data fields), train, write the detector folder with
     ``card.json`` and ``card.md``; the card. ``hold_out_check``: pick thresholds on one half of each dev split
     only, leaving the other (``check_examples``) for the quality gate."""
-    from models.recipes.configs import DetectorConfig
-    from models.recipes.pii_detector import train_detector
+    from waterworks.models.recipes.configs import DetectorConfig
+    from waterworks.models.recipes.pii_detector import train_detector
 
     config = config or DetectorConfig()
     user_examples = [e for path in user_train for e in corpus.read_jsonl(path)]
@@ -90,7 +90,7 @@ def train(out: Path = DETECTOR_FOLDER, user_train: Sequence[Path] = (), user_dev
     if not dev:
         raise ValueError("no dev examples to pick the threshold on: give --dev files or use the default corpora")
     pick = corpus.sample_each(corpus.split_dev(dev)[0] if hold_out_check else dev, config.dev_per_split)
-    from models.token_tagger import span_forms
+    from waterworks.models.token_tagger import span_forms
 
     # The user's names and addresses never enter the stored vocabulary: the model folder is an artifact that
     # travels (registry, bundles), and must not carry their customers' names.

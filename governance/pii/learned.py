@@ -37,7 +37,7 @@ PRIMED_LIMIT = 20000  # texts kept between prime() and analyze()
 @lru_cache(maxsize=4)
 def load_detector(path: str):
     """The tagger in ``path``, one per process and path."""
-    from models.token_tagger import TokenTagger
+    from waterworks.models.token_tagger import TokenTagger
 
     return TokenTagger.load(path)
 

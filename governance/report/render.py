@@ -68,6 +68,7 @@ def _strings(value, path: str = ""):
 _ID_FIELDS = frozenset({"version", "model_key", "key", "run_id", "by_run", "digest", "sha256", "inputs_key",
                         "dataset_version", "request_id", "files_sha256"})
 _HEX_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{8,64}(?![0-9A-Za-z])")
+_DATA_REF = re.compile(r"[\w-]+@([0-9a-f]{8,64})")  # "dataset": "corpus@4b00351909bc" names a data version
 
 
 def _own_ids(value, key: str = "") -> set[str]:
@@ -77,6 +78,8 @@ def _own_ids(value, key: str = "") -> set[str]:
         return set().union(*(_own_ids(item, key) for item in value)) if value else set()
     if isinstance(value, str) and (_HEX_ID.match(value) or (key in _ID_FIELDS and _HEX_RUN.fullmatch(value))):
         return {value}
+    if isinstance(value, str) and key == "dataset" and (reference := _DATA_REF.fullmatch(value)):
+        return {reference.group(1)}
     return set()
 
 
@@ -85,7 +88,7 @@ def residual_values(report: dict) -> tuple[dict[str, int], list[str]]:
     JSON paths that hold them). Types, counts and places, never the value. The report's own identifiers
     (versions, keys, digests, run ids — collected from their fields) are blanked inside other strings first:
     ``chat@4b00351909bc`` names a dataset version, not a phone."""
-    from governance.pii.residual import ResidualReport
+    from waterworks.governance.pii.residual import ResidualReport
 
     own = _own_ids(report)
     scan = ResidualReport()

@@ -29,7 +29,6 @@ from ..encoder_classifier import (
 from ..evaluation import classification_metrics
 from ..loop import loop_config, planned_steps, recipe_sink, train_loop
 from ..runtime import recipe_setup, runtime_record
-from ..tracking import MetricSink
 from .configs import ClassifyConfig
 
 ADAPTER = "adapter"
@@ -59,7 +58,7 @@ def _probe_head(model: EncoderClassifier, tokenizer, texts, labels, n_labels: in
 
 
 def run(config: ClassifyConfig, train_texts: list[str], train_labels: list[int], validation_texts: list[str],
-        validation_labels: list[int], label_names: list[str], out_dir: Path, sinks: list[MetricSink] | None = None,
+        validation_labels: list[int], label_names: list[str], out_dir: Path,
         log=print) -> dict:
     from peft import LoraConfig, get_peft_model
 
@@ -103,7 +102,7 @@ def run(config: ClassifyConfig, train_texts: list[str], train_labels: list[int],
     loop = loop_config(config, lr=config.encoder_lr())
     total = planned_steps(batches_per_epoch, loop)
     label = f"classify-{config.method}"
-    sink = recipe_sink(out_dir, total, log, label, sinks)
+    sink = recipe_sink(out_dir, total, log, label)
     params = {"recipe": "lora_classify", **asdict(config), "base": str(base_path), "labels": len(label_names),
               "train_examples": len(train_texts), "validation_examples": len(validation_texts),
               "parameters": count_parameters(model), "trainable_parameters": count_parameters(model, True),

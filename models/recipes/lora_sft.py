@@ -15,7 +15,6 @@ from ..evaluation import generate, perplexity
 from ..loop import loop_config, planned_steps, recipe_sink, train_loop
 from ..runtime import pick_runtime, recipe_setup, runtime_record
 from ..text import ensure_chat_template, pack, packing_efficiency, row_batches, tokenize_chat
-from ..tracking import MetricSink
 from .configs import LoraSftConfig
 
 ADAPTER, MERGED = "adapter", "merged"
@@ -30,7 +29,7 @@ def lora_config(config: LoraSftConfig):
 
 
 def run(config: LoraSftConfig, base_path: Path, train_chats: list[list[dict]], validation_chats: list[list[dict]],
-        out_dir: Path, sinks: list[MetricSink] | None = None, log=print,
+        out_dir: Path, log=print,
         generation_prompts: list[list[dict]] | None = None) -> dict:
     from peft import get_peft_model
 
@@ -51,7 +50,7 @@ def run(config: LoraSftConfig, base_path: Path, train_chats: list[list[dict]], v
     batches_per_epoch = -(-rows // config.batch_size)
     loop = loop_config(config, grad_accum=config.grad_accum)
     total = planned_steps(batches_per_epoch, loop)
-    sink = recipe_sink(out_dir, total, log, "lora_sft", sinks)
+    sink = recipe_sink(out_dir, total, log, "lora_sft")
     params = {"recipe": "lora_sft", **asdict(config), "base": str(base_path),
               "parameters": count_parameters(model), "trainable_parameters": count_parameters(model, True),
               "train_rows": rows, "train_conversations": len(train_chats),

@@ -14,12 +14,11 @@ from ..evaluation import generate, perplexity
 from ..loop import loop_config, planned_steps, recipe_sink, train_loop
 from ..runtime import recipe_setup, runtime_record
 from ..text import pack, packing_efficiency, row_batches, tokenize_document, train_bpe_tokenizer
-from ..tracking import MetricSink
 from .configs import PretrainConfig
 
 
 def run(config: PretrainConfig, train_texts: list[str], validation_texts: list[str], out_dir: Path,
-        sinks: list[MetricSink] | None = None, log=print) -> dict:
+        log=print) -> dict:
     """Train and save to ``out_dir`` (a Hugging Face model folder with its tokenizer); returns the summary that
     is also written to ``out_dir/training.json``."""
     # --- setup
@@ -36,7 +35,7 @@ def run(config: PretrainConfig, train_texts: list[str], validation_texts: list[s
     batches_per_epoch = -(-rows // config.batch_size)
     loop = loop_config(config, grad_accum=config.grad_accum)
     total = planned_steps(batches_per_epoch, loop)
-    sink = recipe_sink(out_dir, total, log, "pretrain", sinks)
+    sink = recipe_sink(out_dir, total, log, "pretrain")
     params = {"recipe": "pretrain", **asdict(config), "parameters": count_parameters(model),
               "vocab": len(tokenizer), "train_rows": rows, "train_documents": len(train_texts),
               "packing_efficiency": round(packing_efficiency(train), 4), **runtime_record(runtime)}

@@ -10,9 +10,9 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from assets.datasets.catalog import query_catalog
-from assets.datasets.store import current_version
-from assets.lake import PRIVATE_ZONES, Lake
+from waterworks.assets.datasets.catalog import query_catalog
+from waterworks.assets.datasets.store import current_version
+from waterworks.assets.lake import PRIVATE_ZONES, Lake
 
 
 def test_the_plant_writes_a_catalog_of_the_shareable_zones(plant):
@@ -43,7 +43,7 @@ def test_the_plant_writes_a_catalog_of_the_shareable_zones(plant):
 def test_waterworks_query_prints_rows_and_names_a_bad_query(plant):
     settings, _, _ = plant
     env = {**os.environ, "WATERWORKS_HOME": str(settings.home)}
-    command = [sys.executable, "-m", "pipelines.cli", "query"]
+    command = [sys.executable, "-m", "waterworks.pipelines.cli", "query"]
     out = subprocess.run([*command, "SELECT source_id, count(*) AS n FROM sanitized_documents GROUP BY 1 ORDER BY 1"],
                          capture_output=True, text=True, env=env, check=True).stdout.splitlines()
     assert out[0] == "source_id\tn" and any(line.startswith("support_tickets\t") for line in out[1:])
@@ -54,7 +54,7 @@ def test_waterworks_query_prints_rows_and_names_a_bad_query(plant):
 def test_every_escape_from_the_shareable_views_is_refused(plant, tmp_path):
     import pytest
 
-    from assets.datasets.catalog import QueryRefused
+    from waterworks.assets.datasets.catalog import QueryRefused
 
     settings, _, _ = plant
     lake, root = Lake(settings.lake_uri), settings.home / "lake"
@@ -85,7 +85,7 @@ def test_waterworks_query_on_raw_parquet_exits_non_zero_with_a_clear_message(pla
     settings, _, _ = plant
     env = {**os.environ, "WATERWORKS_HOME": str(settings.home)}
     raw = settings.home / "lake" / "raw" / "**" / "*.parquet"
-    result = subprocess.run([sys.executable, "-m", "pipelines.cli", "query", f"SELECT * FROM read_parquet('{raw}')"],
+    result = subprocess.run([sys.executable, "-m", "waterworks.pipelines.cli", "query", f"SELECT * FROM read_parquet('{raw}')"],
                             capture_output=True, text=True, env=env)
     assert result.returncode == 2 and "refused" in result.stderr and "Traceback" not in result.stderr
     assert result.stdout == ""

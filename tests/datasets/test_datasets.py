@@ -6,14 +6,14 @@ import json
 import polars as pl
 import pytest
 
-from assets.datasets.build import build_chat, build_classification, build_corpus
-from assets.datasets.canaries import canaries_for
-from assets.datasets.chat import chat_examples, faq_pairs, speaker_turns
-from assets.datasets.classification import classification_examples
-from assets.datasets.config import DatasetsConfigError, load_datasets_config
-from assets.datasets.splits import SplitFractions, assign_splits, split_of
-from assets.datasets.store import current_version, read_dataset
-from assets.lake import Lake
+from waterworks.assets.datasets.build import build_chat, build_classification, build_corpus
+from waterworks.assets.datasets.canaries import canaries_for
+from waterworks.assets.datasets.chat import chat_examples, faq_pairs, speaker_turns
+from waterworks.assets.datasets.classification import classification_examples
+from waterworks.assets.datasets.config import DatasetsConfigError, load_datasets_config
+from waterworks.assets.datasets.splits import SplitFractions, assign_splits, split_of
+from waterworks.assets.datasets.store import current_version, read_dataset
+from waterworks.assets.lake import Lake
 
 FAQ = ("COVID-19 FAQ, part 1\n\nHow is it spread?\n\nMainly between people.\n\nIn close contact.\n\n"
        "Source: CDC\n\nCan pets get it?\n\nRarely.\n\nSource: WHO")

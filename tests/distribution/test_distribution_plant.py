@@ -17,15 +17,15 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.datasets.store import current_version
-from assets.distribution.config import load_distribution_config
-from assets.distribution.promotion import DATASET_TAG, decide_promotion, metric_tag
-from assets.distribution.registry import CANDIDATE, CHAMPION, alias_version, register
-from assets.lake import Lake
-from assets.tracking import find_run, fluent_tracking, mlflow_client
-from assets.training.artifacts import ModelArtifact, current_model, load_artifact, read_evaluation
-from governance.policy import load_policy
 from tests.planted import planted_values
+from waterworks.assets.datasets.store import current_version
+from waterworks.assets.distribution.config import load_distribution_config
+from waterworks.assets.distribution.promotion import DATASET_TAG, decide_promotion, metric_tag
+from waterworks.assets.distribution.registry import CANDIDATE, CHAMPION, alias_version, register
+from waterworks.assets.lake import Lake
+from waterworks.assets.tracking import find_run, fluent_tracking, mlflow_client
+from waterworks.assets.training.artifacts import ModelArtifact, current_model, load_artifact, read_evaluation
+from waterworks.governance.policy import load_policy
 
 CLASSIFIER, CHAT = "waterworks-intent-classifier", "waterworks-chat"
 TRAINED = {"pretrained_lm": "corpus", "chat_model": "chat", "intent_classifier": "classification"}
@@ -222,10 +222,10 @@ def test_bundles_carry_manifests_with_hashes_lineage_and_policy(plant):
 def test_edge_bundle_matches_pytorch_within_tolerance(plant):
     from transformers import AutoTokenizer
 
-    from assets.datasets.store import read_split
-    from models.encoder_classifier import load_classifier
-    from models.export import OnnxClassifier
-    from models.serving import classify
+    from waterworks.assets.datasets.store import read_split
+    from waterworks.models.encoder_classifier import load_classifier
+    from waterworks.models.export import OnnxClassifier
+    from waterworks.models.serving import classify
 
     settings, _, _ = plant
     folder = _bundle(settings, "edge", CLASSIFIER)
@@ -256,7 +256,7 @@ def test_served_champion_answers_an_http_prediction(plant):
     settings, _, _ = plant
     port = _free_port()
     env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PROFILE": "tiny"}
-    server = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "waterworks.pipelines.cli", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
@@ -283,7 +283,7 @@ def test_served_champion_answers_an_http_prediction(plant):
 
 def test_serve_without_a_champion_says_so(tmp_path):
     env = {**os.environ, "WATERWORKS_HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "serve"], env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "waterworks.pipelines.cli", "serve"], env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 2 and "has no version with alias 'champion'" in done.stderr
 
@@ -303,7 +303,7 @@ def test_no_planted_value_in_mlflow_or_bundles(plant):
 
 
 def test_lineage_of_a_champion_reaches_the_landing_files(plant):
-    from assets.distribution.lineage import model_lineage
+    from waterworks.assets.distribution.lineage import model_lineage
 
     settings, _, _ = plant
     lineage = model_lineage(_client(settings), Lake(settings.lake_uri), f"{CHAT}@{CHAMPION}")
@@ -318,11 +318,11 @@ def test_lineage_of_a_champion_reaches_the_landing_files(plant):
     assert base["origin"] == "pretrained_lm" and base["datasets"][0]["name"] == "corpus"
     assert "confidential" in base["datasets"][0]["classifications"]  # the mail archive, through the base model
     env = {**os.environ, "WATERWORKS_HOME": str(settings.home)}
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "lineage", "--model", f"{CLASSIFIER}@{CHAMPION}"],
+    done = subprocess.run([sys.executable, "-m", "waterworks.pipelines.cli", "lineage", "--model", f"{CLASSIFIER}@{CHAMPION}"],
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "dataset classification@" in done.stdout and "landing tickets/tickets_2024.jsonl  sha256 " in done.stdout
-    bad = subprocess.run([sys.executable, "-m", "pipelines.cli", "lineage", "--model", CHAT], env=env,
+    bad = subprocess.run([sys.executable, "-m", "waterworks.pipelines.cli", "lineage", "--model", CHAT], env=env,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "NAME@ALIAS" in bad.stderr
 
@@ -330,7 +330,7 @@ def test_lineage_of_a_champion_reaches_the_landing_files(plant):
 def test_a_tampered_bundle_is_refused_before_it_serves(plant, tmp_path):
     import shutil
 
-    from assets.distribution.bundles import verify_bundle
+    from waterworks.assets.distribution.bundles import verify_bundle
 
     settings, _, _ = plant
     copy = tmp_path / "bundle"
@@ -343,7 +343,7 @@ def test_a_tampered_bundle_is_refused_before_it_serves(plant, tmp_path):
 
 
 def test_promotions_are_recorded_and_a_hand_moved_alias_is_not_served(plant, tmp_path):
-    from assets.distribution.registry import (
+    from waterworks.assets.distribution.registry import (
         FILES_TAG,
         UnverifiedModel,
         promotion_entry,
@@ -367,7 +367,7 @@ def test_promotions_are_recorded_and_a_hand_moved_alias_is_not_served(plant, tmp
         with pytest.raises(UnverifiedModel, match="no record of promoting"):
             verified_download(client, uri, CLASSIFIER, CHAMPION, ledger, tmp_path / "rogue")
         env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PROFILE": "tiny"}
-        result = subprocess.run([sys.executable, "-m", "pipelines.cli", "serve", "--port", str(_free_port())],
+        result = subprocess.run([sys.executable, "-m", "waterworks.pipelines.cli", "serve", "--port", str(_free_port())],
                                 capture_output=True, text=True, env=env, timeout=120)
         assert result.returncode == 2 and "refusing to serve" in result.stderr
     finally:

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from assets.distribution.config import QualityGate, load_distribution_config
-from assets.distribution.gates import policy_gate, privacy_gate, quality_gate
-from governance.policy import (
+from waterworks.assets.distribution.config import QualityGate, load_distribution_config
+from waterworks.assets.distribution.gates import policy_gate, privacy_gate, quality_gate
+from waterworks.governance.policy import (
     PolicyError,
     decide_targets,
     decide_training,

@@ -13,9 +13,9 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from assets.distribution.registry import CANDIDATE, CHAMPION, alias_version
-from assets.tracking import mlflow_client
-from governance.policy import DEFAULT_POLICY_FILE
+from waterworks.assets.distribution.registry import CANDIDATE, CHAMPION, alias_version
+from waterworks.assets.tracking import mlflow_client
+from waterworks.governance.policy import DEFAULT_POLICY_FILE
 
 CLASSIFIER = "waterworks-intent-classifier"
 
@@ -37,8 +37,8 @@ def _check_results(settings, run_id: str) -> dict[str, bool]:
 
 
 def test_a_restricted_source_is_blocked_from_training_and_from_public_cloud(plant, tmp_path):
-    from pipelines.run import run_plant
-    from pipelines.settings import Settings
+    from waterworks.pipelines.run import run_plant
+    from waterworks.pipelines.settings import Settings
 
     original, _, _ = plant
     home = tmp_path / "home"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from governance.pii.checksums import cn_resident_id_check_char
+from waterworks.governance.pii.checksums import cn_resident_id_check_char
 
 NAME, PHONE, EMAIL = "欧阳明华", "13912345678", "ouyang.minghua@example.cn"
 ID = "11010519850307" + "121"
@@ -72,9 +72,9 @@ def _encodable(value: str, encoding: str) -> bool:
 
 @pytest.fixture(scope="module")
 def erased(tmp_path_factory, estate_dir):
-    from pipelines.erasure import forget_subject, subject_file_for
-    from pipelines.run import run_plant
-    from pipelines.settings import Settings
+    from waterworks.pipelines.erasure import forget_subject, subject_file_for
+    from waterworks.pipelines.run import run_plant
+    from waterworks.pipelines.settings import Settings
 
     home = tmp_path_factory.mktemp("erasure")
     landing = home / "landing"
@@ -136,7 +136,7 @@ def test_the_request_is_ledgered_by_keyed_hash_with_counts_and_never_the_value(e
 
 def test_models_trained_on_their_rows_were_retired_and_retrained(erased):
     settings, _, _, _, entry, _ = erased
-    from assets.tracking import mlflow_client
+    from waterworks.assets.tracking import mlflow_client
 
     assert entry["datasets_deleted"] and entry["models_retired"]
     client = mlflow_client(str(settings.mlflow_tracking_uri))
@@ -163,7 +163,7 @@ def test_the_compliance_report_lists_the_request(erased):
 
 
 def test_a_re_delivery_does_not_bring_them_back_and_a_second_run_adds_nothing(erased):
-    from pipelines.run import run_plant
+    from waterworks.pipelines.run import run_plant
 
     settings, originals, delivered, _, _, _ = erased
     for relpath in delivered:
@@ -183,11 +183,11 @@ def test_retention_with_the_clock_moved_forward_deletes_what_expired_and_keeps_i
 
     import dagster as dg
 
-    from assets.erasure.defs import retention_sweep
-    from assets.erasure.ledger import read_ledger
-    from assets.lake import Lake
-    from pipelines.resources import resources_for
-    from pipelines.run import run_plant
+    from waterworks.assets.erasure.defs import retention_sweep
+    from waterworks.assets.erasure.ledger import read_ledger
+    from waterworks.assets.lake import Lake
+    from waterworks.pipelines.resources import resources_for
+    from waterworks.pipelines.run import run_plant
 
     settings = erased[0]
     lake = Lake(str(settings.lake_uri))

@@ -10,10 +10,16 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from assets.erasure.landing import ERASED, ERASED_NAME, erase_in_landing_file, holds_value, value_pattern
-from assets.erasure.tombstones import Tombstones
-from assets.erasure.zones import Patterns, erase_rows
-from governance.subjects import build_index, canonical, hashes_in, subject_hash
+from waterworks.assets.erasure.landing import (
+    ERASED,
+    ERASED_NAME,
+    erase_in_landing_file,
+    holds_value,
+    value_pattern,
+)
+from waterworks.assets.erasure.tombstones import Tombstones
+from waterworks.assets.erasure.zones import Patterns, erase_rows
+from waterworks.governance.subjects import build_index, canonical, hashes_in, subject_hash
 
 SECRET = b"a test key of sixteen+ chars"
 
@@ -103,11 +109,11 @@ def test_landing_files_are_edited_in_their_own_format(tmp_path):
 
 
 def test_tombstones_drop_a_re_delivered_person_at_ingest(tmp_path):
-    from assets.erasure.ledger import append
-    from assets.lake import Lake
-    from assets.source.catalog import load_catalog
-    from assets.source.ingest import ingest_file, verify_outputs
-    from assets.source.landing import scan_landing
+    from waterworks.assets.erasure.ledger import append
+    from waterworks.assets.lake import Lake
+    from waterworks.assets.source.catalog import load_catalog
+    from waterworks.assets.source.ingest import ingest_file, verify_outputs
+    from waterworks.assets.source.landing import scan_landing
 
     landing = tmp_path / "landing"
     (landing / "tickets").mkdir(parents=True)
@@ -129,7 +135,7 @@ def test_tombstones_drop_a_re_delivered_person_at_ingest(tmp_path):
 
 
 def test_without_tombstones_nothing_is_hashed_and_the_key_is_not_needed(tmp_path):
-    from assets.lake import Lake
+    from waterworks.assets.lake import Lake
 
     def no_key():
         raise AssertionError("the key is loaded only when there is something to compare with")

@@ -6,10 +6,10 @@ import json
 import polars as pl
 import pytest
 
-from governance.pii.batch import BatchAnalyzer, BatchOptions, has_letter, possible_entities
-from governance.pii.columns import identifier_type, type_column
-from governance.pii.engine import EngineConfig, build_analyzer, detect_language
-from governance.pii.redact import Findings, Redactor, read_table, redact_file
+from waterworks.governance.pii.batch import BatchAnalyzer, BatchOptions, has_letter, possible_entities
+from waterworks.governance.pii.columns import identifier_type, type_column
+from waterworks.governance.pii.engine import EngineConfig, build_analyzer, detect_language
+from waterworks.governance.pii.redact import Findings, Redactor, read_table, redact_file
 
 TEXTS = [
     "My name is John Smith, call me at (415) 555-0123 or john.smith@example.com.",

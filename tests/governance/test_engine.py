@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from governance.pii.engine import EngineConfig, build_analyzer, detect_language
+from waterworks.governance.pii.engine import EngineConfig, build_analyzer, detect_language
 
 PATTERN_TYPES = {"CN_RESIDENT_ID", "TW_NATIONAL_ID", "HK_ID", "PHONE_NUMBER", "EMAIL_ADDRESS", "BANK_CARD"}
 

@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from governance.files import build_folder, replace_atomically, write_atomically
+from waterworks.governance.files import build_folder, replace_atomically, write_atomically
 
 
 def _listing(folder):

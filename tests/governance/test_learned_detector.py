@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from governance.pii.batch import BatchAnalyzer
-from governance.pii.engine import EngineConfig, build_analyzer, detect_language
-from governance.pii.learned import DEFAULT_DETECTOR, detector_path, load_detector
+from waterworks.governance.pii.batch import BatchAnalyzer
+from waterworks.governance.pii.engine import EngineConfig, build_analyzer, detect_language
+from waterworks.governance.pii.learned import DEFAULT_DETECTOR, detector_path, load_detector
 
 
 @pytest.fixture(scope="module")

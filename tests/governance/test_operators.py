@@ -2,9 +2,15 @@
 
 import pytest
 
-from governance.pii import checksums
-from governance.pii.operators import PseudonymKey, PseudonymKeyMissing, is_surrogate, replacement, surrogate
-from governance.pii.recognizers import CnPhoneRecognizer
+from waterworks.governance.pii import checksums
+from waterworks.governance.pii.operators import (
+    PseudonymKey,
+    PseudonymKeyMissing,
+    is_surrogate,
+    replacement,
+    surrogate,
+)
+from waterworks.governance.pii.recognizers import CnPhoneRecognizer
 
 KEY = PseudonymKey(b"a test key of enough length")
 OTHER = PseudonymKey(b"another key of enough length")

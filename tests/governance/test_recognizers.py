@@ -5,8 +5,8 @@ import unicodedata
 
 import pytest
 
-from governance.pii import checksums
-from governance.pii.recognizers import (
+from waterworks.governance.pii import checksums
+from waterworks.governance.pii.recognizers import (
     BankCardRecognizer,
     CnPhoneRecognizer,
     CnResidentIdRecognizer,
@@ -136,7 +136,7 @@ def test_taiwan_landlines_in_any_script():
 
 
 def test_chinese_addresses_mainland_and_taiwan():
-    from governance.pii.chinese_addresses import ChineseAddressRecognizer
+    from waterworks.governance.pii.chinese_addresses import ChineseAddressRecognizer
 
     r = ChineseAddressRecognizer()
     for address in ("山西省齐齐哈尔市金平周街E座 129446", "广东省秀华市上街东莞街r座 413119",
@@ -150,7 +150,7 @@ def test_chinese_addresses_mainland_and_taiwan():
 def test_every_planted_chinese_address_is_found(estate_dir):
     import json
 
-    from governance.pii.chinese_addresses import ChineseAddressRecognizer
+    from waterworks.governance.pii.chinese_addresses import ChineseAddressRecognizer
 
     r = ChineseAddressRecognizer()
     entries = [json.loads(line) for line in (estate_dir / "manifest.jsonl").read_text().splitlines()]
@@ -161,7 +161,7 @@ def test_every_planted_chinese_address_is_found(estate_dir):
 
 
 def test_english_addresses_anchored_on_state_and_zip():
-    from governance.pii.english_addresses import EnglishAddressRecognizer
+    from waterworks.governance.pii.english_addresses import EnglishAddressRecognizer
 
     r = EnglishAddressRecognizer()
     for address in ("323 Jose Walk Suite 917, North Michaelshire, IN 09028", "2371 Laura Island, Christopherfort, GU 66193",

@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from governance.pii.engine import EngineConfig
-from governance.pii.redact import Redactor, TableFormatError, read_table, redact_file, scan_file
+from waterworks.governance.pii.engine import EngineConfig
+from waterworks.governance.pii.redact import Redactor, TableFormatError, read_table, redact_file, scan_file
 
 WATERWORKS = Path(sys.executable).parent / "waterworks"
 ROWS = [
@@ -105,7 +105,7 @@ def test_cli_contract_and_no_values_in_output(tmp_path):
 
 
 def test_cli_reports_a_missing_file_with_status_2(tmp_path, capsys):
-    from pipelines.cli import main
+    from waterworks.pipelines.cli import main
 
     assert main(["scan", "--in", str(tmp_path / "nope.jsonl")]) == 2
     assert "nope.jsonl" in capsys.readouterr().err
@@ -133,6 +133,6 @@ def test_json_nested_past_the_depth_cap_is_analyzed_as_text_without_recursion(co
 
 
 def _findings():
-    from governance.pii.redact import Findings
+    from waterworks.governance.pii.redact import Findings
 
     return Findings()

@@ -1,8 +1,8 @@
 """The independent residual detector: check digits, full-width and CJK-embedded values, lists of phones
 after a phone word, surrogates and placeholders not counted."""
 
-from governance.pii.operators import PseudonymKey, surrogate
-from governance.pii.residual import ResidualReport, residual_findings
+from waterworks.governance.pii.operators import PseudonymKey, surrogate
+from waterworks.governance.pii.residual import ResidualReport, residual_findings
 
 KEY = PseudonymKey(b"a test key of enough length")
 

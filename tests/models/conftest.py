@@ -13,7 +13,7 @@ def corpus_texts() -> list[str]:
 @pytest.fixture(scope="session")
 def tiny_lm(tmp_path_factory, corpus_texts):
     """A tiny causal LM pretrained on the corpus (recipe `pretrain`): (folder, summary)."""
-    from models.recipes.pretrain import PretrainConfig, run
+    from waterworks.models.recipes.pretrain import PretrainConfig, run
 
     out = tmp_path_factory.mktemp("tiny_lm")
     summary = run(PretrainConfig(size="tiny", vocab_size=400, seq_len=64, batch_size=8, epochs=8, lr=5e-3,

@@ -3,7 +3,7 @@ processes train one model on disjoint halves of every epoch, rank 0 alone logs a
 
 import json
 
-from models.distributed import World, run_recipe, shard
+from waterworks.models.distributed import World, run_recipe, shard
 
 
 def test_shard_gives_each_rank_disjoint_equal_shares():
@@ -16,7 +16,7 @@ def test_shard_gives_each_rank_disjoint_equal_shares():
 def test_two_processes_train_one_model_and_rank_0_saves(tmp_path, corpus_texts):
     from transformers import AutoModelForCausalLM
 
-    from models.recipes.pretrain import PretrainConfig
+    from waterworks.models.recipes.pretrain import PretrainConfig
 
     config = PretrainConfig(size="tiny", vocab_size=400, seq_len=64, batch_size=4, epochs=4, lr=5e-3, device="cpu")
     kwargs = {"train_texts": corpus_texts, "validation_texts": corpus_texts[:8]}
@@ -38,7 +38,7 @@ def test_two_processes_train_one_model_and_rank_0_saves(tmp_path, corpus_texts):
 def test_a_failing_process_fails_the_training_with_its_error(tmp_path):
     import pytest
 
-    from models.recipes.pretrain import PretrainConfig
+    from waterworks.models.recipes.pretrain import PretrainConfig
 
     with pytest.raises(RuntimeError, match="torchrun with 2 processes failed"):
         run_recipe("pretrain", PretrainConfig(device="cpu"), {"train_texts": [], "validation_texts": [],

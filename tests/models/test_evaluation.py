@@ -2,7 +2,7 @@
 
 import random
 
-from models.evaluation import canary_exposure, classification_metrics, shaped_like
+from waterworks.models.evaluation import canary_exposure, classification_metrics, shaped_like
 
 PREFIX, SECRET = "Please call me back on ", "13907215546"
 
@@ -17,9 +17,9 @@ def test_candidates_keep_the_secret_shape():
 def test_a_memorised_canary_is_exposed_and_an_unseen_one_is_not(tmp_path):
     """A tiny LM trained on a corpus where the canary repeats ranks it first among 999 candidates (exposure near
     the maximum, ~10 bits); a canary it never saw ranks anywhere (low exposure)."""
-    from models.causal_lm import load_base
-    from models.recipes.pretrain import PretrainConfig, run
-    from models.runtime import pick_runtime
+    from waterworks.models.causal_lm import load_base
+    from waterworks.models.recipes.pretrain import PretrainConfig, run
+    from waterworks.models.runtime import pick_runtime
 
     filler = ["The transfer is pending.", "Your card ships soon.", "Top-ups take a day."]
     texts = [f"{filler[i % 3]} {PREFIX}{SECRET}, that is my new number." for i in range(40)]
@@ -35,8 +35,8 @@ def test_a_memorised_canary_is_exposed_and_an_unseen_one_is_not(tmp_path):
     assert SECRET not in str(seen.as_dict())
     # above the threshold, a second measure against fresh candidates confirms a memorized canary; a canary
     # that ranked high by chance would not rank high again (the lower exposure counts)
-    from assets.training.config import EvaluationPlan
-    from assets.training.evaluate import Canary, confirmed_exposure
+    from waterworks.assets.training.config import EvaluationPlan
+    from waterworks.assets.training.evaluate import Canary, confirmed_exposure
 
     plan = EvaluationPlan(canary_candidates=999, max_exposure_bits=9.0)
     confirmed = confirmed_exposure(model, tokenizer, Canary("seen", SECRET, PREFIX, 40), plan, runtime)

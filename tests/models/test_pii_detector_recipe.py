@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from governance.pii.detector_corpus import Example, read_jsonl, synthetic, write_jsonl
-from governance.pii.detector_training import train
-from models.recipes.pii_detector import DetectorConfig
-from models.token_tagger import TaggerConfig, TokenTagger
+from waterworks.governance.pii.detector_corpus import Example, read_jsonl, synthetic, write_jsonl
+from waterworks.governance.pii.detector_training import train
+from waterworks.models.recipes.pii_detector import DetectorConfig
+from waterworks.models.token_tagger import TaggerConfig, TokenTagger
 
 WATERWORKS = Path(sys.executable).parent / "waterworks"
 

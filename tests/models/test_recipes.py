@@ -29,7 +29,7 @@ def test_pretrain_loss_falls_and_model_reloads(tiny_lm):
 
 
 def test_pretrain_is_reproducible(tmp_path, corpus_texts):
-    from models.recipes.pretrain import PretrainConfig, run
+    from waterworks.models.recipes.pretrain import PretrainConfig, run
 
     config = PretrainConfig(size="tiny", vocab_size=300, seq_len=32, batch_size=4, max_steps=4, epochs=1, device="cpu")
     a = run(config, corpus_texts[:20], [], tmp_path / "a", log=lambda _: None)
@@ -38,9 +38,9 @@ def test_pretrain_is_reproducible(tmp_path, corpus_texts):
 
 
 def test_lora_sft_learns_answers_and_adapter_round_trip_equals_merged(tmp_path, tiny_lm):
-    from models.causal_lm import load_base
-    from models.recipes.lora_sft import LoraSftConfig, load_adapter, run
-    from models.runtime import pick_runtime
+    from waterworks.models.causal_lm import load_base
+    from waterworks.models.recipes.lora_sft import LoraSftConfig, load_adapter, run
+    from waterworks.models.runtime import pick_runtime
 
     config = LoraSftConfig(rank=8, alpha=16, dropout=0.0, seq_len=128, batch_size=4, epochs=6, lr=1e-2, device="cpu")
     summary = run(config, tiny_lm[0], CHATS, CHATS[:4], tmp_path, log=lambda _: None,
@@ -58,8 +58,8 @@ def test_lora_sft_learns_answers_and_adapter_round_trip_equals_merged(tmp_path, 
 
 @pytest.mark.parametrize("method", ["lora", "full"])
 def test_classifier_loss_falls_and_saved_model_gives_the_same_logits(tmp_path, method):
-    from models.encoder_classifier import load_classifier, predict
-    from models.recipes.lora_classify import ClassifyConfig, load_lora_classifier, run
+    from waterworks.models.encoder_classifier import load_classifier, predict
+    from waterworks.models.recipes.lora_classify import ClassifyConfig, load_lora_classifier, run
 
     texts = ["my card has not arrived", "where is my new card", "card still not here",
              "cancel the transfer", "stop my payment please", "revert the transfer I sent"] * 4
@@ -81,7 +81,7 @@ def test_classifier_loss_falls_and_saved_model_gives_the_same_logits(tmp_path, m
 
 
 def test_linear_probe_initialises_the_head_before_fine_tuning(tmp_path):
-    from models.recipes.lora_classify import ClassifyConfig, run
+    from waterworks.models.recipes.lora_classify import ClassifyConfig, run
 
     texts = ["my card has not arrived", "where is my new card", "cancel the transfer", "stop my payment"] * 3
     labels = [0, 0, 1, 1] * 3
@@ -91,8 +91,8 @@ def test_linear_probe_initialises_the_head_before_fine_tuning(tmp_path):
 
 
 def test_loop_refuses_data_that_gives_no_optimizer_step():
-    from models.loop import LoopConfig, train_loop
-    from models.runtime import pick_runtime
+    from waterworks.models.loop import LoopConfig, train_loop
+    from waterworks.models.runtime import pick_runtime
 
     model = torch.nn.Linear(2, 1)
     with pytest.raises(ValueError, match="batch"):

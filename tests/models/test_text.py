@@ -2,7 +2,7 @@
 
 import torch
 
-from models.text import (
+from waterworks.models.text import (
     IGNORE,
     pack,
     packing_efficiency,
@@ -21,7 +21,7 @@ def test_trained_tokenizer_reloads_with_autotokenizer_and_round_trips_any_script
     the tokens must be the ones the model was trained on, numbers included."""
     from transformers import AutoTokenizer
 
-    from models.causal_lm import qwen2_config
+    from waterworks.models.causal_lm import qwen2_config
 
     tokenizer = train_bpe_tokenizer(corpus_texts + ["call me on 13907215546 or 021-5555 1234"] * 5, 400, tmp_path)
     qwen2_config("tiny", tokenizer).save_pretrained(str(tmp_path))
@@ -55,8 +55,8 @@ def test_packing_restarts_positions_and_keeps_every_token(corpus_texts):
 
 def test_packed_examples_do_not_attend_to_each_other(tiny_lm):
     """Logits of an example inside a packed row equal its logits alone: the block-diagonal mask holds."""
-    from models.causal_lm import load_base
-    from models.runtime import pick_runtime
+    from waterworks.models.causal_lm import load_base
+    from waterworks.models.runtime import pick_runtime
 
     model, tokenizer = load_base(tiny_lm[0], pick_runtime("cpu"))
     model.eval()

@@ -6,10 +6,10 @@ import dagster as dg
 import pytest
 import yaml
 
-from pipelines.definitions import build_definitions
-from pipelines.executors import K8S_CONFIG, executor_for, multiprocess_config
-from pipelines.jobs import PLANT_JOB
-from pipelines.settings import Settings, project_root, settings_environment
+from waterworks.pipelines.definitions import build_definitions
+from waterworks.pipelines.executors import K8S_CONFIG, executor_for, multiprocess_config
+from waterworks.pipelines.jobs import PLANT_JOB
+from waterworks.pipelines.settings import Settings, project_root, settings_environment
 
 
 def test_in_process_by_default_multiprocess_when_asked(tmp_path):
@@ -17,7 +17,7 @@ def test_in_process_by_default_multiprocess_when_asked(tmp_path):
     multi = build_definitions(Settings(home=tmp_path, executor="multiprocess", max_concurrent=3))
     assert multi.resolve_job_def(PLANT_JOB).executor_def.name == "multiprocess"
     config = multiprocess_config(Settings(home=tmp_path, max_concurrent=3))
-    assert config["max_concurrent"] == 3 and "pipelines.definitions" in config["start_method"]["forkserver"][
+    assert config["max_concurrent"] == 3 and "waterworks.pipelines.definitions" in config["start_method"]["forkserver"][
         "preload_modules"]
 
 

@@ -13,8 +13,8 @@ import urllib.request
 
 import pytest
 
-from pipelines.mlflow_server import MlflowAuthError, server_command
-from pipelines.settings import Settings
+from waterworks.pipelines.mlflow_server import MlflowAuthError, server_command
+from waterworks.pipelines.settings import Settings
 
 ADMIN_PASSWORD = "an admin password for this test"
 

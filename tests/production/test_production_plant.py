@@ -12,20 +12,20 @@ import dagster as dg
 import psycopg2
 import pytest
 
-from assets.distribution.registry import CHAMPION, alias_version
-from assets.lake import PRIVATE_ZONES, Lake
-from assets.tracking import mlflow_client
 from tests.objectstore import s3_server
 from tests.planted import planted_values
 from tests.postgres import postgres_server
+from waterworks.assets.distribution.registry import CHAMPION, alias_version
+from waterworks.assets.lake import PRIVATE_ZONES, Lake
+from waterworks.assets.tracking import mlflow_client
 
 MODELS = ("waterworks-chat", "waterworks-intent-classifier")
 
 
 @pytest.fixture(scope="module")
 def pg_plant(tmp_path_factory, estate_dir):
-    from pipelines.run import run_plant
-    from pipelines.settings import Settings
+    from waterworks.pipelines.run import run_plant
+    from waterworks.pipelines.settings import Settings
 
     with postgres_server(("plant", "plant_mlflow")) as root, s3_server(("lake", "mlflow")) as store:
         home = tmp_path_factory.mktemp("production-plant")
@@ -90,7 +90,9 @@ def test_lake_and_artifacts_live_in_the_object_store(pg_plant):
     assert any(k.endswith("/MLmodel") for k in artifacts) and any(k.endswith("lineage.json") for k in artifacts)
     client = mlflow_client(settings.mlflow_tracking_uri)
     assert client.get_experiment_by_name("waterworks").artifact_location.startswith("s3://mlflow/artifacts")
-    from assets.datasets.catalog import query_catalog  # DuckDB reads the object store through httpfs
+    from waterworks.assets.datasets.catalog import (
+        query_catalog,  # DuckDB reads the object store through httpfs
+    )
 
     _, rows = query_catalog(lake, settings.catalog_file, "SELECT count(*) FROM sanitized_documents")
     assert rows[0][0] == lake.row_count("sanitized", "documents.parquet")
@@ -117,7 +119,7 @@ def test_steps_ran_in_processes_and_training_one_at_a_time(pg_plant):
 
 def test_a_second_run_ingests_nothing_judged_from_the_object_store(pg_plant):
     """Freshness comes from the raw outputs' Parquet footers, read from the bucket."""
-    from pipelines.run import run_plant
+    from waterworks.pipelines.run import run_plant
 
     settings, first, _, store = pg_plant
     keys = store.keys("lake", "plant/raw/")

@@ -6,15 +6,21 @@ import json
 import polars as pl
 import pytest
 
-from assets.purification.canonical import DOCUMENT_SCHEMA, RECORD_SCHEMA, RawFile, map_documents, map_records
-from assets.purification.config import (
+from waterworks.assets.purification.canonical import (
+    DOCUMENT_SCHEMA,
+    RECORD_SCHEMA,
+    RawFile,
+    map_documents,
+    map_records,
+)
+from waterworks.assets.purification.config import (
     DocumentMapping,
     PurificationConfigError,
     RecordMapping,
     load_purification_config,
 )
-from assets.source.catalog import load_catalog
-from pipelines.settings import project_root
+from waterworks.assets.source.catalog import load_catalog
+from waterworks.pipelines.settings import project_root
 
 
 def test_every_declared_source_is_mapped_once():

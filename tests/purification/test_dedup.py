@@ -6,10 +6,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.purification.config import DedupConfig
-from assets.purification.dedup import SCHEMES, TokenStream, find_duplicates
-from assets.purification.dedup_eval import pairwise_scores, truth_labels
-from assets.purification.normalize import convert_chinese
+from waterworks.assets.purification.config import DedupConfig
+from waterworks.assets.purification.dedup import SCHEMES, TokenStream, find_duplicates
+from waterworks.assets.purification.dedup_eval import pairwise_scores, truth_labels
+from waterworks.assets.purification.normalize import convert_chinese
 
 CONFIG = DedupConfig()
 WORDS = [f"w{i}" for i in range(3000)]

@@ -3,8 +3,8 @@
 import polars as pl
 import pytest
 
-from assets.purification.config import FilterConfig
-from assets.purification.filters import DropStats, apply_filters, quality_filters
+from waterworks.assets.purification.config import FilterConfig
+from waterworks.assets.purification.filters import DropStats, apply_filters, quality_filters
 
 CONFIG = FilterConfig(min_tokens=3, max_tokens=50, max_symbol_ratio=0.3, max_duplicate_line_ratio=0.5,
                       min_alpha_token_ratio=0.5, max_boilerplate_line_ratio=0.5,

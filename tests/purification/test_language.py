@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from assets.purification.language import chinese_script, identify_languages, with_languages
+from waterworks.assets.purification.language import chinese_script, identify_languages, with_languages
 
 CANDIDATES = ("en", "zh", "ja", "ko", "fr", "de", "es")
 

@@ -3,7 +3,7 @@
 import polars as pl
 import pytest
 
-from assets.purification import normalize as n
+from waterworks.assets.purification import normalize as n
 
 
 def apply(fn, text, **kwargs):
@@ -81,7 +81,7 @@ def test_convert_chinese(config, text, expected):
 
 
 def test_conversion_goes_to_its_own_column_and_keeps_the_original():
-    from assets.purification.purify import add_chinese_conversion
+    from waterworks.assets.purification.purify import add_chinese_conversion
 
     frame = pl.DataFrame({"body": ["這是一個測試", "hello"], "language": ["zh-Hant", "en"]})
     out = add_chinese_conversion(frame, "t2s")

@@ -7,20 +7,20 @@ from collections import Counter
 import polars as pl
 import pytest
 
-from assets.lake import Lake
-from assets.purification.checks import check_accounting, check_schema
-from assets.purification.config import load_purification_config
-from assets.purification.dedup_eval import pairwise_scores, truth_labels
-from assets.purification.purify import (
+from waterworks.assets.lake import Lake
+from waterworks.assets.purification.checks import check_accounting, check_schema
+from waterworks.assets.purification.config import load_purification_config
+from waterworks.assets.purification.dedup_eval import pairwise_scores, truth_labels
+from waterworks.assets.purification.purify import (
     DOCUMENT_OUTPUT_COLUMNS,
     RECORD_OUTPUT_COLUMNS,
     purify_documents,
     purify_records,
 )
-from assets.source.catalog import load_catalog
-from assets.source.ingest import ingest_file
-from assets.source.landing import scan_landing
-from pipelines.settings import project_root
+from waterworks.assets.source.catalog import load_catalog
+from waterworks.assets.source.ingest import ingest_file
+from waterworks.assets.source.landing import scan_landing
+from waterworks.pipelines.settings import project_root
 
 FILTER_REASONS = {"empty", "too_short", "too_long", "symbol_ratio", "alpha_ratio", "duplicate_lines", "boilerplate"}
 
@@ -151,7 +151,7 @@ def test_a_rerun_purifies_only_the_raw_files_that_changed(purified, tmp_path):
     import shutil
     import stat
 
-    from assets.purification.shards import CACHE
+    from waterworks.assets.purification.shards import CACHE
 
     source, config, _, _ = purified
     lake = Lake(str(tmp_path / "lake"))

@@ -5,8 +5,8 @@ partitions by node as the Ray shuffle cuts them."""
 import numpy as np
 import pytest
 
-from assets.purification import stars
-from assets.purification.dedup import components
+from waterworks.assets.purification import stars
+from waterworks.assets.purification.dedup import components
 
 
 def partitioned(key, other, parts, step, *extra):

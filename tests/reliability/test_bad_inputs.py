@@ -7,15 +7,15 @@ file: units read = records out + records quarantined."""
 import dagster as dg
 import pytest
 
-from assets.lake import Lake
-from assets.source.ingest import raw_relpath
 from tests.reliability.bad_inputs import FILE, READ, RECORDS, UNROUTED, write_bad_inputs
+from waterworks.assets.lake import Lake
+from waterworks.assets.source.ingest import raw_relpath
 
 
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory):
-    from pipelines.run import run_plant
-    from pipelines.settings import Settings
+    from waterworks.pipelines.run import run_plant
+    from waterworks.pipelines.settings import Settings
 
     home = tmp_path_factory.mktemp("bad-inputs")
     items = write_bad_inputs(home / "landing")
@@ -37,7 +37,7 @@ def test_at_least_twenty_kinds_of_bad_input_and_no_run_fails(ingested):
 
 
 def test_each_bad_input_ends_where_it_should_with_its_reason(ingested):
-    from assets.source.catalog import load_catalog
+    from waterworks.assets.source.catalog import load_catalog
 
     settings, items, _ = ingested
     lake, catalog = Lake(str(settings.lake_uri)), load_catalog(settings.sources_file)

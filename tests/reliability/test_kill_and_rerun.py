@@ -34,8 +34,8 @@ def _pointers(home: Path, pattern: str) -> dict[str, str]:
 
 
 def test_kill_9_mid_run_then_rerun_gives_the_outputs_of_an_uninterrupted_run(plant, tmp_path, estate_dir):
-    from pipelines.run import run_plant
-    from pipelines.settings import Settings
+    from waterworks.pipelines.run import run_plant
+    from waterworks.pipelines.settings import Settings
 
     reference = plant[0].home
     home = tmp_path / "home"
@@ -44,7 +44,7 @@ def test_kill_9_mid_run_then_rerun_gives_the_outputs_of_an_uninterrupted_run(pla
         shutil.copytree(reference / "lake" / zone, home / "lake" / zone)  # the run goes straight to the plant job
     shutil.copytree(reference / "secrets", home / "secrets")  # the same pseudonym key: the same identifier tokens
     env = {**os.environ, "WATERWORKS_HOME": str(home), "WATERWORKS_TRAINING_PROFILE": "tiny"}
-    process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "run"], env=env, cwd=ROOT,
+    process = subprocess.Popen([sys.executable, "-m", "waterworks.pipelines.cli", "run"], env=env, cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     marker = home / "lake" / "purified" / "documents.parquet"  # sanitation starts right after it
     deadline = time.monotonic() + 600

@@ -4,7 +4,7 @@ the group at most — checked with stat on every file the run wrote."""
 import os
 import stat
 
-from assets.lake import PRIVATE_ZONES
+from waterworks.assets.lake import PRIVATE_ZONES
 
 
 def _modes(root):

@@ -13,9 +13,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from assets.products import PRODUCTS
-from governance.report.render import ReportError, build_report
 from tests.planted import planted_values
+from waterworks.assets.products import PRODUCTS
+from waterworks.governance.report.render import ReportError, build_report
 
 CHARTS = ("pii_type_by_source", "pii_type_by_language", "operators", "funnel", "reasons", "canaries", "policy")
 SECTIONS = ("summary", "sources", "pii", "operators", "funnel", "residual", "canaries", "models", "policy",
@@ -79,7 +79,7 @@ def test_the_plant_run_reports_on_itself_and_the_json_validates(plant):
 
 
 def test_a_world_readable_private_file_or_an_unauthenticated_production_registry_needs_attention(plant):
-    from governance.report.piia import impact_assessment
+    from waterworks.governance.report.piia import impact_assessment
 
     settings, _, _ = plant
     facts = json.loads(Path(_latest(settings)["json"]).read_text(encoding="utf-8"))
@@ -131,7 +131,7 @@ def test_no_planted_value_in_any_report(plant):
 def test_the_cli_writes_a_report_on_demand(plant, tmp_path):
     settings, _, _ = plant
     env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PROFILE": "tiny"}
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "report", "--out", str(tmp_path / "r")], env=env,
+    done = subprocess.run([sys.executable, "-m", "waterworks.pipelines.cli", "report", "--out", str(tmp_path / "r")], env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "compliance report:" in done.stdout and "residual clean: True" in done.stdout
@@ -169,7 +169,7 @@ def test_a_report_that_breaks_its_schema_names_where(facts):
 def test_the_reports_own_ids_are_not_read_as_phone_numbers_but_a_phone_still_is():
     """A dataset version or run id of digits only (hex can be) inside a path or a label is the plant's own id;
     the same digits anywhere else are a value, and the report refuses them."""
-    from governance.report.render import residual_values
+    from waterworks.governance.report.render import residual_values
 
     version = "4b00351909bc"  # a real dataset version: "00351909…" reads as an international phone number
     clean = {"datasets": [{"name": "chat", "version": version}], "policy": {"dataset": f"chat@{version}",
@@ -178,3 +178,8 @@ def test_the_reports_own_ids_are_not_read_as_phone_numbers_but_a_phone_still_is(
     leaked = {**clean, "note": "call 13912345678"}
     found, where = residual_values(leaked)
     assert found == {"PHONE_NUMBER": 1} and where == ["/note"]
+    # a data version named only by its reference ("dataset": "name@hex") is an id too: this digest of the PII
+    # detector's corpora reads as a Hong Kong ID card number (a427694(3)) when taken for a value
+    shipped = {"policy": {"training": [{"dataset": "pii_labelled_corpora@da427694358eeba7"}]}}
+    assert residual_values(shipped) == ({}, [])
+    assert residual_values({"note": "da427694358eeba7"})[0]  # the same digits outside a reference: refused

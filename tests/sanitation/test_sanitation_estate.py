@@ -8,8 +8,8 @@ import re
 import dagster as dg
 import polars as pl
 
-from assets.lake import Lake
-from assets.sanitation.evaluate import PATTERN_TYPES, evaluate
+from waterworks.assets.lake import Lake
+from waterworks.assets.sanitation.evaluate import PATTERN_TYPES, evaluate
 
 
 def _planted(settings) -> list[dict]:
@@ -66,7 +66,7 @@ def test_residual_check_is_blocking_and_passed_with_counts_only(plant):
             event = instance.fetch_materializations(dg.AssetKey(asset), limit=1).records[0]
             meta = event.asset_materialization.metadata
             assert meta["texts_changed"].value > 0 and "PERSON" in meta["findings_by_type"].value
-    from pipelines.definitions import build_definitions
+    from waterworks.pipelines.definitions import build_definitions
 
     specs = {s.key.name: s for a in build_definitions(settings).assets for s in getattr(a, "check_specs", [])}
     assert specs["no_residual_pii"].blocking and specs["rows_kept"].blocking

@@ -7,13 +7,13 @@ import json
 import polars as pl
 import pytest
 
-from assets.engines import LocalEngine
-from assets.lake import Lake
-from assets.sanitation.checks import check_residual, check_rows_kept
-from assets.sanitation.config import ResidualConfig, SanitationConfigError, load_sanitation_config
-from assets.sanitation.sanitize import make_redactor, sanitize_table
-from governance.pii.engine import EngineConfig
-from governance.pii.operators import is_surrogate
+from waterworks.assets.engines import LocalEngine
+from waterworks.assets.lake import Lake
+from waterworks.assets.sanitation.checks import check_residual, check_rows_kept
+from waterworks.assets.sanitation.config import ResidualConfig, SanitationConfigError, load_sanitation_config
+from waterworks.assets.sanitation.sanitize import make_redactor, sanitize_table
+from waterworks.governance.pii.engine import EngineConfig
+from waterworks.governance.pii.operators import is_surrogate
 
 KEY = "a pseudonym key for the tests only"
 STRICT = ResidualConfig(max_findings=0, max_name_share=0.0)  # any residual identifier or name fails
@@ -137,7 +137,7 @@ def test_a_name_the_redaction_missed_fails_the_residual_check(tmp_path, lake):
 
 
 def test_identifier_columns_become_keyed_pseudonyms_that_still_join(tmp_path, engine):
-    from governance.pii.operators import PseudonymKey
+    from waterworks.governance.pii.operators import PseudonymKey
 
     lake = Lake(str(tmp_path / "lake"))
     records = pl.DataFrame({
@@ -148,7 +148,7 @@ def test_identifier_columns_become_keyed_pseudonyms_that_still_join(tmp_path, en
     lake.write_parquet("purified", "records.parquet", records.to_arrow())
     config = _config(tmp_path, records={"json": ["attributes"], "identifiers": ["external_id", "customer_ref"],
                                         "keep": ["record_id", "source_id", "landing_path", "classification"]})
-    from assets.sanitation.sanitize import Boundary
+    from waterworks.assets.sanitation.sanitize import Boundary
 
     boundary = Boundary(key=PseudonymKey(KEY.encode()))
     report = sanitize_table(lake, "records", config, redactor=make_redactor(config, engine), boundary=boundary)
@@ -163,9 +163,9 @@ def test_identifier_columns_become_keyed_pseudonyms_that_still_join(tmp_path, en
 
 
 def test_restricted_rows_carry_generalized_attributes_and_no_free_text(tmp_path, engine):
-    from assets.sanitation.sanitize import Boundary
-    from governance.pii.operators import PseudonymKey
-    from governance.policy import load_policy
+    from waterworks.assets.sanitation.sanitize import Boundary
+    from waterworks.governance.pii.operators import PseudonymKey
+    from waterworks.governance.policy import load_policy
 
     lake = Lake(str(tmp_path / "lake"))
     n = 6
@@ -224,8 +224,7 @@ def test_remembered_findings_give_the_same_output_and_analyze_only_new_texts(tmp
     """Issue 8, incremental: a second run over the same table analyzes nothing (findings come from the memo in
     the private zone) and writes identical tables and ledger; a new document is the only text analyzed; a
     changed analyzer (another fingerprint) ignores the memo."""
-    import governance.pii.memo as memo_module
-
+    import waterworks.governance.pii.memo as memo_module
     config = _config(tmp_path)
     first = sanitize_table(lake, "documents", config, engine)
     assert first.texts_analyzed > 0 and first.texts_remembered == 0

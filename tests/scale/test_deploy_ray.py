@@ -4,7 +4,7 @@ the plant at it. No Kubernetes here: the manifest is validated, not applied."""
 
 import yaml
 
-from pipelines.settings import Settings, project_root
+from waterworks.pipelines.settings import Settings, project_root
 
 
 def test_raycluster_manifest_validates_against_dagster_rays_model():

@@ -10,8 +10,8 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from assets.engines import LocalEngine
-from assets.lake import Lake
+from waterworks.assets.engines import LocalEngine
+from waterworks.assets.lake import Lake
 
 TABLES = ["purified/records.parquet", "purified/documents.parquet", "purified/excluded/records.parquet",
           "purified/excluded/documents.parquet", "sanitized/records.parquet", "sanitized/documents.parquet",
@@ -38,13 +38,13 @@ def home_with_the_plants_raw_zone(plant_settings, home):
 
 
 def test_local_engine_with_four_shards_writes_the_plants_tables(plant, tmp_path):
-    from assets.purification.config import load_purification_config
-    from assets.purification.purify import purify_documents, purify_records
-    from assets.resources import PiiEngineResource
-    from assets.sanitation.config import load_sanitation_config
-    from assets.sanitation.sanitize import Boundary, sanitize_table
-    from governance.policy import load_policy
-    from pipelines.settings import Settings
+    from waterworks.assets.purification.config import load_purification_config
+    from waterworks.assets.purification.purify import purify_documents, purify_records
+    from waterworks.assets.resources import PiiEngineResource
+    from waterworks.assets.sanitation.config import load_sanitation_config
+    from waterworks.assets.sanitation.sanitize import Boundary, sanitize_table
+    from waterworks.governance.policy import load_policy
+    from waterworks.pipelines.settings import Settings
 
     settings, first, _ = plant
     assert first.ok, first.errors or first.failed
@@ -64,8 +64,8 @@ def test_local_engine_with_four_shards_writes_the_plants_tables(plant, tmp_path)
 
 
 def test_ray_engine_through_dagster_writes_the_plants_tables(plant, tmp_path):
-    from pipelines.definitions import build_definitions
-    from pipelines.settings import Settings, prepare_dagster_home
+    from waterworks.pipelines.definitions import build_definitions
+    from waterworks.pipelines.settings import Settings, prepare_dagster_home
 
     settings, _, _ = plant
     on_ray = Settings(home=home_with_the_plants_raw_zone(settings, tmp_path / "home"), engine="ray", ray_workers=2)
@@ -90,7 +90,7 @@ def cluster():
     import ray
     from ray.cluster_utils import Cluster
 
-    from assets.engines import ray_init_options
+    from waterworks.assets.engines import ray_init_options
 
     if ray.is_initialized():
         ray.shutdown()
@@ -107,10 +107,10 @@ def cluster():
 def test_two_node_ray_cluster_runs_shards_on_both_nodes_with_the_plants_tables(plant, tmp_path, cluster):
     """Shards on both nodes, and the duplicate clusters' components on the cluster too (``driver_components=0``
     sends them to the large/small-star rounds, the path of a corpus too large for the driver)."""
-    from assets.engines import RayEngine
-    from assets.purification.config import load_purification_config
-    from assets.purification.purify import purify_documents
-    from pipelines.settings import Settings
+    from waterworks.assets.engines import RayEngine
+    from waterworks.assets.purification.config import load_purification_config
+    from waterworks.assets.purification.purify import purify_documents
+    from waterworks.pipelines.settings import Settings
 
     settings, _, _ = plant
     home = home_with_the_plants_raw_zone(settings, tmp_path / "home")

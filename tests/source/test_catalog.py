@@ -1,7 +1,7 @@
 import pytest
 
-from assets.source.catalog import glob_match, load_catalog
-from pipelines.settings import project_root
+from waterworks.assets.source.catalog import glob_match, load_catalog
+from waterworks.pipelines.settings import project_root
 
 SOURCES = project_root() / "assets" / "source" / "sources.yaml"
 

@@ -2,8 +2,13 @@ import hashlib
 import json
 from pathlib import Path
 
-from assets.source.demo_estate import generate_estate
-from governance.pii.checksums import bank_card_valid, cn_resident_id_valid, hk_id_valid, tw_national_id_valid
+from waterworks.assets.source.demo_estate import generate_estate
+from waterworks.governance.pii.checksums import (
+    bank_card_valid,
+    cn_resident_id_valid,
+    hk_id_valid,
+    tw_national_id_valid,
+)
 
 
 def _digests(root: Path) -> dict[str, str]:

@@ -2,9 +2,9 @@ import codecs
 
 import pytest
 
-from assets.source.catalog import SourceFormat, SourceSpec
-from assets.source.encoding import NotTextError, detect_encoding
-from assets.source.readers import read_csv
+from waterworks.assets.source.catalog import SourceFormat, SourceSpec
+from waterworks.assets.source.encoding import NotTextError, detect_encoding
+from waterworks.assets.source.readers import read_csv
 
 ROWS = [
     ("C001", "周建国", "北京市朝阳区建国路88号", "请尽快回电，谢谢！"),

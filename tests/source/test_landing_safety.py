@@ -7,13 +7,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.lake import Lake
-from assets.resources import LakeResource, LandingResource, PiiEngineResource
-from assets.source.catalog import load_catalog
-from assets.source.defs import raw_asset
-from assets.source.inventory import write_inventory
-from assets.source.landing import UnsafeLandingPath, open_landing_file, scan_landing
-from pipelines.settings import project_root
+from waterworks.assets.lake import Lake
+from waterworks.assets.resources import LakeResource, LandingResource, PiiEngineResource
+from waterworks.assets.source.catalog import load_catalog
+from waterworks.assets.source.defs import raw_asset
+from waterworks.assets.source.inventory import write_inventory
+from waterworks.assets.source.landing import UnsafeLandingPath, open_landing_file, scan_landing
+from waterworks.pipelines.settings import project_root
 
 SOURCES = project_root() / "assets" / "source" / "sources.yaml"
 SECRET = '{"text": "王小明 110101199003074514"}\n'

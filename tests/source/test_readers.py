@@ -4,8 +4,15 @@ from email.message import EmailMessage
 
 import pytest
 
-from assets.source.catalog import SourceFormat, SourceSpec
-from assets.source.readers import FileUnreadable, read_csv, read_email, read_jsonl, read_sqlite, read_xlsx
+from waterworks.assets.source.catalog import SourceFormat, SourceSpec
+from waterworks.assets.source.readers import (
+    FileUnreadable,
+    read_csv,
+    read_email,
+    read_jsonl,
+    read_sqlite,
+    read_xlsx,
+)
 
 
 def spec(fmt: SourceFormat, **options) -> SourceSpec:
@@ -89,9 +96,9 @@ def test_sqlite_reads_a_named_table_and_rejects_a_missing_one(tmp_path):
 
 
 def test_an_unforeseen_reader_error_quarantines_the_file_instead_of_failing(tmp_path, monkeypatch):
-    from assets.lake import Lake
-    from assets.source import ingest
-    from assets.source.landing import LandingFile, file_sha256
+    from waterworks.assets.lake import Lake
+    from waterworks.assets.source import ingest
+    from waterworks.assets.source.landing import LandingFile, file_sha256
 
     path = tmp_path / "x.csv"
     path.write_text("a,b\n1,2\n", encoding="utf-8")

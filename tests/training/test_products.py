@@ -10,17 +10,17 @@ import pandas as pd
 import pytest
 import yaml
 
-from assets.products import PRODUCTS, product
-from assets.training.artifacts import current_model, read_evaluation
-from governance.policy import DEFAULT_POLICY_FILE
+from waterworks.assets.products import PRODUCTS, product
+from waterworks.assets.training.artifacts import current_model, read_evaluation
+from waterworks.governance.policy import DEFAULT_POLICY_FILE
 
 DETECTOR = "waterworks-pii-detector"
 
 
 def test_every_product_gets_its_assets_and_only_the_plant_job_trains_the_others():
-    from pipelines.definitions import build_definitions
-    from pipelines.jobs import PLANT_JOB
-    from pipelines.settings import Settings
+    from waterworks.pipelines.definitions import build_definitions
+    from waterworks.pipelines.jobs import PLANT_JOB
+    from waterworks.pipelines.settings import Settings
 
     defs = build_definitions(Settings())
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
@@ -43,8 +43,8 @@ def test_every_product_gets_its_assets_and_only_the_plant_job_trains_the_others(
 @pytest.fixture(scope="module")
 def detector_home(tmp_path_factory):
     """The detector's own job, run once through Dagster with the tiny profile in a fresh home."""
-    from pipelines.definitions import build_definitions
-    from pipelines.settings import Settings, prepare_dagster_home
+    from waterworks.pipelines.definitions import build_definitions
+    from waterworks.pipelines.settings import Settings, prepare_dagster_home
 
     settings = Settings(home=tmp_path_factory.mktemp("detector"), training_profile="tiny")
     prepare_dagster_home(settings)
@@ -58,8 +58,8 @@ def detector_home(tmp_path_factory):
 
 
 def test_the_detector_is_trained_evaluated_registered_and_gated_by_its_own_job(detector_home):
-    from assets.distribution.registry import CANDIDATE, CHAMPION, alias_version, download_model
-    from assets.tracking import mlflow_client
+    from waterworks.assets.distribution.registry import CANDIDATE, CHAMPION, alias_version, download_model
+    from waterworks.assets.tracking import mlflow_client
 
     settings, result, materialized, checks = detector_home
     assert result.success
@@ -75,7 +75,7 @@ def test_the_detector_is_trained_evaluated_registered_and_gated_by_its_own_job(d
                                                           "synthetic_en_dev", "synthetic_zh_dev"}
     assert 0 <= evaluation["metrics"]["dev_person_f1"] <= 1
     assert "by dev split (check half)" in materialized["pii_detector_evaluation"]
-    from governance.pii.detector_corpus import dev_examples, split_dev
+    from waterworks.governance.pii.detector_corpus import dev_examples, split_dev
 
     pick, check = split_dev(dev_examples())  # thresholds on one half, the gate on the other: disjoint halves
     for name in pick:
@@ -104,8 +104,8 @@ def test_the_detector_is_trained_evaluated_registered_and_gated_by_its_own_job(d
 
 
 def test_a_policy_that_does_not_open_public_data_to_the_detector_stops_its_training(tmp_path):
-    from pipelines.definitions import build_definitions
-    from pipelines.settings import Settings, prepare_dagster_home
+    from waterworks.pipelines.definitions import build_definitions
+    from waterworks.pipelines.settings import Settings, prepare_dagster_home
 
     policy = yaml.safe_load(DEFAULT_POLICY_FILE.read_text(encoding="utf-8"))
     del policy["training"]["pii_detector"]

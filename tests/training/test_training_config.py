@@ -2,12 +2,12 @@
 
 import pytest
 
-from assets.products import PRODUCTS
-from assets.training.config import TrainingConfigError, load_training_config
+from waterworks.assets.products import PRODUCTS
+from waterworks.assets.training.config import TrainingConfigError, load_training_config
 
 
 def test_shipped_profiles_build_every_products_recipe_config():
-    from models.recipes import RECIPES
+    from waterworks.models.recipes import RECIPES
 
     config = load_training_config()
     assert config.default_profile == "cpu" and {"tiny", "cpu", "gpu"} <= set(config.profiles)

@@ -6,12 +6,12 @@ import json
 import dagster as dg
 import polars as pl
 
-from assets.datasets.store import current_version, read_card, read_dataset
-from assets.lake import Lake
-from assets.training.artifacts import current_model
-from assets.training.config import load_training_config
-from assets.training.train import TrainingRequest, train_pretrained_lm
 from tests.planted import planted_values
+from waterworks.assets.datasets.store import current_version, read_card, read_dataset
+from waterworks.assets.lake import Lake
+from waterworks.assets.training.artifacts import current_model
+from waterworks.assets.training.config import load_training_config
+from waterworks.assets.training.train import TrainingRequest, train_pretrained_lm
 
 DATASETS = ("chat", "classification", "corpus")
 MODELS = ("pretrained_lm", "chat_model", "intent_classifier")
@@ -49,8 +49,8 @@ def test_datasets_and_models_materialized_with_checks_passed(plant):
 
 
 def test_training_steps_share_the_gpu_pool_of_one():
-    from pipelines.definitions import build_definitions
-    from pipelines.settings import Settings
+    from waterworks.pipelines.definitions import build_definitions
+    from waterworks.pipelines.settings import Settings
 
     defs = build_definitions(Settings())
     graph = defs.resolve_asset_graph()

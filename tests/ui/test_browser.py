@@ -53,7 +53,7 @@ def dagster_ui(plant):
     env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PROFILE": "tiny",
            "WATERWORKS_DAGSTER_UI_PORT": str(port)}
     log = open(settings.home / "dagster-ui.log", "w")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "ui"], env=env, cwd=ROOT, stdout=log,
+    process = subprocess.Popen([sys.executable, "-m", "waterworks.pipelines.cli", "ui"], env=env, cwd=ROOT, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     url, started = f"http://127.0.0.1:{port}", time.time()
     try:
@@ -173,7 +173,7 @@ def test_the_compliance_report_renders_its_charts(browser, plant):
 def test_the_report_prints_to_pdf(plant, tmp_path):
     settings, _, _ = plant
     env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PROFILE": "tiny"}
-    done = subprocess.run([sys.executable, "-m", "pipelines.cli", "report", "--out", str(tmp_path), "--pdf"],
+    done = subprocess.run([sys.executable, "-m", "waterworks.pipelines.cli", "report", "--out", str(tmp_path), "--pdf"],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     pdf = (tmp_path / "report.pdf").read_bytes()

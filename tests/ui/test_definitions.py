@@ -3,8 +3,8 @@ the governance checks blocking; every schedule and sensor on by default (so `mak
 
 import dagster as dg
 
-from pipelines.definitions import STAGES, build_definitions
-from pipelines.settings import Settings
+from waterworks.pipelines.definitions import STAGES, build_definitions
+from waterworks.pipelines.settings import Settings
 
 
 def test_every_asset_is_described_owned_and_grouped_by_stage(tmp_path):

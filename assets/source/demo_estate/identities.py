@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from faker import Faker
 
-from governance.pii.checksums import hk_id_check_digit
+from waterworks.governance.pii.checksums import hk_id_check_digit
 
 
 def hk_id(rng: random.Random) -> str:
