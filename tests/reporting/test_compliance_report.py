@@ -179,7 +179,7 @@ def test_the_reports_own_ids_are_not_read_as_phone_numbers_but_a_phone_still_is(
     found, where = residual_values(leaked)
     assert found == {"PHONE_NUMBER": 1} and where == ["/note"]
     # a data version named only by its reference ("dataset": "name@hex") is an id too: this digest of the PII
-    # detector's corpora reads as a Hong Kong ID card number (a427694(3)) when taken for a value
-    shipped = {"policy": {"training": [{"dataset": "pii_labelled_corpora@da427694358eeba7"}]}}
+    # detector's corpora reads as a Hong Kong ID card number (d016827(1)) when taken for a value
+    shipped = {"policy": {"training": [{"dataset": "pii_labelled_corpora@c3d0168271f2b075"}]}}
     assert residual_values(shipped) == ({}, [])
-    assert residual_values({"note": "da427694358eeba7"})[0]  # the same digits outside a reference: refused
+    assert residual_values({"note": "pii_labelled_corpora@c3d0168271f2b075"})[0] == {"HK_ID": 1}  # not a reference
