@@ -97,8 +97,9 @@ class Settings(BaseSettings):
     training_processes: int = Field(1, ge=0, description="Processes per training: 1 (default), N for data-parallel "
                                     "training on N GPUs under torchrun, 0 for one per visible GPU.")
     models_dir: Path | None = Field(None, description="Trained model folders; default HOME/models.")
-    distribution_file: Path | None = Field(None, description="Distribution config (registered names, targets, "
-                                           "quality gates, bundles); default: assets/distribution.")
+    distribution_file: Path | None = Field(None, description="Distribution config (quality-gate thresholds per "
+                                           "product, bundles; names and targets are in assets/products.py); "
+                                           "default: assets/distribution.")
     policy_file: Path | None = Field(None, description="Data-use policy (classification → trainings it may feed, "
                                      "deployment targets it may go to); "
                                      "default: governance/policy.yaml.")
