@@ -55,9 +55,9 @@ class Profile(StrictModel):
         cls = RECIPES[name]
         values = {k: tuple(v) if isinstance(v, list) else v
                   for k, v in {**self.recipes.get(name, {}), **overrides}.items() if v is not None}
-        if isinstance(values.get("network"), dict):  # a nested config (the detector's network)
-            network = next(f for f in dataclasses.fields(cls) if f.name == "network")
-            values["network"] = type(network.default)(**values["network"])
+        for f in dataclasses.fields(cls):  # a nested config (the detector's network) given as a mapping
+            if dataclasses.is_dataclass(f.default) and isinstance(values.get(f.name), dict):
+                values[f.name] = type(f.default)(**values[f.name])
         return cls(**values)
 
 

@@ -40,7 +40,8 @@ def data_version() -> str:
 def data_lineage(card: dict | None = None) -> dict:
     """The lineage entry of the detector's data (``external``: not a lake dataset, nothing to erase in it)."""
     examples = card["training"]["examples"] if card else 0
-    return {"name": DATA_NAME, "version": data_version(), "digest": data_version(), "external": True,
+    version = data_version()
+    return {"name": DATA_NAME, "version": version, "digest": version, "external": True,
             "rows": {"train": examples}, "sources": {}, "classifications": {"public": max(examples, 1)},
             "landing_files": [], "provenance": (card or {}).get("data", {})}
 
