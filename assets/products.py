@@ -1,5 +1,5 @@
 """The trained products, each declared once. A product names its dataset, its recipe (whose settings are the
-recipe's section of each training profile, training.yaml), how it is trained and evaluated, the metric its
+recipe's section of each training preset, training.yaml), how it is trained and evaluated, the metric its
 quality gate compares, and — when it is registered — its MLflow name, how it is logged (its serving flavour),
 which server bundle serves it, its deployment targets and whether an edge export exists.
 
@@ -94,7 +94,7 @@ PRODUCTS: tuple[Product, ...] = (
         name=train.PRETRAINED_LM, recipe="pretrain", dataset=CORPUS, train=train.train_pretrained_lm,
         evaluation="lm_evaluation", kinds=("pytorch", "transformers"),
         description="A small causal LM trained from scratch on the pre-training corpus (recipe `pretrain`): a "
-        "byte-level BPE tokenizer trained here and a Qwen2-architecture model, size from the training profile."),
+        "byte-level BPE tokenizer trained here and a Qwen2-architecture model, size from the training preset."),
     Product(
         name=train.CHAT_MODEL, recipe="lora_sft", dataset=CHAT, train=train.train_chat_model,
         evaluation="lm_evaluation", deps=("base_model",), kinds=("pytorch", "peft"),

@@ -1,16 +1,45 @@
-"""The Dagster resources the assets use: the lake and the landing folder. pipelines/resources.py picks their
-values per profile."""
+"""The Dagster resources the assets use. pipelines/resources.py builds every one of them from the settings
+(``Settings``), so their defaults live there, not here."""
 
 import os
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster_ray import LocalRay, RayResource
 from dagster_ray.configs import Lifecycle
 
 from .lake import Lake
-from .source.catalog import SourceCatalog, SourceSpec, load_catalog
+from .source.catalog import SourceCatalog, SourceSpec
 from .source.landing import LandingFile, UnsafeLandingPath, open_landing_file
+from .stage_configs import STAGE_CONFIGS
+
+
+@lru_cache(maxsize=32)
+def _load_stage_config(stage: str, path: str, stamp: tuple[int, int]) -> Any:
+    return STAGE_CONFIGS[stage].load(path)
+
+
+class StageConfigsResource(dg.ConfigurableResource):
+    """Every stage's YAML config (assets/stage_configs.py), at the paths the settings name: loaded and
+    validated on first use in a process, loaded again when the file changes. The other resources that read a
+    stage config hold this one."""
+
+    files: dict[str, str]
+
+    @classmethod
+    def from_settings(cls, settings) -> "StageConfigsResource":
+        return cls(files={stage: str(path) for stage, path in settings.configs.files.items()})
+
+    def get(self, stage: str) -> Any:
+        path = self.files.get(stage) or str(STAGE_CONFIGS[stage].default)
+        try:
+            stat = os.stat(path)
+            stamp = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            stamp = (0, 0)  # the loader names the missing file
+        return _load_stage_config(stage, path, stamp)
 
 
 class LakeResource(dg.ConfigurableResource):
@@ -28,10 +57,10 @@ class LandingResource(dg.ConfigurableResource):
     """The landing folder and the sources config that routes its files."""
 
     landing_dir: str
-    sources_file: str
+    configs: dg.ResourceDependency[StageConfigsResource]
 
     def catalog(self) -> SourceCatalog:
-        return load_catalog(self.sources_file)
+        return self.configs.get("sources")
 
     def file(self, relpath: str, spec: SourceSpec | None = None) -> LandingFile:
         """The landing file behind a partition key, checked (a normalized path inside landing, no link, one of
@@ -42,80 +71,6 @@ class LandingResource(dg.ConfigurableResource):
             raise dg.Failure(str(exc)) from None
 
 
-class PiiEngineResource(dg.ConfigurableResource):
-    """The PII analyzer's models: the learned name and address detector (a folder; none: the shipped one), its
-    threshold (none: the saved one), the English spaCy pipeline ('blank', or one whose NER adds PERSON
-    findings), an optional Chinese one (none: a blank tokenizer) and a cache folder."""
-
-    english_model: str = "blank"
-    chinese_model: str | None = None
-    detector: str | None = None
-    detector_threshold: float | None = None
-    cache_dir: str
-    pseudonym_key_file: str | None = None  # a path, never the secret: WATERWORKS_PSEUDONYM_KEY wins when set
-
-    @classmethod
-    def from_settings(cls, settings) -> "PiiEngineResource":
-        key_file = settings.pseudonym_key_file
-        return cls(english_model=settings.pii_english_model, chinese_model=settings.pii_chinese_model,
-                   detector=settings.pii_detector, detector_threshold=settings.pii_detector_threshold,
-                   cache_dir=str(settings.home / "cache"), pseudonym_key_file=str(key_file) if key_file else None)
-
-    def pseudonym_key(self):
-        """The key of keyed pseudonyms (identifier columns, the pseudonym operator)."""
-        from waterworks.governance.pii.operators import PseudonymKey
-
-        return PseudonymKey.load(self.pseudonym_key_file)
-
-    def engine_config(self):
-        from waterworks.governance.pii.engine import EngineConfig
-
-        return EngineConfig(english_model=self.english_model, chinese_model=self.chinese_model,
-                            cache_dir=Path(self.cache_dir), detector=self.detector,
-                            detector_threshold=self.detector_threshold)
-
-
-class TrainingResource(dg.ConfigurableResource):
-    """Where models go and how they are trained: the models folder, the training config and profile
-    (tiny / cpu / gpu), the device (auto: CUDA when present), optional local base models (a causal LM for chat
-    fine-tuning, an encoder for classification), and the landing folder whose ground truth names canaries."""
-
-    models_dir: str
-    landing_dir: str
-    config_file: str | None = None
-    profile: str | None = None
-    device: str = "auto"
-    base_model_path: str | None = None
-    classifier_base_path: str | None = None
-    processes: int = 1  # per training: >1 = data-parallel under torchrun (one per GPU); 0 = one per visible GPU
-
-    def training_config(self):
-        from .training.config import load_training_config
-
-        return load_training_config(self.config_file)
-
-    def recipe_profile(self):
-        return self.training_config().profile(self.profile)
-
-    def device_override(self) -> str | None:
-        return None if self.device == "auto" else self.device
-
-    def training_processes(self) -> int:
-        from waterworks.models.distributed import processes_for
-
-        return processes_for(self.processes)
-
-    def request(self, lake, log):
-        """A training function's ``TrainingRequest`` under these settings."""
-        from pathlib import Path
-
-        from .training.train import TrainingRequest
-
-        return TrainingRequest(lake=lake, models_dir=Path(self.models_dir), profile=self.recipe_profile(),
-                               device=self.device_override(), log=log, processes=self.training_processes(),
-                               base_model_path=self.base_model_path, encoder_path=self.classifier_base_path)
-
-
 class MlflowResource(dg.ConfigurableResource):
     """MLflow tracking and registry over ``MlflowClient``: a local SQLite store (local profile) or a tracking
     server / PostgreSQL URL (production), artifacts under ``artifact_uri`` (a folder or an object store), and
@@ -123,8 +78,15 @@ class MlflowResource(dg.ConfigurableResource):
 
     tracking_uri: str
     artifact_uri: str
+    ui_url: str
     experiment: str = "waterworks"
-    ui_url: str = "http://127.0.0.1:5000"
+
+    @classmethod
+    def from_settings(cls, settings, tracking_uri=None) -> "MlflowResource":
+        """``tracking_uri``: the value to configure (pipelines/resources.py passes an ``EnvVar`` when the URI
+        holds a secret); default: the settings' URI as it is."""
+        return cls(tracking_uri=tracking_uri or str(settings.mlflow_tracking_uri),
+                   artifact_uri=str(settings.mlflow_artifact_uri), ui_url=f"http://127.0.0.1:{settings.mlflow_ui_port}")
 
     def client(self):
         from .tracking import mlflow_client
@@ -143,23 +105,113 @@ class MlflowResource(dg.ConfigurableResource):
         return f"{self.ui_url.rstrip('/')}/#/models/{name}/versions/{version}"
 
 
+class PiiEngineResource(dg.ConfigurableResource):
+    """The PII analyzer's models: the learned name and address detector (a folder; none: the shipped one;
+    ``champion``: the registry's champion of the ``pii_detector`` product, the shipped one until there is one),
+    its threshold (none: the saved one), the English spaCy pipeline ('blank', or one whose NER adds PERSON
+    findings), an optional Chinese one (none: a blank tokenizer) and a cache folder."""
+
+    english_model: str
+    chinese_model: str | None
+    detector: str | None
+    detector_threshold: float | None
+    cache_dir: str
+    models_dir: str                        # the promotion ledger that vouches for a champion detector
+    mlflow: dg.ResourceDependency[MlflowResource]
+    pseudonym_key_file: str | None = None  # a path, never the secret: WATERWORKS_PSEUDONYM_KEY wins when set
+
+    @classmethod
+    def from_settings(cls, settings, mlflow: MlflowResource | None = None) -> "PiiEngineResource":
+        key_file = settings.pseudonym_key_file
+        mlflow = mlflow or MlflowResource.from_settings(settings)
+        return cls(english_model=settings.pii_english_model, chinese_model=settings.pii_chinese_model,
+                   detector=settings.pii_detector, detector_threshold=settings.pii_detector_threshold,
+                   cache_dir=str(settings.home / "cache"), models_dir=str(settings.models_dir), mlflow=mlflow,
+                   pseudonym_key_file=str(key_file) if key_file else None)
+
+    def pseudonym_key(self):
+        """The key of keyed pseudonyms (identifier columns, the pseudonym operator)."""
+        from waterworks.governance.pii.operators import PseudonymKey
+
+        return PseudonymKey.load(self.pseudonym_key_file)
+
+    def engine_config(self):
+        return self.resolved()[0]
+
+    def resolved(self):
+        """``(EngineConfig, which detector)``: the ``champion`` setting resolved to the registry's verified
+        champion at this moment (its version named), or to the shipped detector while there is none."""
+        from waterworks.governance.pii.engine import EngineConfig
+
+        detector, which = self.detector, self.detector or "shipped (governance/pii/detector)"
+        if self.detector == "champion":
+            from .distribution.registry import champion_detector
+            from .products import product
+
+            name = product("pii_detector").registered_name
+            folder, which = champion_detector(self.mlflow.client(), self.mlflow.tracking_uri, name,
+                                              Path(self.models_dir), Path(self.cache_dir))
+            detector = str(folder) if folder else None
+            which = which if folder else f"shipped (governance/pii/detector): {which}"
+        return EngineConfig(english_model=self.english_model, chinese_model=self.chinese_model,
+                            cache_dir=Path(self.cache_dir), detector=detector,
+                            detector_threshold=self.detector_threshold), which
+
+
+class TrainingResource(dg.ConfigurableResource):
+    """Where models go and how they are trained: the models folder, the training config and its preset
+    (tiny / cpu / gpu), the device (auto: CUDA when present), optional local base models (a causal LM for chat
+    fine-tuning, an encoder for classification), and the landing folder whose ground truth names canaries."""
+
+    models_dir: str
+    landing_dir: str
+    configs: dg.ResourceDependency[StageConfigsResource]
+    preset: str | None        # None: the training config's default_preset
+    device: str
+    base_model_path: str | None
+    classifier_base_path: str | None
+    processes: int  # per training: >1 = data-parallel under torchrun (one per GPU); 0 = one per visible GPU
+
+    def training_config(self):
+        return self.configs.get("training")
+
+    def recipe_preset(self):
+        return self.training_config().preset(self.preset)
+
+    def device_override(self) -> str | None:
+        return None if self.device == "auto" else self.device
+
+    def training_processes(self) -> int:
+        from waterworks.models.distributed import processes_for
+
+        return processes_for(self.processes)
+
+    def request(self, lake, log):
+        """A training function's ``TrainingRequest`` under these settings."""
+        from pathlib import Path
+
+        from .training.train import TrainingRequest
+
+        return TrainingRequest(lake=lake, models_dir=Path(self.models_dir), preset=self.recipe_preset(),
+                               device=self.device_override(), log=log, processes=self.training_processes(),
+                               base_model_path=self.base_model_path, encoder_path=self.classifier_base_path)
+
+
 class DistributionResource(dg.ConfigurableResource):
     """The distribution config and the folder deployment bundles are written to."""
 
-    config_file: str | None = None
+    configs: dg.ResourceDependency[StageConfigsResource]
     bundles_dir: str
 
     def config(self):
-        from .distribution.config import load_distribution_config
-
-        return load_distribution_config(self.config_file)
+        return self.configs.get("distribution")
 
 
 class GovernanceResource(dg.ConfigurableResource):
     """The data-use policy (which classifications may feed which training and go to which target) and the
     folder compliance reports are written to."""
 
-    policy_file: str | None = None
+    configs: dg.ResourceDependency[StageConfigsResource]
     reports_dir: str
     home: str | None = None                # the plant's home: what an erasure's proof scans
     profile: str = "local"                 # the access controls the report states: the settings profile,
@@ -171,9 +223,7 @@ class GovernanceResource(dg.ConfigurableResource):
                 "pseudonym_key_file": self.pseudonym_key_file}
 
     def policy(self):
-        from waterworks.governance.policy import load_policy
-
-        return load_policy(self.policy_file)
+        return self.configs.get("policy")
 
 
 class ShardingResource(dg.ConfigurableResource):
@@ -182,10 +232,10 @@ class ShardingResource(dg.ConfigurableResource):
     or the cluster RAY_ADDRESS names) in development and tests, a KubeRay cluster in production. With the
     local engine the Ray resource is inert (nothing started, nothing imported)."""
 
-    engine: str = "local"
-    shards: int = 0          # 0: the engine's default (local: 1; ray: one per landing file)
-    workers: int = 2         # a local Ray's CPUs
-    address: str | None = None
+    engine: str
+    shards: int              # 0: the engine's default (local: 1; ray: one per landing file)
+    workers: int             # a local Ray's CPUs
+    address: str | None
     ray_cluster: dg.ResourceDependency[RayResource]
 
     @classmethod

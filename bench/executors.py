@@ -3,7 +3,7 @@
 definitions). Each executor gets its own fresh home with a copy of one demo estate and runs the plant twice:
 a full run, then a run with nothing new. Prints the seconds and the ratio multiprocess / in_process.
 
-    .venv/bin/python bench/executors.py [--profile tiny|cpu] [--scale 1] [--max-concurrent 0]
+    .venv/bin/python bench/executors.py [--preset tiny|cpu] [--scale 1] [--max-concurrent 0]
 
 The step processes re-import this file under the forkserver, hence the ``__main__`` guard."""
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--profile", default="tiny")
+    parser.add_argument("--preset", default="tiny")
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--max-concurrent", type=int, default=0, help="multiprocess: 0 = the CPUs")
     args = parser.parse_args()
@@ -33,7 +33,7 @@ def main() -> None:
     for executor in ("in_process", "multiprocess"):
         home = Path(tempfile.mkdtemp(prefix=f"waterworks-{executor}-"))
         shutil.copytree(estate, home / "landing")
-        settings = Settings(home=home, training_profile=args.profile, executor=executor,
+        settings = Settings(home=home, training_preset=args.preset, executor=executor,
                             max_concurrent=args.max_concurrent)
         timings = []
         for _ in range(2):

@@ -4,7 +4,7 @@ erasure (forget_job: resolve, every zone, landing, datasets, models, proof scan)
 that re-ingests the edited files, rebuilds purified → datasets, retrains what was retired, and completes the
 request) timed apart.
 
-    .venv/bin/python bench/forget.py                  # scales 1 and 10, tiny training profile
+    .venv/bin/python bench/forget.py                  # scales 1 and 10, tiny training preset
     .venv/bin/python bench/forget.py --scales 1       # the demo estate only
 
 The erasure's own time is what an operator waits for before the person is gone from every zone; the rebuild is
@@ -26,7 +26,7 @@ os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def measure(scale: int, profile: str) -> dict:
+def measure(scale: int, preset: str) -> dict:
     from tests.erasure.test_forget import ID, plant_subject
     from waterworks.assets.source.demo_estate import generate_estate
     from waterworks.pipelines.erasure import forget_subject, subject_file_for
@@ -36,7 +36,7 @@ def measure(scale: int, profile: str) -> dict:
     home = Path(tempfile.mkdtemp(prefix=f"forget-bench-x{scale}-"))
     generate_estate(home / "landing", seed=7, scale=scale)
     plant_subject(home / "landing")
-    settings = Settings(home=home, training_profile=profile)
+    settings = Settings(home=home, training_preset=preset)
     started = time.perf_counter()
     first = run_plant(settings, log=lambda line: None)
     plant_seconds = time.perf_counter() - started
@@ -59,13 +59,13 @@ def measure(scale: int, profile: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10])
-    parser.add_argument("--profile", default="tiny")
+    parser.add_argument("--preset", default="tiny")
     args = parser.parse_args()
     print("| scale | plant run (s) | forget: erase + proof (s) | rebuild + retrain (s) | files re-ingested | "
           "rows removed | landing files edited | dataset versions deleted | models retired |")
     print("|---|---|---|---|---|---|---|---|---|")
     for scale in args.scales:
-        r = measure(scale, args.profile)
+        r = measure(scale, args.preset)
         print(f"| {r['scale']} | {r['plant_run_s']} | {r['forget_erase_s']} | {r['rebuild_s']} | "
               f"{r['re_ingested_files']} | {r['rows_removed']} | {r['landing_files_edited']} | "
               f"{r['datasets_deleted']} | {r['models_retired']} |", flush=True)

@@ -7,7 +7,7 @@ by a run — every run's wall time as a share of the full run (issue 8's goal: a
    that depends on them runs: the tickets are sanitized (only they: earlier texts are remembered), the
    datasets get new versions and the models that read them are trained again.
 
-    .venv/bin/python bench/incremental.py [--profile tiny|cpu] [--scale 1]
+    .venv/bin/python bench/incremental.py [--preset tiny|cpu] [--scale 1]
 
 Prints each run's seconds, the Dagster steps that took longest in it, and the share."""
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--profile", default="tiny")
+    parser.add_argument("--preset", default="tiny")
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -36,7 +36,7 @@ def main() -> None:
 
     home = Path(tempfile.mkdtemp(prefix="waterworks-incremental-"))
     generate_estate(home / "landing", seed=args.seed, scale=args.scale)
-    settings = Settings(home=home, training_profile=args.profile)
+    settings = Settings(home=home, training_preset=args.preset)
     started = time.monotonic()
     full = run_plant(settings, log=lambda line: None)
     full_seconds = time.monotonic() - started

@@ -92,12 +92,11 @@ def _print_registry_and_bundles(settings) -> None:
     if not str(settings.mlflow_tracking_uri).startswith("sqlite:///") or not Path(
             str(settings.mlflow_tracking_uri)[len("sqlite:///"):]).is_file():
         return
-    from waterworks.assets.distribution.config import load_distribution_config
     from waterworks.assets.distribution.registry import CANDIDATE, CHAMPION, alias_version
     from waterworks.assets.tracking import mlflow_client
 
     client = mlflow_client(str(settings.mlflow_tracking_uri))
-    for plan in load_distribution_config(settings.distribution_file).models.values():
+    for plan in settings.configs.distribution.models.values():
         candidate, champion = (alias_version(client, plan.registered_name, a) for a in (CANDIDATE, CHAMPION))
         if candidate is None:
             continue
@@ -173,14 +172,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
 
-    from waterworks.assets.distribution.config import load_distribution_config
     from waterworks.assets.distribution.registry import promotion_ledger, verified_download
     from waterworks.assets.tracking import mlflow_client
 
     from .settings import get_settings
 
     settings = get_settings()
-    name = load_distribution_config(settings.distribution_file).plan(args.model).registered_name
+    name = settings.configs.distribution.plan(args.model).registered_name
     os.environ["MLFLOW_TRACKING_URI"] = str(settings.mlflow_tracking_uri)
     os.environ["MLFLOW_REGISTRY_URI"] = str(settings.mlflow_tracking_uri)
     staging = Path(tempfile.mkdtemp(prefix="serve-", dir=settings.home))
@@ -259,16 +257,13 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
 def plant_view(settings):
     """The plant as the settings place it, for reports."""
-    from waterworks.assets.distribution.config import load_distribution_config
     from waterworks.assets.lake import Lake
     from waterworks.assets.reporting.facts import PlantView
-    from waterworks.assets.source.catalog import load_catalog
     from waterworks.assets.tracking import mlflow_client
-    from waterworks.governance.policy import load_policy
 
-    return PlantView(Lake(str(settings.lake_uri)), load_catalog(settings.sources_file), settings.models_dir,
-                     load_policy(settings.policy_file), mlflow_client(str(settings.mlflow_tracking_uri)),
-                     load_distribution_config(settings.distribution_file), settings.bundles_dir,
+    configs = settings.configs
+    return PlantView(Lake(str(settings.lake_uri)), configs.sources, settings.models_dir, configs.policy,
+                     mlflow_client(str(settings.mlflow_tracking_uri)), configs.distribution, settings.bundles_dir,
                      settings.declared_access())
 
 
@@ -286,7 +281,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.pdf:
         from waterworks.governance.report.render import print_pdf
 
-        print(f"  PDF: {print_pdf(files.html)}")
+        print(f"  PDF: {print_pdf(files.html, settings.chromium)}")
     for key, value in report_summary(report).items():
         print(f"  {key.replace('_', ' ')}: {value}")
     print(f"  {report['impact_assessment']['conclusion']}")

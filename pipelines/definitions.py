@@ -12,7 +12,6 @@ from waterworks.assets.lake import restrict_umask
 from waterworks.assets.purification.defs import purification_assets
 from waterworks.assets.reporting.defs import report_job, report_sensors, reporting_assets
 from waterworks.assets.sanitation.defs import sanitation_assets
-from waterworks.assets.source.catalog import load_catalog
 from waterworks.assets.source.defs import source_assets
 from waterworks.assets.training.defs import training_assets
 
@@ -29,14 +28,15 @@ STAGES = ("source", "purification", "sanitation", "datasets", "training", "distr
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     restrict_umask()  # the code server and every run worker load these definitions before writing anything
     settings = settings or get_settings()
-    catalog = load_catalog(settings.sources_file)
+    settings.configs.validate()  # a broken stage config fails when the code location loads, naming its file
+    catalog = settings.configs.sources
     stage_assets = {
         "source": source_assets(catalog),
-        "purification": purification_assets(catalog, str(settings.purification_file)),
-        "sanitation": sanitation_assets(str(settings.sanitation_file)),
-        "datasets": datasets_assets(str(settings.datasets_file)),
+        "purification": purification_assets(catalog, settings.configs.purification),
+        "sanitation": sanitation_assets(),
+        "datasets": datasets_assets(),
         # each product's training and evaluation, registration and promotion: assets/factory.py
-        "training": [*product_assets("training"), *training_assets(str(settings.training_file))],
+        "training": [*product_assets("training"), *training_assets()],
         "distribution": [*product_assets("distribution"), *distribution_assets()],
         "erasure": erasure_assets(),
         "governance": reporting_assets(),

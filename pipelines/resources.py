@@ -1,5 +1,5 @@
-"""Resources chosen per profile in one place: the local profile points them at .waterworks/, production at
-the object store (lake) given by the settings."""
+"""Every resource built from the settings in one place: the local profile points them at .waterworks/,
+production at the object store (lake) given by the settings; the stage configs at the files the settings name."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from waterworks.assets.resources import (
     MlflowResource,
     PiiEngineResource,
     ShardingResource,
+    StageConfigsResource,
     TrainingResource,
 )
 
@@ -32,23 +33,23 @@ def secret_safe(variable: str, value: str) -> str | dg.EnvVar:
 
 
 def resources_for(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    configs = StageConfigsResource.from_settings(settings)
+    mlflow = MlflowResource.from_settings(settings, secret_safe("WATERWORKS_MLFLOW_TRACKING_URI",
+                                                                str(settings.mlflow_tracking_uri)))
     return {
+        "configs": configs,
         "lake": LakeResource(root=secret_safe("WATERWORKS_LAKE_URI", str(settings.lake_uri)),
                              catalog_file=str(settings.catalog_file)),
-        "landing": LandingResource(landing_dir=str(settings.landing_dir), sources_file=str(settings.sources_file)),
-        "pii": PiiEngineResource.from_settings(settings),
+        "landing": LandingResource(landing_dir=str(settings.landing_dir), configs=configs),
+        "pii": PiiEngineResource.from_settings(settings, mlflow),
         "sharding": ShardingResource.from_settings(settings),
         "training": TrainingResource(
-            models_dir=str(settings.models_dir), landing_dir=str(settings.landing_dir),
-            config_file=str(settings.training_file), profile=settings.training_profile,
-            device=settings.training_device, base_model_path=settings.base_model_path,
-            classifier_base_path=settings.classifier_base_path, processes=settings.training_processes),
-        "mlflow": MlflowResource(tracking_uri=secret_safe("WATERWORKS_MLFLOW_TRACKING_URI",
-                                                          str(settings.mlflow_tracking_uri)),
-                                 artifact_uri=str(settings.mlflow_artifact_uri),
-                                 ui_url=f"http://127.0.0.1:{settings.mlflow_ui_port}"),
-        "distribution": DistributionResource(config_file=str(settings.distribution_file),
-                                             bundles_dir=str(settings.bundles_dir)),
-        "governance": GovernanceResource(policy_file=str(settings.policy_file), reports_dir=str(settings.reports_dir),
+            models_dir=str(settings.models_dir), landing_dir=str(settings.landing_dir), configs=configs,
+            preset=settings.training_preset, device=settings.training_device,
+            base_model_path=settings.base_model_path, classifier_base_path=settings.classifier_base_path,
+            processes=settings.training_processes),
+        "mlflow": mlflow,
+        "distribution": DistributionResource(configs=configs, bundles_dir=str(settings.bundles_dir)),
+        "governance": GovernanceResource(configs=configs, reports_dir=str(settings.reports_dir),
                                          home=str(settings.home), **settings.declared_access()),
     }

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 from waterworks.assets.lake import Lake, restrict_umask
 from waterworks.assets.reporting.defs import REPORT_JOB, REPORTED_RUN_TAG
-from waterworks.assets.source.catalog import load_catalog
 from waterworks.assets.source.landing import scan_landing
 
 from .automation import ingest_requests, stale_files
@@ -56,7 +55,7 @@ def run_plant(settings: Settings, full: bool = False, log: Callable[[str], None]
     summary = PlantRunSummary()
     with dg.DagsterInstance.get() as instance:
         defs = build_definitions(settings)
-        catalog = load_catalog(settings.sources_file)
+        catalog = settings.configs.sources
         lake = Lake(str(settings.lake_uri))
         scan = scan_landing(settings.landing_dir, catalog)
         requests, by_partitions = ingest_requests(stale_files(scan, lake, full=full))

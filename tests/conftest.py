@@ -40,7 +40,7 @@ def plant(tmp_path_factory, estate_dir):
 
     home = tmp_path_factory.mktemp("plant")
     shutil.copytree(estate_dir, home / "landing")
-    settings = Settings(home=home, training_profile="tiny")  # tiny models: the plant's training in seconds
+    settings = Settings(home=home, training_preset="tiny")  # tiny models: the plant's training in seconds
     lines: list[str] = []
     first = run_plant(settings, log=lines.append)
     return settings, first, lines

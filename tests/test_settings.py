@@ -74,3 +74,51 @@ def test_secrets_are_masked_in_any_url_and_never_in_resource_config(tmp_path, mo
         assert built.mlflow.tracking_uri == uri
     plain = resources_for(Settings(home=tmp_path, mlflow_tracking_uri=f"sqlite:///{tmp_path}/m.db"))["mlflow"]
     assert not isinstance(plain.tracking_uri, dg.EnvVar)  # nothing secret: shown as it is
+
+
+def test_every_stage_config_hangs_off_the_settings(tmp_path, monkeypatch):
+    """One table declares each stage's file setting and shipped default; the settings fill the files from it,
+    ``settings.configs`` loads them validated, and the resources read the same files."""
+    from waterworks.assets.purification.config import PurificationConfig
+    from waterworks.assets.stage_configs import STAGE_CONFIGS
+    from waterworks.pipelines.resources import resources_for
+
+    s = Settings(home=tmp_path)
+    for stage, spec in STAGE_CONFIGS.items():
+        assert getattr(s, spec.setting) == spec.default and spec.default.is_file(), stage
+    s.configs.validate()
+    assert isinstance(s.configs.purification, PurificationConfig)
+    assert s.configs["training"].preset(None) is s.configs.training.preset("cpu")  # loaded once, kept
+    resources = resources_for(s)
+    assert resources["configs"].files == {stage: str(path) for stage, path in s.configs.files.items()}
+    assert resources["training"].training_config() == s.configs.training
+    assert resources["governance"].policy() == s.configs.policy
+
+    # a stage file named by a variable replaces the default, and a broken one fails naming itself
+    broken = tmp_path / "sanitation.yaml"
+    broken.write_text("operator: shred\n")
+    monkeypatch.setenv("WATERWORKS_SANITATION_FILE", str(broken))
+    named = Settings(home=tmp_path)
+    assert named.sanitation_file == broken and named.configs.files["sanitation"] == broken
+    with pytest.raises(ValueError, match=f"{broken}.*operator"):
+        named.configs.validate()
+
+
+def test_stage_modules_do_not_restate_their_default_file():
+    """The shipped default of a stage config is written once (assets/stage_configs.py): no stage module or the
+    settings names a stage YAML of its own in a string (docstrings may mention the file by name)."""
+    import re
+
+    from waterworks.pipelines.settings import project_root
+
+    root = project_root()
+    restated = [str(path.relative_to(root)) for folder in ("assets", "pipelines") for path in (root / folder).rglob("*.py")
+                if path.name != "stage_configs.py"
+                and re.search(r"[\"'][\w/.]*\b(sources|purification|sanitation|datasets|training|distribution|policy)\.yaml[\"']",
+                              path.read_text(encoding="utf-8"))]
+    assert restated == []
+
+
+def test_chromium_is_a_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("WATERWORKS_CHROMIUM", "/opt/chrome/chrome")
+    assert Settings(home=tmp_path).chromium == "/opt/chrome/chrome"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..stage_configs import default_file
 from ..yaml_config import StrictModel, load_yaml_model
 from .splits import SplitFractions
-
-DEFAULT_CONFIG = Path(__file__).with_name("datasets.yaml")
 
 
 class DatasetsConfigError(ValueError):
@@ -50,7 +49,7 @@ class DatasetsConfig(StrictModel):
 
 
 def load_datasets_config(path: Path | str | None = None) -> DatasetsConfig:
-    path = Path(path) if path else DEFAULT_CONFIG
+    path = Path(path or default_file("datasets"))
     try:
         config = load_yaml_model(path, DatasetsConfig, "the datasets config", DatasetsConfigError)
         config.splits.fractions()

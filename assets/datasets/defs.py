@@ -5,10 +5,9 @@ content changed. Blocking check: the residual-PII rescan of the dataset finds no
 import dagster as dg
 
 from ..metadata import md_table
-from ..resources import GovernanceResource, LakeResource, PiiEngineResource
+from ..resources import GovernanceResource, LakeResource, PiiEngineResource, StageConfigsResource
 from .build import DATASETS, BuiltDataset, DatasetSpec
 from .checks import check_dataset_residual, record_residual
-from .config import load_datasets_config
 
 GROUP = "datasets"
 
@@ -30,7 +29,7 @@ def dataset_metadata(built: BuiltDataset) -> dict:
     return meta
 
 
-def _dataset_asset(spec: DatasetSpec, config_path: str | None) -> dg.AssetsDefinition:
+def _dataset_asset(spec: DatasetSpec) -> dg.AssetsDefinition:
     name, asset_name, build = spec.name, spec.asset, spec.build
     check = dg.AssetCheckSpec("no_residual_pii", asset=asset_name, blocking=True,
                               description="the independent residual detector rescans every text of the new "
@@ -39,9 +38,10 @@ def _dataset_asset(spec: DatasetSpec, config_path: str | None) -> dg.AssetsDefin
     @dg.asset(name=asset_name, group_name=GROUP, deps=["sanitized_documents"], description=spec.description,
               kinds={"parquet", "polars"}, tags={"stage": GROUP}, owners=["team:ml-platform"], check_specs=[check],
               metadata={"zone": "datasets (no personal data)", "dataset": name})
-    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, pii: PiiEngineResource) -> dg.MaterializeResult:
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, pii: PiiEngineResource,
+               configs: StageConfigsResource) -> dg.MaterializeResult:
         the_lake = lake.lake()
-        config = load_datasets_config(config_path)
+        config = configs.get("datasets")
         # a language-model dataset plants canaries derived from the pseudonym key (canaries.py)
         built = build(the_lake, config, pii.pseudonym_key().secret) if spec.canaries else build(the_lake, config)
         context.log.info(f"{name} version {built.version.version} "
@@ -81,6 +81,5 @@ def lake_catalog(context: dg.AssetExecutionContext, lake: LakeResource,
     })
 
 
-def datasets_assets(config_path: str | None = None) -> list[dg.AssetsDefinition]:
-    load_datasets_config(config_path)  # a broken config fails when the code location loads
-    return [lake_catalog, *(_dataset_asset(spec, config_path) for spec in DATASETS.values())]
+def datasets_assets() -> list[dg.AssetsDefinition]:
+    return [lake_catalog, *(_dataset_asset(spec) for spec in DATASETS.values())]

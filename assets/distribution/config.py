@@ -8,9 +8,8 @@ from pathlib import Path
 
 from pydantic import model_validator
 
+from ..stage_configs import default_file
 from ..yaml_config import StrictModel, load_yaml_model
-
-DEFAULT_CONFIG_FILE = Path(__file__).with_name("distribution.yaml")
 
 
 class DistributionConfigError(ValueError):
@@ -91,5 +90,5 @@ class DistributionConfig(StrictModel):
 
 
 def load_distribution_config(path: Path | str | None = None) -> DistributionConfig:
-    return load_yaml_model(Path(path) if path else DEFAULT_CONFIG_FILE, DistributionConfig,
+    return load_yaml_model(Path(path or default_file("distribution")), DistributionConfig,
                            "the distribution config", DistributionConfigError)

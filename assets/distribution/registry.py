@@ -232,3 +232,27 @@ def hf_folder_of(mlflow_model: Path) -> Path:
         if file.is_file() and not (weights / file.name).exists():
             shutil.copy2(file, weights / file.name)
     return weights
+
+
+CHAMPION_DETECTOR = "champion"  # the pii_detector setting that makes sanitation follow the registry
+
+
+def champion_detector(client, tracking_uri: str, name: str, models_dir: Path, cache_dir: Path) \
+        -> tuple[Path | None, str]:
+    """The detector folder of ``name``'s champion and a line saying which it is; ``(None, reason)`` when there is
+    no champion yet (the caller falls back to the shipped detector). The champion is the plant's own verified
+    promotion (``verified_download``: in the promotion ledger, files as recorded), kept per version under
+    ``cache_dir``; a cached copy is re-verified against the ledger before it is used."""
+    from .bundles import files_digest
+
+    version = alias_version(client, name, CHAMPION)
+    if version is None:
+        return None, f"no champion of {name} yet"
+    folder = Path(cache_dir) / "champion_detectors" / name / f"v{version.version}"
+    entry = promotion_entry(promotion_ledger(models_dir), name, version.version)
+    cached = next((p for p in (folder, *folder.glob("*")) if (p / "MLmodel").is_file()), None) \
+        if folder.is_dir() else None
+    if cached is None or entry is None or files_digest(cached) != entry.get("files_sha256"):
+        shutil.rmtree(folder, ignore_errors=True)
+        cached = verified_download(client, tracking_uri, name, CHAMPION, promotion_ledger(models_dir), folder)
+    return hf_folder_of(cached), f"{name} v{version.version} (registry champion)"

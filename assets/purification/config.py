@@ -8,9 +8,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..stage_configs import default_file
 from ..yaml_config import StrictModel, load_yaml_model
-
-DEFAULT_CONFIG = Path(__file__).with_name("purification.yaml")
 
 STRING_FIELDS = ("external_id", "name", "national_id", "phone", "email", "address", "customer_ref")
 RECORD_FIELDS = (*STRING_FIELDS, "amount", "event_time")
@@ -107,4 +106,4 @@ class PurificationConfigError(ValueError):
 
 
 def load_purification_config(path: Path | str | None = None) -> PurificationConfig:
-    return load_yaml_model(Path(path or DEFAULT_CONFIG), PurificationConfig, "the purification config", PurificationConfigError)
+    return load_yaml_model(Path(path or default_file("purification")), PurificationConfig, "the purification config", PurificationConfigError)

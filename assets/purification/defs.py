@@ -4,10 +4,10 @@ wrapper over purify.py with its accounting as metadata and blocking checks for s
 import dagster as dg
 
 from ..metadata import md_table
-from ..resources import LakeResource, ShardingResource
+from ..resources import LakeResource, ShardingResource, StageConfigsResource
 from ..source.catalog import SourceCatalog
 from .checks import check_accounting, check_schema
-from .config import PurificationConfig, load_purification_config
+from .config import PurificationConfig
 from .purify import (
     DOCUMENT_OUTPUT_COLUMNS,
     RECORD_OUTPUT_COLUMNS,
@@ -55,7 +55,7 @@ def report_metadata(report: PurifyReport, schema: dict) -> dict:
 
 
 def _purified_asset(name: str, table: str, sources: list[str], catalog: SourceCatalog, purify, schema: dict,
-                    config_path: str | None, description: str) -> dg.AssetsDefinition:
+                    description: str) -> dg.AssetsDefinition:
     specs = {s.id: s for s in catalog.sources}
     deps = [specs[s].asset_name for s in sources if s in specs]
     checks = [dg.AssetCheckSpec("schema_matches", asset=name, blocking=True,
@@ -67,9 +67,9 @@ def _purified_asset(name: str, table: str, sources: list[str], catalog: SourceCa
     @dg.asset(name=name, group_name=GROUP, deps=deps, description=description, kinds={"parquet", "polars"},
               tags={"stage": GROUP}, owners=["team:data-platform"], check_specs=checks,
               metadata={"zone": "purified (private)", "table": table})
-    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, sharding: ShardingResource) \
-            -> dg.MaterializeResult:
-        config = load_purification_config(config_path)
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, sharding: ShardingResource,
+               configs: StageConfigsResource) -> dg.MaterializeResult:
+        config = configs.get("purification")
         unmapped = config.unmapped([s.id for s in catalog.sources])
         if unmapped:
             context.log.warning(f"sources with no canonical mapping in the purification config: {unmapped}")
@@ -90,18 +90,18 @@ def _purified_asset(name: str, table: str, sources: list[str], catalog: SourceCa
     return _asset
 
 
-def purification_assets(catalog: SourceCatalog, config_path: str | None = None) -> list[dg.AssetsDefinition]:
-    config: PurificationConfig = load_purification_config(config_path)
+def purification_assets(catalog: SourceCatalog, config: PurificationConfig) -> list[dg.AssetsDefinition]:
+    """One asset per canonical table; ``config`` (the settings' purification config) says which sources feed
+    which. At run time the assets read the config from the ``configs`` resource, the same file."""
     return [
         _purified_asset(
             "purified_records", "records", sorted(config.records), catalog, purify_records, RECORD_OUTPUT_COLUMNS,
-            config_path,
             "Structured rows of every record source on one canonical schema (entity kind, typed common fields, "
             "attributes JSON, provenance); fields normalized (NFKC, controls, full-width); exact duplicates "
             "removed. Dropped rows with their reason: `purified/excluded/records.parquet`."),
         _purified_asset(
             "purified_documents", "documents", sorted(config.documents), catalog, purify_documents,
-            DOCUMENT_OUTPUT_COLUMNS, config_path,
+            DOCUMENT_OUTPUT_COLUMNS,
             "Free text of every document source: markup and e-mail clutter removed, Unicode normalized, language "
             "identified (en, zh-Hans, zh-Hant, …), Simplified conversion in `body_zh_hans`, Gopher/C4 quality "
             "filters, exact and MinHash-LSH near-duplicate removal (one representative per cluster). Dropped "

@@ -10,9 +10,8 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from waterworks.governance.pii import SPACY_ENGLISH_NER
 from waterworks.governance.pii.operators import OPERATORS
 
+from ..stage_configs import default_file
 from ..yaml_config import StrictModel, load_yaml_model
-
-DEFAULT_CONFIG = Path(__file__).with_name("sanitation.yaml")
 
 
 class TablePlan(StrictModel):
@@ -99,4 +98,4 @@ class SanitationConfigError(ValueError):
 
 
 def load_sanitation_config(path: Path | str | None = None) -> SanitationConfig:
-    return load_yaml_model(Path(path or DEFAULT_CONFIG), SanitationConfig, "the sanitation config", SanitationConfigError)
+    return load_yaml_model(Path(path or default_file("sanitation")), SanitationConfig, "the sanitation config", SanitationConfigError)

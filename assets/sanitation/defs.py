@@ -5,9 +5,14 @@ by the independent rescan (above the configured threshold), and no row lost."""
 import dagster as dg
 
 from ..metadata import md_table
-from ..resources import GovernanceResource, LakeResource, PiiEngineResource, ShardingResource
+from ..resources import (
+    GovernanceResource,
+    LakeResource,
+    PiiEngineResource,
+    ShardingResource,
+    StageConfigsResource,
+)
 from .checks import check_residual, check_rows_kept
-from .config import load_sanitation_config
 from .sanitize import Boundary, SanitizeReport, sanitize_table
 
 GROUP = "sanitation"
@@ -35,8 +40,7 @@ def report_metadata(report: SanitizeReport) -> dict:
     }
 
 
-def _sanitized_asset(name: str, table: str, upstream: str, config_path: str | None,
-                     description: str) -> dg.AssetsDefinition:
+def _sanitized_asset(name: str, table: str, upstream: str, description: str) -> dg.AssetsDefinition:
     checks = [dg.AssetCheckSpec("no_residual_pii", asset=name, blocking=True,
                                 description="independent detectors rescan every text column that leaves the "
                                 "private zone (kept ids and provenance included): identifiers, phones "
@@ -51,19 +55,22 @@ def _sanitized_asset(name: str, table: str, upstream: str, config_path: str | No
               tags={"stage": GROUP}, owners=["team:data-platform"], check_specs=checks,
               metadata={"zone": "sanitized (no personal data)", "table": table})
     def _asset(context: dg.AssetExecutionContext, lake: LakeResource, pii: PiiEngineResource,
-               governance: GovernanceResource, sharding: ShardingResource) -> dg.MaterializeResult:
-        config = load_sanitation_config(config_path)
+               governance: GovernanceResource, sharding: ShardingResource,
+               configs: StageConfigsResource) -> dg.MaterializeResult:
+        config = configs.get("sanitation")
         the_lake = lake.lake()
         boundary = Boundary(key=pii.pseudonym_key(), policy=governance.policy())
         engine = sharding.make()
-        report = sanitize_table(the_lake, table, config, pii.engine_config(), boundary=boundary, sharding=engine)
+        engine_config, detector = pii.resolved()
+        context.log.info(f"PII detector: {detector}")
+        report = sanitize_table(the_lake, table, config, engine_config, boundary=boundary, sharding=engine)
         context.log.info(f"{table}: {report.rows} rows, {report.texts_changed} of {report.texts} values changed "
                          f"({config.operator}); findings by type: {dict(sorted(report.by_type.items()))}")
         residual_ok, residual_meta = check_residual(the_lake, table, config.residual,
                                                     pseudonyms=config.operator == "pseudonym",
-                                                    detector=pii.engine_config().detector, engine=engine)
+                                                    detector=engine_config.detector, engine=engine)
         rows_ok, rows_meta = check_rows_kept(the_lake, table)
-        return dg.MaterializeResult(metadata=report_metadata(report), check_results=[
+        return dg.MaterializeResult(metadata={**report_metadata(report), "pii_detector": detector}, check_results=[
             dg.AssetCheckResult(check_name="no_residual_pii", passed=residual_ok, metadata=residual_meta,
                                 severity=dg.AssetCheckSeverity.ERROR),
             dg.AssetCheckResult(check_name="rows_kept", passed=rows_ok, metadata=rows_meta),
@@ -72,16 +79,15 @@ def _sanitized_asset(name: str, table: str, upstream: str, config_path: str | No
     return _asset
 
 
-def sanitation_assets(config_path: str | None = None) -> list[dg.AssetsDefinition]:
-    load_sanitation_config(config_path)  # a broken config fails when the code location loads
+def sanitation_assets() -> list[dg.AssetsDefinition]:
     return [
         _sanitized_asset(
-            "sanitized_records", "records", "purified_records", config_path,
+            "sanitized_records", "records", "purified_records",
             "Purified records with personal data redacted: declared columns (name, national ID, phone, e-mail, "
             "address) replaced whole; attributes JSON per leaf path, typed from a sample or analyzed as text. "
             "Audit ledger (counts, never values): `sanitized/ledger/records.parquet`."),
         _sanitized_asset(
-            "sanitized_documents", "documents", "purified_documents", config_path,
+            "sanitized_documents", "documents", "purified_documents",
             "Purified documents with personal data redacted in title, body and attributes (the learned name "
             "and address detector in English and Chinese, Greater China identifiers, cards, phones, e-mails); `body_zh_hans` re-derived from the redacted body. Audit "
             "ledger: `sanitized/ledger/documents.parquet`."),

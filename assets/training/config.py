@@ -1,4 +1,4 @@
-"""The training config (training.yaml): recipe settings per profile and the evaluation thresholds. Recipe
+"""The training config (training.yaml): recipe settings per preset (machine class) and the evaluation thresholds. Recipe
 sections are validated against the recipes' own dataclasses, so an unknown key fails when the code location
 loads, naming the file."""
 
@@ -9,9 +9,8 @@ from pathlib import Path
 
 from pydantic import model_validator
 
+from ..stage_configs import default_file
 from ..yaml_config import StrictModel, load_yaml_model
-
-DEFAULT_CONFIG = Path(__file__).with_name("training.yaml")
 
 
 class TrainingConfigError(ValueError):
@@ -24,7 +23,7 @@ class EvaluationPlan(StrictModel):
     generations: int = 3
 
 
-class Profile(StrictModel):
+class Preset(StrictModel):
     """One machine class's settings: ``evaluation`` and one section per recipe, named as in
     ``models.recipes.RECIPES``, whose keys are that recipe's config fields."""
     evaluation: EvaluationPlan = EvaluationPlan()
@@ -48,7 +47,7 @@ class Profile(StrictModel):
         return {"evaluation": values.get("evaluation", {}), "recipes": {k: v or {} for k, v in sections.items()}}
 
     def recipe(self, name: str, **overrides):
-        """The recipe's config: this profile's section over the recipe's defaults, then ``overrides`` (None
+        """The recipe's config: this preset's section over the recipe's defaults, then ``overrides`` (None
         values ignored; lists become tuples, the configs being frozen)."""
         from waterworks.models.recipes import RECIPES
 
@@ -62,22 +61,22 @@ class Profile(StrictModel):
 
 
 class TrainingConfig(StrictModel):
-    default_profile: str
-    profiles: dict[str, Profile]
+    default_preset: str
+    presets: dict[str, Preset]
 
     @model_validator(mode="after")
     def _default_exists(self) -> TrainingConfig:
-        if self.default_profile not in self.profiles:
-            raise ValueError(f"default_profile {self.default_profile!r} is not one of {sorted(self.profiles)}")
+        if self.default_preset not in self.presets:
+            raise ValueError(f"default_preset {self.default_preset!r} is not one of {sorted(self.presets)}")
         return self
 
-    def profile(self, name: str | None) -> Profile:
-        name = name or self.default_profile
-        if name not in self.profiles:
-            raise TrainingConfigError(f"training profile {name!r} is not defined; defined: {sorted(self.profiles)}")
-        return self.profiles[name]
+    def preset(self, name: str | None) -> Preset:
+        name = name or self.default_preset
+        if name not in self.presets:
+            raise TrainingConfigError(f"training preset {name!r} is not defined; defined: {sorted(self.presets)}")
+        return self.presets[name]
 
 
 def load_training_config(path: Path | str | None = None) -> TrainingConfig:
-    return load_yaml_model(Path(path) if path else DEFAULT_CONFIG, TrainingConfig, "the training config",
+    return load_yaml_model(Path(path or default_file("training")), TrainingConfig, "the training config",
                            TrainingConfigError)

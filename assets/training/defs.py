@@ -12,7 +12,6 @@ from ..factory import POOL, TRAINING, fmt, record_evaluation, stage_args
 from ..metadata import md_table
 from ..resources import LakeResource, MlflowResource, TrainingResource
 from .artifacts import current_model, remembered_result
-from .config import load_training_config
 from .evaluate import evaluate_language_models, lm_evaluation_inputs, lm_model_evaluation, load_canaries
 from .train import CHAT_MODEL, MERGED, PRETRAINED_LM, resolve_base_model
 
@@ -41,7 +40,7 @@ def _models_dir(training: TrainingResource) -> Path:
                       "the raw estate.")
 def lm_evaluation(context: dg.AssetExecutionContext, lake: LakeResource, training: TrainingResource,
                   mlflow: MlflowResource) -> dg.MaterializeResult:
-    plan = training.recipe_profile().evaluation
+    plan = training.recipe_preset().evaluation
     canaries = load_canaries(lake.lake(), Path(training.landing_dir))
     folders = {PRETRAINED_LM: current_model(_models_dir(training), PRETRAINED_LM),
                CHAT_MODEL: current_model(_models_dir(training), CHAT_MODEL)}
@@ -83,6 +82,5 @@ def _cell(text: str) -> str:  # long answers cut for the table
     return text[:200]
 
 
-def training_assets(config_path: str | None = None) -> list[dg.AssetsDefinition]:
-    load_training_config(config_path)  # a broken config fails when the code location loads
+def training_assets() -> list[dg.AssetsDefinition]:
     return [base_model, lm_evaluation]

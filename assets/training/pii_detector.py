@@ -47,7 +47,7 @@ def data_lineage(card: dict | None = None) -> dict:
 
 
 def train_pii_detector(request: TrainingRequest) -> ModelArtifact:
-    config = request.profile.recipe("pii_detector", device=request.device)
+    config = request.preset.recipe("pii_detector", device=request.device)
     inputs = {"recipe": "pii_detector", "data": data_version(), "config": repr(config)}
 
     def run(folder: Path) -> dict:

@@ -16,7 +16,7 @@ from ..datasets.build import CHAT, CLASSIFICATION, CORPUS
 from ..datasets.store import read_dataset
 from ..lake import Lake
 from .artifacts import ModelArtifact, code_version, current_model, folder_hash, train_once
-from .config import Profile
+from .config import Preset
 
 PRETRAINED_LM, CHAT_MODEL, INTENT_CLASSIFIER = "pretrained_lm", "chat_model", "intent_classifier"
 MERGED = "merged"  # the chat model's self-contained folder (adapter merged into the base)
@@ -24,12 +24,12 @@ MERGED = "merged"  # the chat model's self-contained folder (adapter merged into
 
 @dataclass(frozen=True)
 class TrainingRequest:
-    """What a training function needs: the lake, where model folders go, the training profile, and the
+    """What a training function needs: the lake, where model folders go, the training preset, and the
     machine's settings (a device override, training processes, configured base models)."""
     lake: Lake
     models_dir: Path
-    profile: Profile
-    device: str | None = None               # overrides the recipes' device (None: the profile's)
+    preset: Preset
+    device: str | None = None               # overrides the recipes' device (None: the preset's)
     log: Callable[[str], None] = print
     processes: int = 1                      # training processes (torchrun) where the recipe supports it
     base_model_path: str | None = None      # chat fine-tuning's base (None: the LM pretrained here)
@@ -46,7 +46,7 @@ def train_pretrained_lm(request: TrainingRequest) -> ModelArtifact:
     from waterworks.models.distributed import run_recipe
 
     splits, card = read_dataset(request.lake, CORPUS)
-    config = request.profile.recipe("pretrain", device=request.device)
+    config = request.preset.recipe("pretrain", device=request.device)
     inputs = {"recipe": "pretrain", "dataset": card["digest"], "config": repr(config)}
     lineage = {"recipe": "pretrain", "datasets": [_dataset_lineage(card)], "base_model": None,
                "code_version": code_version(), "config": repr(config)}
@@ -82,8 +82,8 @@ def train_chat_model(request: TrainingRequest) -> ModelArtifact:
 
     splits, card = read_dataset(request.lake, CHAT)
     base, base_hash, origin = resolve_base_model(request.models_dir, request.base_model_path)
-    config = request.profile.recipe("lora_sft", device=request.device)
-    generations = request.profile.evaluation.generations
+    config = request.preset.recipe("lora_sft", device=request.device)
+    generations = request.preset.evaluation.generations
     chats = {split: [json.loads(m) for m in frame["messages"].to_list()] for split, frame in splits.items()}
     inputs = {"recipe": "lora_sft", "dataset": card["digest"], "base": base_hash, "config": repr(config)}
     lineage = {"recipe": "lora_sft", "datasets": [_dataset_lineage(card)],
@@ -104,7 +104,7 @@ def train_intent_classifier(request: TrainingRequest) -> ModelArtifact:
     names = card["label_names"]
     index = {name: i for i, name in enumerate(names)}
     base = Path(encoder_path).expanduser().resolve() if encoder_path else default_encoder_path()
-    config = request.profile.recipe("lora_classify", device=request.device, base_path=str(base))
+    config = request.preset.recipe("lora_classify", device=request.device, base_path=str(base))
     base_hash = folder_hash(base)
     # the base enters the key by content, not by where it is installed (another checkout must not retrain)
     inputs = {"recipe": "lora_classify", "dataset": card["digest"], "base": base_hash,

@@ -6,7 +6,6 @@ nothing fetched). Plain code, no Dagster; ``assets/reporting`` gathers the facts
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,15 +150,16 @@ def write_report(report: dict, out_dir: Path | str) -> ReportFiles:
 
 def print_pdf(html: Path, chromium: str | None = None) -> Path:
     """``report.pdf`` beside ``report.html``, printed by headless Chromium (the page has print styles). Optional:
-    needs a Chromium binary (``WATERWORKS_CHROMIUM`` or chromium / chromium-browser / google-chrome on PATH)."""
+    needs a Chromium binary (``chromium``: the settings' ``chromium``, else chromium / chromium-browser /
+    google-chrome on PATH)."""
     import shutil
     import subprocess
     import tempfile
 
-    binary = chromium or os.environ.get("WATERWORKS_CHROMIUM") or next(
+    binary = chromium or next(
         (found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))), None)
     if not binary:
-        raise ReportError("no Chromium to print the PDF with: install chromium or set WATERWORKS_CHROMIUM")
+        raise ReportError("no Chromium to print the PDF with: install chromium or set WATERWORKS_CHROMIUM to one")
     pdf = Path(html).with_suffix(".pdf")
     with tempfile.TemporaryDirectory() as profile:
         done = subprocess.run([binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",

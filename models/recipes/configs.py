@@ -1,6 +1,6 @@
 """Every recipe's settings, in one torch-free module: the training config (training.yaml) is validated against
 these dataclasses when the code location loads, without importing torch. ``RECIPES`` maps a recipe's name (its
-module in models/recipes/ and its section in a training profile) to its config class.
+module in models/recipes/ and its section in a training preset) to its config class.
 
 ``RecipeConfig`` holds what every training loop takes; a recipe's class adds its own fields and overrides the
 defaults that differ."""

@@ -1,4 +1,4 @@
-"""Distribution in the full plant run (tiny profile, local SQLite MLflow store): runs with dataset lineage,
+"""Distribution in the full plant run (tiny preset, local SQLite MLflow store): runs with dataset lineage,
 registered versions and aliases, the promotion gates on a real registry, bundles and their manifests, edge
 parity, and an HTTP prediction from the served champion."""
 
@@ -19,7 +19,6 @@ import pytest
 
 from tests.planted import planted_values
 from waterworks.assets.datasets.store import current_version
-from waterworks.assets.distribution.config import load_distribution_config
 from waterworks.assets.distribution.promotion import DATASET_TAG, decide_promotion, metric_tag
 from waterworks.assets.distribution.registry import CANDIDATE, CHAMPION, alias_version, register
 from waterworks.assets.lake import Lake
@@ -135,7 +134,7 @@ def registry_copy(plant, tmp_path):
 
 
 def _decide(settings, client, uri, evaluation: dict, lineage: dict | None = None, rescore=None):
-    plan = load_distribution_config(settings.distribution_file).plan("intent_classifier")
+    plan = settings.configs.distribution.plan("intent_classifier")
     lineage = lineage or _artifact(settings, "intent_classifier").lineage
     return decide_promotion(client, uri, Lake(settings.lake_uri), plan, load_policy(), lineage, evaluation,
                             rescore or (lambda folder: pytest.fail("the champion's score was recorded")))
@@ -230,7 +229,7 @@ def test_edge_bundle_matches_pytorch_within_tolerance(plant):
     settings, _, _ = plant
     folder = _bundle(settings, "edge", CLASSIFIER)
     parity = json.loads((folder / "parity.json").read_text())
-    tolerance = load_distribution_config(settings.distribution_file).bundles.edge
+    tolerance = settings.configs.distribution.bundles.edge
     assert parity["float32"]["max_logit_delta"] <= tolerance.fp32_max_logit_delta
     assert parity["int8"]["decisive_agreement"] >= tolerance.min_label_agreement
     assert parity["int8"]["decisive_examples"] >= parity["int8"]["examples"] // 2  # the label check bit
@@ -255,7 +254,7 @@ def _free_port() -> int:
 def test_served_champion_answers_an_http_prediction(plant):
     settings, _, _ = plant
     port = _free_port()
-    env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PROFILE": "tiny"}
+    env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PRESET": "tiny"}
     server = subprocess.Popen([sys.executable, "-m", "waterworks.pipelines.cli", "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
@@ -366,7 +365,7 @@ def test_promotions_are_recorded_and_a_hand_moved_alias_is_not_served(plant, tmp
     try:
         with pytest.raises(UnverifiedModel, match="no record of promoting"):
             verified_download(client, uri, CLASSIFIER, CHAMPION, ledger, tmp_path / "rogue")
-        env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PROFILE": "tiny"}
+        env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PRESET": "tiny"}
         result = subprocess.run([sys.executable, "-m", "waterworks.pipelines.cli", "serve", "--port", str(_free_port())],
                                 capture_output=True, text=True, env=env, timeout=120)
         assert result.returncode == 2 and "refusing to serve" in result.stderr

@@ -51,7 +51,7 @@ def test_a_restricted_source_is_blocked_from_training_and_from_public_cloud(plan
     # the scenario is the gates': restricted rows pass sanitation with their (redacted) text and attributes
     policy["sanitized"]["restricted"] |= {"text": "keep", "attributes": "keep"}
     (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy), encoding="utf-8")
-    settings = Settings(home=home, training_profile="tiny", sources_file=tmp_path / "sources.yaml",
+    settings = Settings(home=home, training_preset="tiny", sources_file=tmp_path / "sources.yaml",
                         policy_file=tmp_path / "policy.yaml")
     client = mlflow_client(str(settings.mlflow_tracking_uri))
     champion_before = alias_version(client, CLASSIFIER, CHAMPION).version

@@ -1,4 +1,4 @@
-"""The right to erasure, end to end on the demo estate (tiny profile, a reduced estate so it stays fast): a person
+"""The right to erasure, end to end on the demo estate (tiny preset, a reduced estate so it stays fast): a person
 with a national ID, a phone and a name in three sources (CRM export in GB18030, a support ticket, a mail), the
 plant run, ``waterworks forget`` by the ID — then no byte of any of their values anywhere under the home (landing
 included), the models trained on their rows retrained or retired, the report listing the request, a re-delivery
@@ -92,7 +92,7 @@ def erased(tmp_path_factory, estate_dir):
     for relpath in delivered:
         (originals / relpath).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(landing / relpath, originals / relpath)
-    settings = Settings(home=home, training_profile="tiny")
+    settings = Settings(home=home, training_preset="tiny")
     first = run_plant(settings, log=lambda line: None)
     assert first.ok, first.errors or first.failed
     before = places_holding(home)

@@ -48,7 +48,7 @@ def test_k8s_executor_config_validates_against_dagster_k8s(tmp_path):
 
 
 def test_settings_travel_to_step_processes_through_the_environment(tmp_path, monkeypatch):
-    settings = Settings(home=tmp_path, executor="multiprocess", training_profile="tiny",
+    settings = Settings(home=tmp_path, executor="multiprocess", training_preset="tiny",
                         postgres_url="postgresql://u:secret@db:5432/plant")
     env = settings_environment(settings)
     assert env["WATERWORKS_EXECUTOR"] == "multiprocess" and env["WATERWORKS_POSTGRES_URL"].endswith("/plant")

@@ -2,7 +2,7 @@
 Dagster's run, event-log and schedule storage (dagster-postgres) and MLflow's backend store (the sibling
 database ``<db>_mlflow``); an S3-compatible server (moto) holds the lake and MLflow's artifacts; steps run under
 the multiprocess executor with the ``gpu`` pool holding training to one step at a time. The whole plant runs on
-it (tiny profile; a quarter of the knowledge-base files), a second run ingests nothing, and neither database nor the object store's non-private zones and
+it (tiny preset; a quarter of the knowledge-base files), a second run ingests nothing, and neither database nor the object store's non-private zones and
 artifacts hold a planted value."""
 
 import os
@@ -35,7 +35,7 @@ def pg_plant(tmp_path_factory, estate_dir):
             document.unlink()  # a quarter of the 55 knowledge-base files: each is an ingest run, and time counts
         saved = dict(os.environ)
         os.environ["WATERWORKS_PSEUDONYM_KEY"] = "the production test's pseudonym key"  # from a secret store
-        settings = Settings(profile="production", home=home, training_profile="tiny", postgres_url=root + "plant",
+        settings = Settings(profile="production", home=home, training_preset="tiny", postgres_url=root + "plant",
                             lake_uri=store.lake_uri("lake", "plant"), mlflow_artifact_uri="s3://mlflow/artifacts",
                             executor="multiprocess", max_concurrent=2)
         try:

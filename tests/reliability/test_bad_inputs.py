@@ -19,7 +19,7 @@ def ingested(tmp_path_factory):
 
     home = tmp_path_factory.mktemp("bad-inputs")
     items = write_bad_inputs(home / "landing")
-    settings = Settings(home=home, training_profile="tiny")
+    settings = Settings(home=home, training_preset="tiny")
     summary = run_plant(settings, log=lambda line: None, ingest_only=True)
     return settings, items, summary
 
@@ -37,10 +37,9 @@ def test_at_least_twenty_kinds_of_bad_input_and_no_run_fails(ingested):
 
 
 def test_each_bad_input_ends_where_it_should_with_its_reason(ingested):
-    from waterworks.assets.source.catalog import load_catalog
 
     settings, items, _ = ingested
-    lake, catalog = Lake(str(settings.lake_uri)), load_catalog(settings.sources_file)
+    lake, catalog = Lake(str(settings.lake_uri)), settings.configs.sources
     for item in items:
         if item.expect == UNROUTED:
             reasons = _quarantine(lake, f"_unrouted/{item.relpath}.parquet")

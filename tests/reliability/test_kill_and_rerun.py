@@ -43,7 +43,7 @@ def test_kill_9_mid_run_then_rerun_gives_the_outputs_of_an_uninterrupted_run(pla
     for zone in ("raw", "quarantine"):  # the files are ingested already (freshness is read from these footers):
         shutil.copytree(reference / "lake" / zone, home / "lake" / zone)  # the run goes straight to the plant job
     shutil.copytree(reference / "secrets", home / "secrets")  # the same pseudonym key: the same identifier tokens
-    env = {**os.environ, "WATERWORKS_HOME": str(home), "WATERWORKS_TRAINING_PROFILE": "tiny"}
+    env = {**os.environ, "WATERWORKS_HOME": str(home), "WATERWORKS_TRAINING_PRESET": "tiny"}
     process = subprocess.Popen([sys.executable, "-m", "waterworks.pipelines.cli", "run"], env=env, cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     marker = home / "lake" / "purified" / "documents.parquet"  # sanitation starts right after it
@@ -59,7 +59,7 @@ def test_kill_9_mid_run_then_rerun_gives_the_outputs_of_an_uninterrupted_run(pla
     for path in _visible_parquet(home / "lake"):  # what a reader can see is whole
         pq.read_metadata(path)
 
-    rerun = run_plant(Settings(home=home, training_profile="tiny"), log=lambda line: None)
+    rerun = run_plant(Settings(home=home, training_preset="tiny"), log=lambda line: None)
 
     assert rerun.ok, rerun.errors or rerun.failed
     for path in _visible_parquet(home / "lake"):

@@ -1,4 +1,4 @@
-"""The compliance report of a real plant run (the session's tiny-profile plant): written by the report job
+"""The compliance report of a real plant run (the session's tiny-preset plant): written by the report job
 after the plant job, valid against its JSON schema, complete (charts, sections, PIPL and GDPR articles), with
 lineage down to the landing files, and never a planted value; the CLI writes the same report on demand."""
 
@@ -130,7 +130,7 @@ def test_no_planted_value_in_any_report(plant):
 
 def test_the_cli_writes_a_report_on_demand(plant, tmp_path):
     settings, _, _ = plant
-    env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PROFILE": "tiny"}
+    env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PRESET": "tiny"}
     done = subprocess.run([sys.executable, "-m", "waterworks.pipelines.cli", "report", "--out", str(tmp_path / "r")], env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -8,12 +8,12 @@ import dagster as dg
 import pytest
 
 from waterworks.assets.lake import Lake
-from waterworks.assets.resources import LakeResource, LandingResource, PiiEngineResource
+from waterworks.assets.resources import LakeResource, LandingResource, PiiEngineResource, StageConfigsResource
 from waterworks.assets.source.catalog import load_catalog
 from waterworks.assets.source.defs import raw_asset
 from waterworks.assets.source.inventory import write_inventory
 from waterworks.assets.source.landing import UnsafeLandingPath, open_landing_file, scan_landing
-from waterworks.pipelines.settings import project_root
+from waterworks.pipelines.settings import Settings, project_root
 
 SOURCES = project_root() / "assets" / "source" / "sources.yaml"
 SECRET = '{"text": "王小明 110101199003074514"}\n'
@@ -81,8 +81,9 @@ def test_a_raw_partition_for_a_link_or_an_escaping_key_fails_before_reading_or_w
         result = dg.materialize(
             [raw_asset(spec)], partition_key=key, instance=instance, raise_on_error=False,
             resources={"lake": LakeResource(root=str(lake_root), catalog_file=str(tmp_path / "catalog.duckdb")),
-                       "landing": LandingResource(landing_dir=str(landing), sources_file=str(SOURCES)),
-                       "pii": PiiEngineResource(cache_dir=str(tmp_path / "cache"))})
+                       "landing": LandingResource(landing_dir=str(landing),
+                                                  configs=StageConfigsResource(files={"sources": str(SOURCES)})),
+                       "pii": PiiEngineResource.from_settings(Settings(home=tmp_path))})
         assert not result.success
         failure = next(e for e in result.all_events if e.is_step_failure)
         assert "refused" in str(failure.event_specific_data.error)

@@ -42,11 +42,11 @@ def test_every_product_gets_its_assets_and_only_the_plant_job_trains_the_others(
 
 @pytest.fixture(scope="module")
 def detector_home(tmp_path_factory):
-    """The detector's own job, run once through Dagster with the tiny profile in a fresh home."""
+    """The detector's own job, run once through Dagster with the tiny preset in a fresh home."""
     from waterworks.pipelines.definitions import build_definitions
     from waterworks.pipelines.settings import Settings, prepare_dagster_home
 
-    settings = Settings(home=tmp_path_factory.mktemp("detector"), training_profile="tiny")
+    settings = Settings(home=tmp_path_factory.mktemp("detector"), training_preset="tiny")
     prepare_dagster_home(settings)
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         result = build_definitions(settings).resolve_job_def("pii_detector_job").execute_in_process(
@@ -86,7 +86,7 @@ def test_the_detector_is_trained_evaluated_registered_and_gated_by_its_own_job(d
     client = mlflow_client(str(settings.mlflow_tracking_uri))
     candidate = alias_version(client, DETECTOR, CANDIDATE)
     assert candidate.tags["test.dev_person_f1"] == str(evaluation["metrics"]["dev_person_f1"])
-    # the tiny profile's detector is far below the floor: refused on quality alone, the other gates pass
+    # the tiny preset's detector is far below the floor: refused on quality alone, the other gates pass
     assert candidate.tags["gate.quality"] == "refused" and "floor" in candidate.tags["gate.quality.reason"]
     assert candidate.tags["gate.privacy"] == "passed" and candidate.tags["gate.policy"] == "passed"
     assert alias_version(client, DETECTOR, CHAMPION) is None
@@ -110,7 +110,7 @@ def test_a_policy_that_does_not_open_public_data_to_the_detector_stops_its_train
     policy = yaml.safe_load(DEFAULT_POLICY_FILE.read_text(encoding="utf-8"))
     del policy["training"]["pii_detector"]
     (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy), encoding="utf-8")
-    settings = Settings(home=tmp_path / "home", training_profile="tiny", policy_file=tmp_path / "policy.yaml")
+    settings = Settings(home=tmp_path / "home", training_preset="tiny", policy_file=tmp_path / "policy.yaml")
     prepare_dagster_home(settings)
     with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         result = build_definitions(settings).resolve_job_def("pii_detector_job").execute_in_process(
@@ -119,3 +119,45 @@ def test_a_policy_that_does_not_open_public_data_to_the_detector_stops_its_train
     failure = next(e for e in result.all_events if e.is_step_failure).step_failure_data.error.cause
     assert failure.cls_name == "TrainingRefused" and "public" in failure.message
     assert not (settings.models_dir / "pii_detector" / "current.json").exists()
+
+
+def test_sanitation_can_follow_the_registry_champion_detector(tmp_path):
+    """``pii_detector: champion``: the shipped detector while nothing is promoted; once the detector job promotes
+    one (here the quality floor is lifted so the tiny preset's detector passes), the registry's verified champion,
+    its version named — and a champion whose files differ from the promotion ledger's record is refused."""
+    from waterworks.assets.distribution.registry import UnverifiedModel
+    from waterworks.assets.resources import PiiEngineResource
+    from waterworks.assets.stage_configs import default_file
+    from waterworks.governance.pii.engine import build_analyzer
+    from waterworks.pipelines.definitions import build_definitions
+    from waterworks.pipelines.settings import Settings, prepare_dagster_home
+
+    distribution = yaml.safe_load(default_file("distribution").read_text(encoding="utf-8"))
+    distribution["quality"]["pii_detector"]["floor"] = None
+    (tmp_path / "distribution.yaml").write_text(yaml.safe_dump(distribution), encoding="utf-8")
+    settings = Settings(home=tmp_path / "home", training_preset="tiny", pii_detector="champion",
+                        distribution_file=tmp_path / "distribution.yaml")
+    pii = PiiEngineResource.from_settings(settings)
+    before, which = pii.resolved()
+    assert before.detector is None and which.startswith("shipped") and "no champion" in which
+
+    prepare_dagster_home(settings)
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
+        assert build_definitions(settings).resolve_job_def("pii_detector_job").execute_in_process(
+            instance=instance, raise_on_error=False).success
+    config, which = pii.resolved()
+    assert which == f"{DETECTOR} v1 (registry champion)"
+    trained = current_model(settings.models_dir, "pii_detector")
+    for name in ("tagger.json", "model.safetensors"):
+        assert (config.detector_folder / name).read_bytes() == (trained / name).read_bytes()
+    analyzer = build_analyzer(config)  # the engine loads the champion's weights
+    assert analyzer.analyze("No names here.", language="en") is not None
+
+    (config.detector_folder / "model.safetensors").write_bytes(b"tampered")  # a cached copy is re-verified
+    again, _ = pii.resolved()
+    assert (again.detector_folder / "model.safetensors").read_bytes() == (trained / "model.safetensors").read_bytes()
+    ledger = settings.models_dir / "promotions.jsonl"
+    entries = [json.loads(line) for line in ledger.read_text(encoding="utf-8").splitlines()]
+    ledger.write_text("".join(json.dumps({**e, "files_sha256": "0" * 64}) + "\n" for e in entries), encoding="utf-8")
+    with pytest.raises(UnverifiedModel):
+        pii.resolved()

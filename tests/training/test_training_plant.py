@@ -1,4 +1,4 @@
-"""Datasets and training in the full plant run (tiny profile, CPU): what the Dagster run materialized, what the
+"""Datasets and training in the full plant run (tiny preset, CPU): what the Dagster run materialized, what the
 model folders hold, and that no planted personal value reached datasets, models or their evaluations."""
 
 import json
@@ -10,7 +10,6 @@ from tests.planted import planted_values
 from waterworks.assets.datasets.store import current_version, read_card, read_dataset
 from waterworks.assets.lake import Lake
 from waterworks.assets.training.artifacts import current_model
-from waterworks.assets.training.config import load_training_config
 from waterworks.assets.training.train import TrainingRequest, train_pretrained_lm
 
 DATASETS = ("chat", "classification", "corpus")
@@ -83,7 +82,7 @@ def test_same_inputs_reuse_the_trained_model(plant):
     settings, _, _ = plant
     before = current_model(settings.models_dir, "pretrained_lm")
     again = train_pretrained_lm(TrainingRequest(Lake(settings.lake_uri), settings.models_dir,
-                                                load_training_config(settings.training_file).profile("tiny"),
+                                                settings.configs.training.preset("tiny"),
                                                 log=lambda _: None))
     assert again.reused and again.path == before
 
