@@ -165,6 +165,8 @@ class Settings(BaseSettings):
         self.catalog_file = (self.catalog_file or home / "catalog.duckdb").expanduser().resolve()
         self.bundles_dir = (self.bundles_dir or home / "bundles").expanduser().resolve()
         self.models_dir = (self.models_dir or home / "models").expanduser().resolve()
+        if os.environ.get("WATERWORKS_TRAINING_PROFILE"):  # renamed: ignoring it would train the wrong size
+            raise ValueError("WATERWORKS_TRAINING_PROFILE is now WATERWORKS_TRAINING_PRESET (tiny, cpu, gpu)")
         for spec in STAGE_CONFIGS.values():
             setattr(self, spec.setting, Path(getattr(self, spec.setting) or spec.default).expanduser())
         if self.training_device not in ("auto", "cuda", "cpu"):

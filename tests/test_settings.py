@@ -122,3 +122,9 @@ def test_stage_modules_do_not_restate_their_default_file():
 def test_chromium_is_a_setting(tmp_path, monkeypatch):
     monkeypatch.setenv("WATERWORKS_CHROMIUM", "/opt/chrome/chrome")
     assert Settings(home=tmp_path).chromium == "/opt/chrome/chrome"
+
+
+def test_the_renamed_training_variable_is_refused_not_ignored(tmp_path, monkeypatch):
+    monkeypatch.setenv("WATERWORKS_TRAINING_PROFILE", "gpu")
+    with pytest.raises(ValueError, match="WATERWORKS_TRAINING_PRESET"):
+        Settings(home=tmp_path)

@@ -50,7 +50,7 @@ def dagster_ui(plant):
     """`waterworks ui` (dagster dev: webserver + daemon) on the plant's home, in its own process group."""
     settings, _, _ = plant
     port = _free_port()
-    env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PROFILE": "tiny",
+    env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PRESET": "tiny",
            "WATERWORKS_DAGSTER_UI_PORT": str(port)}
     log = open(settings.home / "dagster-ui.log", "w")  # noqa: SIM115 (closed below)
     process = subprocess.Popen([sys.executable, "-m", "waterworks.pipelines.cli", "ui"], env=env, cwd=ROOT, stdout=log,
@@ -172,7 +172,7 @@ def test_the_compliance_report_renders_its_charts(browser, plant):
 
 def test_the_report_prints_to_pdf(plant, tmp_path):
     settings, _, _ = plant
-    env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PROFILE": "tiny"}
+    env = {**os.environ, "WATERWORKS_HOME": str(settings.home), "WATERWORKS_TRAINING_PRESET": "tiny"}
     done = subprocess.run([sys.executable, "-m", "waterworks.pipelines.cli", "report", "--out", str(tmp_path), "--pdf"],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
