@@ -2,6 +2,12 @@
 
 Readers never see a partial file: locally a file is written beside its target and renamed over it (atomic on
 POSIX); on an object store a PUT is atomic per object. Zones: raw, purified, quarantine, sanitized, datasets.
+
+A stage's output *table* is a folder of parts, not one file: ``<zone>/<name>/<generation>/part-….parquet``,
+written by the workers that computed them, and ``<zone>/<name>/_table.json``, the manifest naming the current
+generation's parts (with their rows) and the table's metadata. The manifest is written last, in one atomic
+write, so a reader sees the old table or the new one, never a mix; older generations are deleted after it.
+Parts sort by name, and the table's rows are its parts' rows in that order.
 Everything upstream of ``sanitized`` (and quarantine) is private: it may hold personal data.
 
 Locally, private zones are owner-only (folders 0700, files 0600) and shareable zones readable by the group at
@@ -12,7 +18,10 @@ access is the bucket's policy and encryption at rest the bucket's default encryp
 
 from __future__ import annotations
 
+import json
 import os
+import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -27,6 +36,12 @@ ROW_GROUP_ROWS = 50_000  # streamed files: a reader of a row range (a shard) rea
 META_PREFIX = b"waterworks."
 PRIVATE_MODES = (0o700, 0o600)  # (folders, files)
 SHAREABLE_MODES = (0o750, 0o640)
+MANIFEST = "_table.json"
+
+
+def part_name(*index: int) -> str:
+    """A part's file name; parts sort (and concatenate) in the order of their indices."""
+    return "part-" + "-".join(f"{i:05d}" for i in index) + ".parquet"
 
 
 def restrict_umask() -> None:
@@ -161,8 +176,12 @@ class Lake:
 
     def columns(self, zone: str, relpath: str) -> list[str]:
         """Column names of one Parquet file (reads only the footer)."""
+        return self.schema(zone, relpath).names
+
+    def schema(self, zone: str, relpath: str) -> pa.Schema:
+        """The Arrow schema of one Parquet file (reads only the footer)."""
         with self.fs.open_input_file(self.path(zone, relpath)) as handle:
-            return pq.read_schema(handle).names
+            return pq.read_schema(handle)
 
     def parquet_metadata(self, zone: str, relpath: str) -> dict[str, str] | None:
         """Our key/value metadata of one file (cheap: reads only the footer); None when absent."""
@@ -201,3 +220,107 @@ class Lake:
     def read_bytes(self, zone: str, relpath: str) -> bytes:
         with self.fs.open_input_stream(self.path(zone, relpath)) as handle:
             return handle.read()
+
+    # ---- tables: folders of parts under a manifest ---------------------------------------------------
+    @staticmethod
+    def new_generation() -> str:
+        """A fresh folder name for the next version of a table: its parts go to ``part_relpath``."""
+        return f"g{time.time_ns():x}-{uuid.uuid4().hex[:6]}"
+
+    @staticmethod
+    def part_relpath(name: str, generation: str, *index: int) -> str:
+        return f"{name}/{generation}/{part_name(*index)}"
+
+    def write_part(self, zone: str, name: str, generation: str, index: int | tuple[int, ...], table: pa.Table) -> str:
+        """One part of the next version of table ``name`` (a worker writes its own); returns its relpath."""
+        relpath = self.part_relpath(name, generation, *((index,) if isinstance(index, int) else index))
+        self.write_parquet(zone, relpath, table)
+        return relpath
+
+    def commit_table(self, zone: str, name: str, generation: str, schema: pa.Schema,
+                     metadata: dict[str, str] | None = None) -> str:
+        """Make ``generation``'s parts the table ``name``: the manifest is written (atomically), then the older
+        generations are deleted. A generation with no part gets one empty part of ``schema``, so every table
+        has a schema. Returns the table's URI (its folder)."""
+        parts = [p for p in self.list_parquet(zone, f"{name}/{generation}/")]
+        if not parts:
+            parts = [self.write_part(zone, name, generation, 0, schema.empty_table())]
+        rows = [self._rows_of(zone, p) for p in parts]
+        manifest = {"generation": generation, "parts": parts, "rows": rows, "metadata": metadata or {}}
+        self.write_bytes(zone, f"{name}/{MANIFEST}", json.dumps(manifest, sort_keys=True).encode())
+        self._drop_generations(zone, name, keep=generation)
+        return self.uri(zone, name)
+
+    def write_table(self, zone: str, name: str, table: pa.Table, metadata: dict[str, str] | None = None) -> str:
+        """A whole table written here as one part (small tables, rewrites)."""
+        generation = self.new_generation()
+        self.write_part(zone, name, generation, 0, table)
+        return self.commit_table(zone, name, generation, table.schema, metadata)
+
+    def manifest(self, zone: str, name: str) -> dict | None:
+        relpath = f"{name}/{MANIFEST}"
+        if not self.exists(zone, relpath):
+            return None
+        return json.loads(self.read_bytes(zone, relpath))
+
+    def table_exists(self, zone: str, name: str) -> bool:
+        return self.manifest(zone, name) is not None
+
+    def table_parts(self, zone: str, name: str) -> list[str]:
+        """The relpaths of the table's current parts, in order; [] when there is no table."""
+        manifest = self.manifest(zone, name)
+        return list(manifest["parts"]) if manifest else []
+
+    def table_part_rows(self, zone: str, name: str) -> list[tuple[str, int]]:
+        manifest = self.manifest(zone, name)
+        return list(zip(manifest["parts"], manifest["rows"], strict=True)) if manifest else []
+
+    def table_rows(self, zone: str, name: str) -> int:
+        """Rows of the table from its manifest (no data read); 0 when there is none."""
+        manifest = self.manifest(zone, name)
+        return sum(manifest["rows"]) if manifest else 0
+
+    def table_metadata(self, zone: str, name: str) -> dict[str, str] | None:
+        manifest = self.manifest(zone, name)
+        return dict(manifest["metadata"]) if manifest else None
+
+    def table_columns(self, zone: str, name: str) -> list[str]:
+        return self.columns(zone, self.table_parts(zone, name)[0])
+
+    def table_uris(self, zone: str, name: str) -> list[str]:
+        return [self.uri(zone, p) for p in self.table_parts(zone, name)]
+
+    def read_table(self, zone: str, name: str, columns: list[str] | None = None) -> pa.Table:
+        """The whole table (its parts in order); raises FileNotFoundError naming it when there is none."""
+        parts = self.table_parts(zone, name)
+        if not parts:
+            raise FileNotFoundError(f"no table {self.uri(zone, name)} (no {MANIFEST})")
+        tables = [self.read_parquet(zone, p, columns=columns) for p in parts]
+        return pa.concat_tables([t.replace_schema_metadata(None) for t in tables], promote_options="permissive")
+
+    def delete_table(self, zone: str, name: str) -> int:
+        """The table's folder removed (manifest first, so no reader sees a partial table)."""
+        self.delete(zone, f"{name}/{MANIFEST}")
+        return self.delete_folder(zone, name)
+
+    def part_rewritten(self, zone: str, relpath: str) -> None:
+        """A current part of a table was rewritten in place (erasure): its manifest counts the rows again."""
+        folders = relpath.split("/")
+        if len(folders) < 3 or not folders[-1].startswith("part-"):
+            return
+        name = "/".join(folders[:-2])
+        manifest = self.manifest(zone, name)
+        if manifest and relpath in manifest["parts"]:
+            manifest["rows"] = [self._rows_of(zone, p) for p in manifest["parts"]]
+            self.write_bytes(zone, f"{name}/{MANIFEST}", json.dumps(manifest, sort_keys=True).encode())
+
+    def _rows_of(self, zone: str, relpath: str) -> int:
+        with self.fs.open_input_file(self.path(zone, relpath)) as handle:
+            return pq.read_metadata(handle).num_rows
+
+    def _drop_generations(self, zone: str, name: str, keep: str) -> None:
+        base = self.path(zone, name).rstrip("/")
+        info = self.fs.get_file_info(pafs.FileSelector(base, recursive=False, allow_not_found=True))
+        for entry in info:
+            if entry.type == pafs.FileType.Directory and entry.base_name != keep:
+                self.delete_folder(zone, f"{name}/{entry.base_name}")

@@ -27,9 +27,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-TABLES = {"purification": ["purified/records.parquet", "purified/documents.parquet"],
-          "sanitation": ["sanitized/records.parquet", "sanitized/documents.parquet",
+TABLES = {"purification": ["purified/records", "purified/documents"],   # lake tables (folders of parts) …
+          "sanitation": ["sanitized/records", "sanitized/documents",       # … and single files
+
                          "sanitized/ledger/records.parquet", "sanitized/ledger/documents.parquet"]}
+
+
+
+def _read(lake_root: Path, name: str):
+    import polars as pl
+
+    from waterworks.assets.lake import Lake
+
+    if name.endswith(".parquet"):
+        return pl.read_parquet(lake_root / name)
+    zone, table = name.split("/", 1)
+    return pl.from_arrow(Lake(str(lake_root)).read_table(zone, table))
+
 
 CHILD = r"""
 import json, sys, time
@@ -131,7 +145,6 @@ def main() -> None:
     parser.add_argument("--json")
     args = parser.parse_args()
 
-    import polars as pl
 
     base = Path(tempfile.mkdtemp(prefix="waterworks-scale-"))
     results = []
@@ -145,7 +158,7 @@ def main() -> None:
             shutil.copytree(prepared / "lake" / "raw", home / "lake" / "raw")
             shutil.copytree(prepared / "secrets", home / "secrets")
             measured = run_engine(home, engine, args.stages, args.workers)
-            outputs[engine] = {t: pl.read_parquet(home / "lake" / t) for s in args.stages for t in TABLES[s]}
+            outputs[engine] = {t: _read(home / "lake", t) for s in args.stages for t in TABLES[s]}
             row = {"scale": scale, "engine": engine, **estate, **measured}
             results.append(row)
             print(json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in row.items()}), flush=True)

@@ -42,14 +42,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"  raw zone:        {lake.uri('raw', '')}  ({len(raw_files)} Parquet files)")
     print(f"  quarantine zone: {lake.uri('quarantine', '')}  ({len(quarantine_files)} Parquet files)")
     for table in ("records", "documents"):
-        if lake.exists("purified", f"{table}.parquet"):
-            print(f"  {'purified ' + table + ':':<21} {lake.uri('purified', table + '.parquet')}  "
-                  f"({lake.row_count('purified', table + '.parquet')} rows; dropped, with reasons: "
-                  f"{lake.row_count('purified', 'excluded/' + table + '.parquet')} in purified/excluded/)")
+        if lake.table_exists("purified", table):
+            print(f"  {'purified ' + table + ':':<21} {lake.uri('purified', table)}/  "
+                  f"({lake.table_rows('purified', table)} rows in {len(lake.table_parts('purified', table))} "
+                  f"part(s); dropped, with reasons: {lake.table_rows('purified', 'excluded/' + table)} in "
+                  "purified/excluded/)")
     for table in ("records", "documents"):
-        if lake.exists("sanitized", f"{table}.parquet"):
-            print(f"  {'sanitized ' + table + ':':<21} {lake.uri('sanitized', table + '.parquet')}  "
-                  f"({lake.row_count('sanitized', table + '.parquet')} rows; audit ledger: "
+        if lake.table_exists("sanitized", table):
+            print(f"  {'sanitized ' + table + ':':<21} {lake.uri('sanitized', table)}/  "
+                  f"({lake.table_rows('sanitized', table)} rows; audit ledger: "
                   f"{lake.row_count('sanitized', 'ledger/' + table + '.parquet')} rows in sanitized/ledger/)")
     _print_datasets_and_models(settings, lake)
     _print_registry_and_bundles(settings)

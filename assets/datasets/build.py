@@ -33,10 +33,10 @@ class BuiltDataset:
 
 
 def read_sanitized_documents(lake: Lake) -> tuple[pl.DataFrame, pl.DataFrame | None]:
-    if not lake.exists(SANITIZED, "documents.parquet"):
-        raise FileNotFoundError("no sanitized documents (lake/sanitized/documents.parquet): materialize the "
+    if not lake.table_exists(SANITIZED, "documents"):
+        raise FileNotFoundError("no sanitized documents (lake/sanitized/documents/): materialize the "
                                 "sanitation stage first — datasets read only the sanitized zone")
-    documents = pl.read_parquet(io.BytesIO(lake.read_bytes(SANITIZED, "documents.parquet")))
+    documents = pl.from_arrow(lake.read_table(SANITIZED, "documents"))
     ledger = (pl.read_parquet(io.BytesIO(lake.read_bytes(SANITIZED, "ledger/documents.parquet")))
               if lake.exists(SANITIZED, "ledger/documents.parquet") else None)
     return documents, ledger

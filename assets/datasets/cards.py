@@ -40,7 +40,7 @@ def build_card(name: str, description: str, frame: pl.DataFrame, documents: pl.D
     doc_ids = set(frame["doc_id"].to_list())
     card = {
         "description": description,
-        "built_from": "lake/sanitized/documents.parquet (the only zone training may read)",
+        "built_from": "lake/sanitized/documents (the only zone training may read)",
         "split_method": split_method,
         "languages": _counts(frame, "language"),
         "sources": dict(sorted(Counter(frame["source_id"].to_list()).items())),

@@ -28,10 +28,18 @@ from ..lake import Lake
 from .build import CHAT, CLASSIFICATION, CORPUS
 from .store import SPLITS, ZONE, current_version
 
-TABLES = {"sanitized_records": ("sanitized", "records.parquet"),
-          "sanitized_documents": ("sanitized", "documents.parquet"),
+# catalog table → (zone, the lake table of parts or the single Parquet file it is made from)
+TABLES = {"sanitized_records": ("sanitized", "records"),
+          "sanitized_documents": ("sanitized", "documents"),
           "pii_ledger_records": ("sanitized", "ledger/records.parquet"),
           "pii_ledger_documents": ("sanitized", "ledger/documents.parquet")}
+
+
+def _files(lake: Lake, zone: str, name: str) -> list[str]:
+    """The relpaths behind a catalog table: a lake table's current parts, or one file."""
+    if name.endswith(".parquet"):
+        return [name] if lake.exists(zone, name) else []
+    return lake.table_parts(zone, name)
 
 
 @dataclass
@@ -75,13 +83,17 @@ def build_catalog(lake: Lake, path: Path, shown: list[str] | None = None) -> Cat
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     catalog = Catalog(path)
     statements: dict[str, str] = {}
-    for name, (zone, relpath) in TABLES.items():
-        if lake.exists(zone, relpath):
-            source = f"read_parquet({_quoted(lake.uri(zone, relpath))})"
-            shown_only = shown is not None and "classification" in lake.columns(zone, relpath)
+    definitions: dict[str, str] = {}  # what each statement is made of, without the parts' names (which change)
+    for name, (zone, table) in TABLES.items():
+        files = _files(lake, zone, table)
+        if files:
+            uris = ", ".join(_quoted(lake.uri(zone, f)) for f in files)
+            source = f"read_parquet([{uris}], union_by_name = true)"
+            shown_only = shown is not None and "classification" in lake.columns(zone, files[0])
             where = f" WHERE classification IN ({', '.join(map(_quoted, shown))})" if shown_only and shown else \
                 (" WHERE false" if shown_only else "")
-            statements[name] = f"CREATE TABLE {name} AS SELECT * FROM {source}{where} -- {_stamp(lake, zone, relpath)}"
+            statements[name] = f"CREATE TABLE {name} AS SELECT * FROM {source}{where}"
+            definitions[name] = f"{zone}/{table}{where} -- {_stamp(lake, zone, files)}"
     for dataset in (CHAT, CLASSIFICATION, CORPUS):
         if lake.exists(ZONE, f"{dataset}/current.json"):
             version = current_version(lake, dataset)
@@ -90,7 +102,8 @@ def build_catalog(lake: Lake, path: Path, shown: list[str] | None = None) -> Cat
                 uri = lake.uri(ZONE, f"{dataset}/{version}/{split}.parquet")
                 statements[f"{dataset}_{split}"] = f"CREATE VIEW {dataset}_{split} AS SELECT * FROM " \
                                                    f"read_parquet({_quoted(uri)})"
-    if _current_definitions(path) == statements:  # nothing new in the lake's shareable zones: keep the file
+                definitions[f"{dataset}_{split}"] = statements[f"{dataset}_{split}"]
+    if _current_definitions(path) == definitions:  # nothing new in the lake's shareable zones: keep the file
         with _open_read_only(path) as connection:
             catalog.views = {name: connection.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
                              for name in statements}
@@ -102,7 +115,7 @@ def build_catalog(lake: Lake, path: Path, shown: list[str] | None = None) -> Cat
             connection.execute(f"CREATE TABLE {DEFINITIONS} (name VARCHAR, definition VARCHAR)")
             for name, statement in statements.items():
                 connection.execute(statement)
-                connection.execute(f"INSERT INTO {DEFINITIONS} VALUES (?, ?)", [name, statement])
+                connection.execute(f"INSERT INTO {DEFINITIONS} VALUES (?, ?)", [name, definitions[name]])
                 catalog.views[name] = connection.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
             connection.execute("CHECKPOINT")
         finally:
@@ -118,12 +131,14 @@ def build_catalog(lake: Lake, path: Path, shown: list[str] | None = None) -> Cat
 DEFINITIONS = "_catalog_definitions"  # what each table and view was made from: a rebuild is skipped when equal
 
 
-def _stamp(lake: Lake, zone: str, relpath: str) -> str:
-    """The file's content hash: sanitation rewrites its tables on every run, often with the same bytes."""
+def _stamp(lake: Lake, zone: str, files: list[str]) -> str:
+    """The files' content hash, in order (not their names: a new generation of parts gets new names):
+    sanitation rewrites its tables on every run, often with the same bytes."""
     digest = hashlib.sha256()
-    with lake.fs.open_input_stream(lake.path(zone, relpath)) as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
+    for relpath in files:
+        with lake.fs.open_input_stream(lake.path(zone, relpath)) as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
     return digest.hexdigest()
 
 

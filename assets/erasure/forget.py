@@ -81,9 +81,9 @@ def read_index(lake: Lake) -> pl.DataFrame:
 def _row_texts(lake: Lake, row_ids: set[str]) -> list[str]:
     texts = []
     for table, id_column in (("records", "record_id"), ("documents", "doc_id")):
-        if not row_ids or not lake.exists("purified", f"{table}.parquet"):
+        if not row_ids or not lake.table_exists("purified", table):
             continue
-        frame = pl.from_arrow(lake.read_parquet("purified", f"{table}.parquet"))
+        frame = pl.from_arrow(lake.read_table("purified", table))
         rows = frame.filter(pl.col(id_column).is_in(pl.Series(sorted(row_ids)).implode()))
         for column, dtype in rows.schema.items():
             if dtype == pl.String and column not in (id_column, "landing_path", "file_sha256", "source_id"):
@@ -355,9 +355,9 @@ def _landing_paths(lake: Lake, row_ids: set[str], patterns: Patterns) -> set[str
     """The landing files of the person's rows (from the purified tables, before they are cleaned)."""
     paths = set()
     for table, id_column in (("records", "record_id"), ("documents", "doc_id")):
-        if not lake.exists("purified", f"{table}.parquet"):
+        if not lake.table_exists("purified", table):
             continue
-        frame = pl.from_arrow(lake.read_parquet("purified", f"{table}.parquet"))
+        frame = pl.from_arrow(lake.read_table("purified", table))
         strings = [c for c, t in frame.schema.items() if t == pl.String]
         for row in frame.select(strings).iter_rows(named=True):
             if row[id_column] in row_ids or patterns.row_is_theirs(list(row.values())):

@@ -39,8 +39,8 @@ def _row_ids_of(places: PlantPlaces, files: set[tuple[str, str]]) -> set[str]:
     """Record and document ids of the purified rows made from these (landing path, sha256) files."""
     ids = set()
     for table, id_column in (("records", "record_id"), ("documents", "doc_id")):
-        if places.lake.exists("purified", f"{table}.parquet"):
-            frame = pl.from_arrow(places.lake.read_parquet("purified", f"{table}.parquet",
+        if places.lake.table_exists("purified", table):
+            frame = pl.from_arrow(places.lake.read_table("purified", table,
                                                            columns=[id_column, "landing_path", "file_sha256"]))
             for row_id, path, sha in frame.iter_rows():
                 if (path, sha) in files:

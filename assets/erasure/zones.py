@@ -112,6 +112,7 @@ def erase_in_table(lake: Lake, zone: str, relpath: str, patterns: Patterns, coun
     if not removed and not scrubbed:
         return
     lake.write_parquet(zone, relpath, kept.to_arrow().replace_schema_metadata(table.schema.metadata))
+    lake.part_rewritten(zone, relpath)
     where = f"{zone}/{relpath}"
     counts.rows_removed[where] += removed
     counts.names_scrubbed[where] += scrubbed

@@ -98,14 +98,14 @@ def purification_assets(catalog: SourceCatalog, config: PurificationConfig) -> l
             "purified_records", "records", sorted(config.records), catalog, purify_records, RECORD_OUTPUT_COLUMNS,
             "Structured rows of every record source on one canonical schema (entity kind, typed common fields, "
             "attributes JSON, provenance); fields normalized (NFKC, controls, full-width); exact duplicates "
-            "removed. Dropped rows with their reason: `purified/excluded/records.parquet`."),
+            "removed. Dropped rows with their reason: `purified/excluded/records/`."),
         _purified_asset(
             "purified_documents", "documents", sorted(config.documents), catalog, purify_documents,
             DOCUMENT_OUTPUT_COLUMNS,
             "Free text of every document source: markup and e-mail clutter removed, Unicode normalized, language "
             "identified (en, zh-Hans, zh-Hant, …), Simplified conversion in `body_zh_hans`, Gopher/C4 quality "
             "filters, exact and MinHash-LSH near-duplicate removal (one representative per cluster). Dropped "
-            "rows with their reason and cluster: `purified/excluded/documents.parquet`."),
+            "rows with their reason and cluster: `purified/excluded/documents/`."),
     ]
 
 

@@ -70,6 +70,13 @@ class DropStats:
             self.examples.setdefault(reason, [])
             self.examples[reason] = (self.examples[reason] + list(examples))[:EXAMPLES_PER_REASON]
 
+    def merge(self, other: DropStats) -> None:
+        """``other``'s counts added, its examples after ours (the order rows were dropped in)."""
+        for reason, n in other.counts.items():
+            self.counts[reason] = self.counts.get(reason, 0) + n
+            self.examples[reason] = (self.examples.get(reason, []) + other.examples.get(reason, []))[
+                :EXAMPLES_PER_REASON]
+
     @property
     def total(self) -> int:
         return sum(self.counts.values())

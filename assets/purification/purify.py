@@ -1,25 +1,27 @@
 """The purification stage as two plain functions: ``purify_records`` and ``purify_documents``.
 
 Each reads every raw file of the sources mapped to its table, maps them onto the canonical schema, cleans,
-filters and deduplicates, and writes ``purified/<table>.parquet`` (what downstream reads) and
-``purified/excluded/<table>.parquet`` (every dropped row with its ``drop_reason`` and, for duplicates, the
+filters and deduplicates, and writes the table ``purified/<table>`` (what downstream reads; a folder of parts,
+lake.py) and ``purified/excluded/<table>`` (every dropped row with its ``drop_reason`` and, for duplicates, the
 ``duplicate_of`` id of the row kept in its cluster). Accounting: rows in = rows out + dropped by reason.
 Rows are processed in a fixed order (source, landing path, record index), so outputs are deterministic.
 
 The work is sharded (shards.py: runs of raw files, on the engine's workers); what is global — exact and
-near-duplicate clusters — is decided here from the shards' keys and fingerprints, then the shards' rows are
-streamed into the outputs one shard at a time (one row group each), so the driver never holds the corpus.
+near-duplicate clusters — is decided here from the shards' keys and fingerprints; then each shard's worker
+writes its part of the outputs under that decision, and the driver commits the parts: no row of the corpus
+passes through the driver.
 The tables are the same for any engine and any number of shards.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from ..engines import Engine, LocalEngine, shard_runs
 from ..lake import Lake
@@ -35,7 +37,17 @@ from .rows import (  # noqa: F401  (the row-level steps, re-exported for benches
     normalize_and_identify,
     normalize_documents,
 )
-from .shards import CACHE, WORK, ZONE, DocumentShard, RecordShard, ShardResult, cache_base, work_path
+from .shards import (
+    CACHE,
+    EXCLUDED,
+    WORK,
+    ZONE,
+    DocumentShard,
+    FinishShard,
+    RecordShard,
+    ShardResult,
+    cache_base,
+)
 
 DOCUMENT_OUTPUT_COLUMNS = {
     **DOCUMENT_SCHEMA, "language": pl.String, "language_confidence": pl.Float64, "body_zh_hans": pl.String,
@@ -114,15 +126,17 @@ class _Clusters:
         sizes, rep = self.result.cluster_size, self.result.representative
         return int(len(np.unique(rep[sizes > 1])))
 
-    def columns(self, frame: pl.DataFrame, shard: int) -> pl.DataFrame:
+    def shard_columns(self, shard: int) -> pa.Table:
+        """The dedup decision for shard ``shard``'s rows, in order: ``dup_cluster`` (the id of the cluster's kept
+        row, when the cluster has more than one row), ``dup_cluster_size``, ``drop_reason``."""
         lo, hi = self.offsets[shard], self.offsets[shard + 1]
         sizes = self.result.cluster_size[lo:hi]
-        return frame.with_columns(
-            pl.when(pl.Series(sizes) > 1).then(self.representative_ids.slice(lo, hi - lo)).otherwise(None)
-            .alias("dup_cluster"),
-            pl.Series("dup_cluster_size", sizes, dtype=pl.Int64),
-            pl.Series("drop_reason", self.result.reason[lo:hi], dtype=pl.String),
-        ).with_columns(pl.when(pl.col("drop_reason").is_not_null()).then(pl.col("dup_cluster")).alias("duplicate_of"))
+        return pl.DataFrame({
+            "dup_cluster": pl.Series(sizes > 1).cast(pl.Boolean),
+            "dup_cluster_size": pl.Series(sizes, dtype=pl.Int64),
+            "drop_reason": pl.Series(self.result.reason[lo:hi], dtype=pl.String),
+        }).with_columns(pl.when(pl.col("dup_cluster")).then(self.representative_ids.slice(lo, hi - lo))
+                        .otherwise(None).alias("dup_cluster")).to_arrow()
 
 
 def _shards(lake: Lake, table: str, mappings: dict, engine: Engine) -> list[dict]:
@@ -149,47 +163,31 @@ def _account(report: PurifyReport, outputs: list[ShardResult]) -> None:
 
 
 def _write(lake: Lake, table: str, outputs: list[ShardResult], clusters: _Clusters, output: dict, id_column: str,
-           report: PurifyReport, languages: bool) -> None:
-    """The outputs streamed shard by shard: kept rows, then the excluded ones (filtered or empty first, then
-    duplicates, each in the global order)."""
+           report: PurifyReport, engine: Engine) -> None:
+    """The new table versions written by the workers, a part per shard (``FinishShard``), then committed here:
+    kept rows in ``purified/<table>``, dropped ones in ``purified/excluded/<table>``."""
+    excluded_columns = {**output, **EXCLUDED_COLUMNS}
+    generations = (lake.new_generation(), lake.new_generation())
+    shards = [{"index": o.index, "clusters": clusters.shard_columns(position)} for position, o in enumerate(outputs)]
+    finished = engine.map(FinishShard, (lake.root, table, id_column, output, excluded_columns, generations), shards)
+    filtered, duplicates = DropStats(), DropStats()
     out_by_source: dict[str, int] = {}
     language_counts: dict[str, int] = {}
-
-    def shard_rows(position: int) -> pl.DataFrame:
-        rows = lake.read_parquet(ZONE, work_path(table, outputs[position].index, "rows"))
-        return clusters.columns(pl.from_arrow(rows), position)
-
-    def kept() -> Iterator:
-        for position in range(len(outputs)):
-            rows = shard_rows(position).filter(pl.col("drop_reason").is_null())
-            for source, n in rows.group_by("source_id").len().iter_rows():
-                out_by_source[source] = out_by_source.get(source, 0) + n
-            if languages:
-                for language, n in rows.group_by("language").len().iter_rows():
-                    language_counts[language] = language_counts.get(language, 0) + n
-            yield rows.select([pl.col(c).cast(t) for c, t in output.items()]).to_arrow()
-
-    stats = DropStats()
-    excluded_columns = {**output, **EXCLUDED_COLUMNS}
-
-    def excluded() -> Iterator:
-        for o in outputs:
-            dropped = pl.from_arrow(lake.read_parquet(ZONE, work_path(table, o.index, "filtered")))
-            stats.add(dropped, id_column)
-            yield dropped.select([pl.col(c).cast(t) for c, t in excluded_columns.items()]).to_arrow()
-        for position in range(len(outputs)):
-            dropped = shard_rows(position).filter(pl.col("drop_reason").is_not_null())
-            stats.add(dropped, id_column)
-            yield dropped.select([pl.col(c).cast(t) for c, t in excluded_columns.items()]).to_arrow()
-
+    for result in finished:
+        filtered.merge(result.filtered)
+        duplicates.merge(result.duplicates)
+        for counts, into in ((result.rows_out_by_source, out_by_source), (result.languages, language_counts)):
+            for key, n in counts.items():
+                into[key] = into.get(key, 0) + n
+    filtered.merge(duplicates)
     meta = {"table": table, "config_hash": report.config_hash, "rows_in": str(report.rows_in)}
-    report.uri = lake.write_parquet_stream(ZONE, f"{table}.parquet", empty(output).to_arrow().schema, kept(), meta)
-    report.excluded_uri = lake.write_parquet_stream(ZONE, f"excluded/{table}.parquet",
-                                                    empty(excluded_columns).to_arrow().schema, excluded(), meta)
+    report.uri = lake.commit_table(ZONE, table, generations[0], empty(output).to_arrow().schema, meta)
+    report.excluded_uri = lake.commit_table(ZONE, f"{EXCLUDED}/{table}", generations[1],
+                                            empty(excluded_columns).to_arrow().schema, meta)
     report.rows_out_by_source = dict(sorted(out_by_source.items()))
     report.rows_out = sum(out_by_source.values())
     report.languages = dict(sorted(language_counts.items()))
-    report.dropped, report.drop_examples = stats.counts, stats.examples
+    report.dropped, report.drop_examples = filtered.counts, filtered.examples
     lake.delete_folder(ZONE, f"{WORK}/{table}")
 
 
@@ -206,7 +204,7 @@ def _purify(lake: Lake, config: PurificationConfig, engine: Engine | None, task:
     clusters = _Clusters.of(dedup(outputs), outputs)
     report.duplicate_clusters = clusters.count
     timer.lap("dedup")
-    _write(lake, table, outputs, clusters, output, task.id_column, report, languages=table == "documents")
+    _write(lake, table, outputs, clusters, output, task.id_column, report, engine)
     timer.lap("write")
     return report
 

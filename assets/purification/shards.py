@@ -27,11 +27,13 @@ from ..yaml_config import config_hash
 from .canonical import RawFile, map_documents, map_records, read_raw
 from .config import PurificationConfig
 from .dedup import CJK_LANGUAGES, Fingerprints
+from .filters import DropStats
 from .rows import ORDER, filter_documents, normalize_and_identify, normalize_records, record_keys
 
 ZONE = "purified"
 WORK = "_work"
 CACHE = "_shards"  # per raw file: its rows after the row-level steps, its dropped rows, its fingerprints
+EXCLUDED = "excluded"  # purified/excluded/<table>: every dropped row with its reason
 
 
 def work_path(table: str, index: int, part: str) -> str:
@@ -213,3 +215,49 @@ class RecordShard(_PurifyShard):
 
     def absorb(self, prints: pa.Table, result: ShardResult) -> None:
         result.keys = prints.column("key").to_numpy().astype(np.uint64)
+
+
+@dataclass
+class FinishResult:
+    index: int
+    rows_out_by_source: dict[str, int] = field(default_factory=dict)
+    languages: dict[str, int] = field(default_factory=dict)
+    filtered: DropStats = field(default_factory=DropStats)
+    duplicates: DropStats = field(default_factory=DropStats)
+
+
+class FinishShard:
+    """The last pass of a shard, on its worker: its rows with the global dedup decision (``clusters``: one row
+    per row of the shard, ``dup_cluster``, ``dup_cluster_size``, ``drop_reason``), written as the shard's parts
+    of the new table versions — kept rows as ``purified/<table>`` part ``index``; dropped rows as
+    ``purified/excluded/<table>`` parts ``(0, index)`` (filtered) and ``(1, index)`` (duplicates), so the
+    excluded table lists every filtered row before every duplicate, each in the global order."""
+
+    def __init__(self, lake_root: str, table: str, id_column: str, output: dict, excluded_columns: dict,
+                 generations: tuple[str, str]) -> None:
+        self.lake, self.table, self.id_column = Lake(lake_root), table, id_column
+        self.output, self.excluded_columns = output, excluded_columns
+        self.generation, self.excluded_generation = generations
+
+    def _typed(self, frame: pl.DataFrame, columns: dict) -> pa.Table:
+        return frame.select([pl.col(c).cast(t) for c, t in columns.items()]).to_arrow()
+
+    def __call__(self, shard: dict) -> FinishResult:
+        index, result = shard["index"], FinishResult(shard["index"])
+        rows = pl.from_arrow(self.lake.read_parquet(ZONE, work_path(self.table, index, "rows")))
+        rows = pl.concat([rows, pl.from_arrow(shard["clusters"])], how="horizontal").with_columns(
+            pl.when(pl.col("drop_reason").is_not_null()).then(pl.col("dup_cluster")).alias("duplicate_of"))
+        kept = rows.filter(pl.col("drop_reason").is_null())
+        result.rows_out_by_source = dict(kept.group_by("source_id").len().iter_rows())
+        if "language" in self.output:
+            result.languages = dict(kept.group_by("language").len().iter_rows())
+        if kept.height:
+            self.lake.write_part(ZONE, self.table, self.generation, index, self._typed(kept, self.output))
+        filtered = pl.from_arrow(self.lake.read_parquet(ZONE, work_path(self.table, index, "filtered")))
+        duplicates = rows.filter(pl.col("drop_reason").is_not_null())
+        for group, dropped, stats in ((0, filtered, result.filtered), (1, duplicates, result.duplicates)):
+            stats.add(dropped, self.id_column)
+            if dropped.height:
+                self.lake.write_part(ZONE, f"{EXCLUDED}/{self.table}", self.excluded_generation, (group, index),
+                                     self._typed(dropped, self.excluded_columns))
+        return result

@@ -58,6 +58,14 @@ def _frame(lake: Lake, zone: str, relpath: str, columns: list[str]) -> pl.DataFr
     return pl.from_arrow(lake.read_parquet(zone, relpath, columns=[c for c in columns if c in present]))
 
 
+def _table_frame(lake: Lake, zone: str, name: str, columns: list[str]) -> pl.DataFrame | None:
+    """Like ``_frame``, for a table of parts (lake.py)."""
+    if not lake.table_exists(zone, name):
+        return None
+    present = set(lake.table_columns(zone, name))
+    return pl.from_arrow(lake.read_table(zone, name, columns=[c for c in columns if c in present]))
+
+
 def _rows(frame: pl.DataFrame, keys: list[str], value: str = "count") -> list[dict]:
     return [{**{k: r[k] for k in keys}, value: int(r[value])} for r in frame.sort(value, descending=True)
             .iter_rows(named=True)]
@@ -80,7 +88,7 @@ def pii_section(lake: Lake) -> dict:
     """Findings of the sanitation stage's audit ledger by type × source × language (free text: the document's
     detected language; structured columns: ``structured``), and by operator and detector."""
     parts = []
-    languages = _frame(lake, "sanitized", "documents.parquet", ["doc_id", "language"])
+    languages = _table_frame(lake, "sanitized", "documents", ["doc_id", "language"])
     for table in TABLES:
         ledger = _frame(lake, "sanitized", f"ledger/{table}.parquet",
                         ["source_id", "doc_id", "field", "entity_type", "detector", "mode", "operator", "count"])
@@ -134,12 +142,11 @@ def funnel_section(lake: Lake, catalog: SourceCatalog, datasets: list[dict]) -> 
         for reason in frame["reason"].to_list():
             quarantine_reasons[(source, reason)] += 1
     for table in TABLES:
-        for key, zone, relpath in (("purified_rows", "purified", f"{table}.parquet"),
-                                   ("sanitized_rows", "sanitized", f"{table}.parquet")):
-            frame = _frame(lake, zone, relpath, ["source_id"])
+        for key, zone in (("purified_rows", "purified"), ("sanitized_rows", "sanitized")):
+            frame = _table_frame(lake, zone, table, ["source_id"])
             for source, n in (frame["source_id"].value_counts().iter_rows() if frame is not None else []):
                 per.setdefault(source, Counter())[key] += int(n)
-        excluded = _frame(lake, "purified", f"excluded/{table}.parquet", ["source_id", "drop_reason"])
+        excluded = _table_frame(lake, "purified", f"excluded/{table}", ["source_id", "drop_reason"])
         for source, reason in (excluded.iter_rows() if excluded is not None else []):
             per.setdefault(source, Counter())["dropped_rows"] += 1
             drop_reasons[(source, reason)] += 1

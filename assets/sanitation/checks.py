@@ -17,7 +17,7 @@ from ..engines import Engine, LocalEngine, shard_runs
 from ..lake import Lake
 from .config import ResidualConfig
 from .sanitize import ID_COLUMN, SOURCE_ZONE, ZONE
-from .shards import FileRun, file_runs, read_runs
+from .shards import file_runs, read_runs
 
 EXAMPLE_IDS = 10
 
@@ -28,10 +28,7 @@ def residual_scan(lake: Lake, table: str, names: NameScanConfig | None = None,
     column is where a planner's mistake would hide). Sharded like sanitation (runs of source files of the
     sanitized table, on the engine's workers, where the name models load once), the counts added up."""
     engine = engine or LocalEngine()
-    if {"source_id", "landing_path"} <= set(lake.columns(ZONE, f"{table}.parquet")):
-        runs = file_runs(lake, table, ZONE)
-    else:  # a table without provenance columns: one run
-        runs = [FileRun("", "", 0, lake.row_count(ZONE, f"{table}.parquet"))]
+    runs = file_runs(lake, table, ZONE)  # a table without provenance columns: a run per part
     shards = [{"runs": part} for part in shard_runs(runs, engine) if part]
     report = ResidualReport()
     for part in engine.map(ResidualShard, (lake.root, table, names), shards):
@@ -105,5 +102,5 @@ def check_residual(lake: Lake, table: str, config: ResidualConfig, pseudonyms: b
 
 
 def check_rows_kept(lake: Lake, table: str) -> tuple[bool, dict]:
-    rows_in, rows_out = lake.row_count(SOURCE_ZONE, f"{table}.parquet"), lake.row_count(ZONE, f"{table}.parquet")
+    rows_in, rows_out = lake.table_rows(SOURCE_ZONE, table), lake.table_rows(ZONE, table)
     return rows_in == rows_out, {"rows_purified": rows_in, "rows_sanitized": rows_out}

@@ -71,8 +71,8 @@ def manifest_type(entry: dict) -> str:
 
 
 def evaluate(lake: Lake, manifest: Path, zone_before: str = "purified", zone_after: str = "sanitized") -> Evaluation:
-    before = {t: pl.from_arrow(lake.read_parquet(zone_before, f"{t}.parquet")) for t in ("records", "documents")}
-    after = {t: pl.from_arrow(lake.read_parquet(zone_after, f"{t}.parquet")) for t in ("records", "documents")}
+    before = {t: pl.from_arrow(lake.read_table(zone_before, t)) for t in ("records", "documents")}
+    after = {t: pl.from_arrow(lake.read_table(zone_after, t)) for t in ("records", "documents")}
     blob_before = "\n".join(_text_blob(f) for f in before.values())
     blob_after = "\n".join(_text_blob(f) for f in after.values())
     result = Evaluation()

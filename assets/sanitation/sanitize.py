@@ -25,7 +25,7 @@ from ..lake import Lake
 from ..purification.normalize import convert_chinese
 from ..yaml_config import config_hash
 from .config import SanitationConfig, TablePlan
-from .shards import MEMO_FOLDER, WORK, Counts, IndexShard, RedactShard, StatsShard, file_runs, work_path
+from .shards import MEMO_FOLDER, Counts, IndexShard, RedactShard, StatsShard, file_runs
 
 if TYPE_CHECKING:  # the engine (spaCy, Presidio) loads when a table is sanitized, not when the code location loads
     from waterworks.governance.pii.column_plan import ColumnPlan
@@ -240,7 +240,8 @@ def merge_ledgers(rows: list[dict], table: str) -> pl.DataFrame:
 def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: EngineConfig | None = None,
                    redactor: Redactor | None = None, remember: bool = True,
                    boundary: Boundary | None = None, sharding: Engine | None = None) -> SanitizeReport:
-    """``purified/<table>.parquet`` → ``sanitized/<table>.parquet`` + ``sanitized/ledger/<table>.parquet``
+    """The table ``purified/<table>`` → ``sanitized/<table>`` (each shard's worker writes its part) +
+    ``sanitized/ledger/<table>.parquet``
     (+ the subject index when there is a pseudonym key).
 
     Sharded (``sharding``: the local engine by default, or Ray): the column plan is decided from all shards'
@@ -254,8 +255,9 @@ def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: Eng
     report = SanitizeReport(table, config_hash(config))
     started = time.perf_counter()
     runs = file_runs(lake, table)
-    shards = [{"index": i, "runs": part} for i, part in enumerate(shard_runs(runs, sharding)) if part]
-    lake.delete_folder(SOURCE_ZONE, f"{WORK}/sanitized_{table}")  # what a killed run left
+    generation = lake.new_generation()
+    shards = [{"index": i, "runs": part, "generation": generation}
+              for i, part in enumerate(shard_runs(runs, sharding)) if part]
     lake.delete(SOURCE_ZONE, f"{MEMO_FOLDER}/{table}.parquet")  # the memo of one file per table, before shards
     key = boundary.key if boundary else (redactor.key if redactor else None)
     planner = redactor or make_redactor(config, engine, None, key)
@@ -284,15 +286,13 @@ def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: Eng
         report.seconds["subject_index"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     meta = {"stage": "sanitation", "config_hash": report.config_hash, "operator": config.operator}
-    written = [work_path(table, r.index) for r in results if r.rows]
-    schema = (lake.read_rows(SOURCE_ZONE, written[0], 0, 0) if written else
-              lake.read_rows(SOURCE_ZONE, f"{table}.parquet", 0, 0)).schema.remove_metadata()
-    report.uri = lake.write_parquet_stream(ZONE, f"{table}.parquet", schema,
-                                           (lake.read_parquet(SOURCE_ZONE, path) for path in written), meta)
+    written = lake.list_parquet(ZONE, f"{table}/{generation}/")
+    schema = (lake.schema(ZONE, written[0]) if written else
+              lake.schema(SOURCE_ZONE, lake.table_parts(SOURCE_ZONE, table)[0])).remove_metadata()
+    report.uri = lake.commit_table(ZONE, table, generation, schema, meta)
     ledger_table = merge_ledgers(ledger, table)
     report.ledger_uri = lake.write_parquet(ZONE, f"ledger/{table}.parquet", ledger_table.to_arrow(), meta)
     report.ledger_rows = ledger_table.height
-    lake.delete_folder(SOURCE_ZONE, f"{WORK}/sanitized_{table}")
     report.shards, report.engine = len(shards), sharding.name
     report.nodes = sorted({r.node for r in results})
     report.seconds["write"] = round(time.perf_counter() - started, 2)

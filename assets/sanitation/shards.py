@@ -2,8 +2,8 @@
 each a task built once per worker (the PII engine loads once there) and called once per shard:
 
 1. ``StatsShard``: the column summaries the column plan is decided from (governance/pii/column_plan.py);
-2. ``RedactShard``: the shard's rows redacted under the table's plan, written to the private work area,
-   with its ledger rows, counts and the values it replaced (kept in memory, for the subject index). The
+2. ``RedactShard``: the shard's rows redacted under the table's plan, written as the shard's part of the new
+   sanitized table (lake.py: a table is a folder of parts under a manifest), with its ledger rows, counts and the values it replaced (kept in memory, for the subject index). The
    analysis memo is kept per source file, so a shard reads and writes only its files' memos;
 3. ``IndexShard``: the subject index of the shard's rows, over every value any shard replaced.
 """
@@ -29,36 +29,56 @@ if TYPE_CHECKING:
     from .sanitize import Boundary
 
 SOURCE_ZONE = "purified"
-WORK = "_work"
+SANITIZED_ZONE = "sanitized"
 MEMO_FOLDER = "analysis_memo"
 
 
 @dataclass(frozen=True)
 class FileRun:
-    """Consecutive rows ``start``..``stop`` of the purified table that come from one source file."""
+    """Consecutive rows ``start``..``stop`` of one part of the purified table that come from one source file."""
 
     source_id: str
     landing_path: str
+    part: str   # the part's relpath in the zone
     start: int
     stop: int
 
+    @property
+    def rows(self) -> int:
+        return self.stop - self.start
+
 
 def file_runs(lake: Lake, table: str, zone: str = SOURCE_ZONE) -> list[FileRun]:
-    """The purified (or sanitized: same rows, same order) table cut where the source file changes (reads two
-    columns)."""
-    frame = pl.from_arrow(lake.read_parquet(zone, f"{table}.parquet", columns=["source_id", "landing_path"]))
-    if frame.is_empty():
-        return []
-    change = (frame.get_column("source_id") != frame.get_column("source_id").shift(1)) | \
-        (frame.get_column("landing_path") != frame.get_column("landing_path").shift(1))
-    starts = change.fill_null(True).arg_true().to_list()
-    stops = [*starts[1:], frame.height]
-    return [FileRun(frame["source_id"][a], frame["landing_path"][a], a, b) for a, b in zip(starts, stops, strict=True)]
+    """The purified (or sanitized: same rows, same order) table, part by part, cut where the source file
+    changes (reads two columns); a table without those columns gives one run per part."""
+    runs: list[FileRun] = []
+    provenance = {"source_id", "landing_path"} <= set(lake.table_columns(zone, table))
+    for part, rows in lake.table_part_rows(zone, table):
+        if not rows:
+            continue
+        if not provenance:
+            runs.append(FileRun("", "", part, 0, rows))
+            continue
+        frame = pl.from_arrow(lake.read_parquet(zone, part, columns=["source_id", "landing_path"]))
+        change = (frame.get_column("source_id") != frame.get_column("source_id").shift(1)) | \
+            (frame.get_column("landing_path") != frame.get_column("landing_path").shift(1))
+        starts = change.fill_null(True).arg_true().to_list()
+        stops = [*starts[1:], frame.height]
+        runs += [FileRun(frame["source_id"][a], frame["landing_path"][a], part, a, b)
+                 for a, b in zip(starts, stops, strict=True)]
+    return runs
 
 
 def read_runs(lake: Lake, table: str, runs: list[FileRun], zone: str = SOURCE_ZONE) -> pl.DataFrame:
-    """The rows of a shard's runs (consecutive), read at once: only the row groups that hold them."""
-    return pl.from_arrow(lake.read_rows(zone, f"{table}.parquet", runs[0].start, runs[-1].stop))
+    """The rows of a shard's runs, in order: per part, one read of the row groups that hold its runs."""
+    frames, i = [], 0
+    while i < len(runs):
+        j = i
+        while j + 1 < len(runs) and runs[j + 1].part == runs[i].part:
+            j += 1
+        frames.append(pl.from_arrow(lake.read_rows(zone, runs[i].part, runs[i].start, runs[j].stop)))
+        i = j + 1
+    return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
 
 
 def memo_path(table: str, source_id: str, landing_path: str) -> str:
@@ -66,10 +86,6 @@ def memo_path(table: str, source_id: str, landing_path: str) -> str:
     by a digest of the file's name (the name itself may be personal)."""
     name = hashlib.sha256(f"{source_id}\x00{landing_path}".encode()).hexdigest()[:24]
     return f"{MEMO_FOLDER}/{table}/{name}.parquet"
-
-
-def work_path(table: str, index: int) -> str:
-    return f"{WORK}/sanitized_{table}/{index:05d}.parquet"
 
 
 class StatsShard:
@@ -146,9 +162,10 @@ class RedactShard:
         plan = self.config.records if self.table == "records" else self.config.documents
         memos: dict[tuple[str, str], object] = {}
         parts, previous_memo = [], self.redactor.batch.memo
-        frame, first = read_runs(self.lake, self.table, shard["runs"]), shard["runs"][0].start
+        frame, offset = read_runs(self.lake, self.table, shard["runs"]), 0
         for run in shard["runs"]:
-            rows = frame.slice(run.start - first, run.stop - run.start)
+            rows = frame.slice(offset, run.rows)
+            offset += run.rows
             if self.remember:
                 key = (run.source_id, run.landing_path)
                 if key not in memos:
@@ -166,9 +183,9 @@ class RedactShard:
             save_memo(self.lake, memo_path(self.table, source_id, landing_path), memo)
             result.texts_remembered += memo.texts_remembered
             result.texts_analyzed += memo.texts_analyzed
-        if parts:
-            self.lake.write_parquet(SOURCE_ZONE, work_path(self.table, result.index),
-                                    pl.concat(parts, how="vertical").to_arrow())
+        if parts:  # the shard's part of the new sanitized table (committed by the driver once all are written)
+            self.lake.write_part(SANITIZED_ZONE, self.table, shard["generation"], result.index,
+                                 pl.concat(parts, how="vertical").to_arrow())
         if self.replaced is not None:
             result.replaced = set(self.replaced)
             self.replaced.clear()

@@ -23,8 +23,8 @@ def test_the_plant_writes_a_catalog_of_the_shareable_zones(plant):
     assert event is not None and "| sanitized_documents |" in event.asset_materialization.metadata["views"].value
     _, counts = query_catalog(lake, settings.catalog_file, "SELECT (SELECT count(*) FROM sanitized_documents), "
                               "(SELECT count(*) FROM sanitized_records), (SELECT count(*) FROM chat_train)")
-    records = pl.from_arrow(lake.read_parquet("sanitized", "records.parquet"))
-    assert counts[0][0] == lake.row_count("sanitized", "documents.parquet") > 0
+    records = pl.from_arrow(lake.read_table("sanitized", "records"))
+    assert counts[0][0] == lake.table_rows("sanitized", "documents") > 0
     assert counts[0][1] == records.filter(pl.col("classification") != "restricted").height > 0
     version = current_version(lake, "chat")
     assert counts[0][2] == lake.row_count("datasets", f"chat/{version}/train.parquet")
@@ -37,7 +37,7 @@ def test_the_plant_writes_a_catalog_of_the_shareable_zones(plant):
         assert not any(f"/{zone}/" in sql for zone in PRIVATE_ZONES), name
     # the policy keeps restricted rows (HR) out of the catalog, though they are in the sanitized zone
     assert "restricted" not in classifications and "confidential" in classifications
-    assert "restricted" in set(pl.from_arrow(lake.read_parquet("sanitized", "records.parquet"))["classification"])
+    assert "restricted" in set(pl.from_arrow(lake.read_table("sanitized", "records"))["classification"])
 
 
 def test_waterworks_query_prints_rows_and_names_a_bad_query(plant):
@@ -61,8 +61,8 @@ def test_every_escape_from_the_shareable_views_is_refused(plant, tmp_path):
     target = tmp_path / "written.csv"
     escapes = {
         "raw parquet": f"SELECT * FROM read_parquet('{root}/raw/**/*.parquet')",
-        "purified": f"SELECT * FROM read_parquet('{root}/purified/documents.parquet')",
-        "the sanitized files behind the filtered tables": f"SELECT * FROM read_parquet('{root}/sanitized/records.parquet')",
+        "purified": f"SELECT * FROM read_parquet('{root}/purified/documents/*/*.parquet')",
+        "the sanitized files behind the filtered tables": f"SELECT * FROM read_parquet('{root}/sanitized/records/*/*.parquet')",
         "dot-dot from a shareable zone": f"SELECT * FROM read_parquet('{root}/sanitized/../raw/**/*.parquet')",
         "a local file": "SELECT * FROM read_csv('/etc/passwd')",
         "copy to a file": f"COPY (SELECT 1) TO '{target}'",

@@ -83,7 +83,7 @@ def test_classification_examples_take_labels_from_attributes():
 
 def test_versions_are_content_addressed_and_carry_a_card(tmp_path):
     lake = Lake(str(tmp_path / "lake"))
-    lake.write_parquet("sanitized", "documents.parquet", documents().to_arrow())
+    lake.write_table("sanitized", "documents", documents().to_arrow())
     ledger = pl.DataFrame({"doc_id": ["t:2", "t:3", "kb:1"], "entity_type": ["PERSON", "PERSON", "EMAIL_ADDRESS"],
                            "count": [1, 2, 1]})
     lake.write_parquet("sanitized", "ledger/documents.parquet", ledger.to_arrow())
@@ -116,12 +116,12 @@ def test_versions_are_content_addressed_and_carry_a_card(tmp_path):
     keyed = build_corpus(lake, config, key)  # derived from the key: other secrets, so another version
     assert keyed.version.version != corpus.version.version
     other = Lake(str(tmp_path / "elsewhere"))
-    other.write_parquet("sanitized", "documents.parquet", documents().to_arrow())
+    other.write_table("sanitized", "documents", documents().to_arrow())
     assert build_corpus(other, config, key).version.version == keyed.version.version  # same key, same canaries
     # new data → a new version, and current.json follows it; the old version stays readable
     more = pl.concat([documents(), documents().head(3).with_columns(
         pl.col("doc_id") + "-b", pl.col("body") + " again")], how="vertical")
-    lake.write_parquet("sanitized", "documents.parquet", more.to_arrow())
+    lake.write_table("sanitized", "documents", more.to_arrow())
     newer = build_corpus(lake, config)
     assert newer.version.version != corpus.version.version == read_dataset(lake, "corpus", corpus.version.version)[1]["version"]
     assert current_version(lake, "corpus") == newer.version.version

@@ -201,7 +201,7 @@ def test_retention_with_the_clock_moved_forward_deletes_what_expired_and_keeps_i
     assert sweep["expired_files"] and sweep["zones"]["purified"]["rows_removed"] > 0
     assert not lake.list_parquet("raw", "support_tickets/") and not lake.list_parquet("raw", "mail_archive/")
     assert lake.list_parquet("raw", "crm_customers/") and lake.list_parquet("raw", "knowledge_base/")
-    documents = lake.read_parquet("purified", "documents.parquet").to_pylist()
+    documents = lake.read_table("purified", "documents").to_pylist()
     assert {d["source_id"] for d in documents} == {"knowledge_base"}
     assert sweep["datasets_deleted"] and sweep["models_retired"]
     again = run_plant(settings, log=lambda line: None, ingest_only=True)

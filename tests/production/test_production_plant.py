@@ -81,11 +81,12 @@ def test_lake_and_artifacts_live_in_the_object_store(pg_plant):
     assert not (settings.home / "lake").exists()
     for zone in ("raw", "purified", "quarantine", "sanitized", "datasets"):
         assert any(k.startswith(f"plant/{zone}/") for k in keys), zone
-    assert "plant/sanitized/documents.parquet" in keys
+    assert "plant/sanitized/documents/_table.json" in keys  # a table: its manifest and parts
+    assert any(k.startswith("plant/sanitized/documents/g") and k.endswith(".parquet") for k in keys)
     assert any(k.startswith("plant/purified/analysis_memo/documents/") and k.endswith(".parquet") for k in keys)
     assert not [k for k in keys if k.rsplit("/", 1)[-1].startswith(".")]  # no temporary object left behind
     lake = Lake(settings.lake_uri)
-    assert lake.row_count("sanitized", "documents.parquet") == lake.row_count("purified", "documents.parquet") > 0
+    assert lake.table_rows("sanitized", "documents") == lake.table_rows("purified", "documents") > 0
     artifacts = store.keys("mlflow", "artifacts/")
     assert any(k.endswith("/MLmodel") for k in artifacts) and any(k.endswith("lineage.json") for k in artifacts)
     client = mlflow_client(settings.mlflow_tracking_uri)
@@ -95,7 +96,7 @@ def test_lake_and_artifacts_live_in_the_object_store(pg_plant):
     )
 
     _, rows = query_catalog(lake, settings.catalog_file, "SELECT count(*) FROM sanitized_documents")
-    assert rows[0][0] == lake.row_count("sanitized", "documents.parquet")
+    assert rows[0][0] == lake.table_rows("sanitized", "documents")
 
 
 def test_steps_ran_in_processes_and_training_one_at_a_time(pg_plant):

@@ -37,8 +37,8 @@ def purified(tmp_path_factory, estate_dir):
 
 
 def _all_documents(lake):
-    kept = pl.read_parquet(lake.path("purified", "documents.parquet"))
-    excluded = pl.read_parquet(lake.path("purified", "excluded/documents.parquet"))
+    kept = pl.from_arrow(lake.read_table("purified", "documents"))
+    excluded = pl.from_arrow(lake.read_table("purified", "excluded/documents"))
     kept = kept.with_columns(pl.lit(None, pl.String).alias("drop_reason"), pl.lit(None, pl.String).alias("duplicate_of"))
     return pl.concat([kept, excluded])
 
@@ -107,7 +107,7 @@ def test_languages_and_chinese_conversion(purified):
 
 def test_documents_are_clean_text(purified):
     lake, _, _, _ = purified
-    docs = pl.read_parquet(lake.path("purified", "documents.parquet"))
+    docs = pl.from_arrow(lake.read_table("purified", "documents"))
     bodies = docs["body"].to_list()
     assert not any("<p>" in b or "</" in b for b in bodies)              # HTML removed
     assert not any(b.lstrip().startswith("#") for b in bodies)          # Markdown headings removed
@@ -118,7 +118,7 @@ def test_documents_are_clean_text(purified):
 
 def test_records_fields_are_normalized_and_attributes_kept(purified):
     lake, _, records, _ = purified
-    table = pl.read_parquet(lake.path("purified", "records.parquet"))
+    table = pl.from_arrow(lake.read_table("purified", "records"))
     assert set(table["entity_kind"]) == {"customer", "employee", "order"}
     assert records.rows_out_by_source["erp_orders"] == 300
     orders = table.filter(pl.col("source_id") == "erp_orders")
@@ -129,11 +129,11 @@ def test_records_fields_are_normalized_and_attributes_kept(purified):
 
 def test_deterministic(purified, tmp_path):
     lake, config, _, _ = purified
-    before = {t: pl.read_parquet(lake.path("purified", f"{t}.parquet")) for t in ("records", "documents")}
+    before = {t: pl.from_arrow(lake.read_table("purified", t)) for t in ("records", "documents")}
     purify_records(lake, config)
     purify_documents(lake, config)
     for table, frame in before.items():
-        assert pl.read_parquet(lake.path("purified", f"{table}.parquet")).equals(frame)
+        assert pl.from_arrow(lake.read_table("purified", table)).equals(frame)
 
 
 def test_an_empty_lake_gives_empty_tables_that_pass_the_checks(tmp_path):
@@ -161,7 +161,7 @@ def test_a_rerun_purifies_only_the_raw_files_that_changed(purified, tmp_path):
     cached = lake.list_files("purified", f"{CACHE}/documents/")
     assert len(cached) == first.files
     assert all(stat.S_IMODE((tmp_path / "lake" / "purified" / c).stat().st_mode) == 0o600 for c in cached)
-    tables = lambda: {t: pl.read_parquet(lake.path("purified", f"{t}.parquet"))  # noqa: E731
+    tables = lambda: {t: pl.from_arrow(lake.read_table("purified", t))  # noqa: E731
                       for t in ("documents", "excluded/documents")}
     before = tables()
     second = purify_documents(lake, config)

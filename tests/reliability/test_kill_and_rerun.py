@@ -14,6 +14,8 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
+from waterworks.assets.lake import Lake
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -22,7 +24,7 @@ def _visible_parquet(lake: Path) -> list[Path]:
 
 
 def _sanitized(home: Path, table: str) -> pl.DataFrame:
-    frame = pl.read_parquet(home / "lake" / "sanitized" / f"{table}.parquet")
+    frame = pl.from_arrow(Lake(str(home / "lake")).read_table("sanitized", table))
     stable = [c for c in frame.columns if not c.endswith("_at")]  # wall-clock columns differ by design
     key = "record_id" if "record_id" in frame.columns else "doc_id"
     return frame.select(stable).sort(key)
@@ -46,7 +48,7 @@ def test_kill_9_mid_run_then_rerun_gives_the_outputs_of_an_uninterrupted_run(pla
     env = {**os.environ, "WATERWORKS_HOME": str(home), "WATERWORKS_TRAINING_PRESET": "tiny"}
     process = subprocess.Popen([sys.executable, "-m", "waterworks.pipelines.cli", "run"], env=env, cwd=ROOT,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    marker = home / "lake" / "purified" / "documents.parquet"  # sanitation starts right after it
+    marker = home / "lake" / "purified" / "documents" / "_table.json"  # sanitation starts right after it
     deadline = time.monotonic() + 600
     while not marker.exists():
         assert process.poll() is None, "the run ended before it could be killed"

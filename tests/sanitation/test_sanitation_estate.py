@@ -37,15 +37,15 @@ def test_sanitized_tables_keep_rows_and_columns_and_rederive_simplified_text(pla
     settings, _, _ = plant
     lake = Lake(settings.lake_uri)
     for table, key in (("records", "record_id"), ("documents", "doc_id")):
-        before = pl.from_arrow(lake.read_parquet("purified", f"{table}.parquet"))
-        after = pl.from_arrow(lake.read_parquet("sanitized", f"{table}.parquet"))
+        before = pl.from_arrow(lake.read_table("purified", table))
+        after = pl.from_arrow(lake.read_table("sanitized", table))
         assert after.columns == before.columns and after[key].to_list() == before[key].to_list()
-    docs = pl.from_arrow(lake.read_parquet("sanitized", "documents.parquet"))
+    docs = pl.from_arrow(lake.read_table("sanitized", "documents"))
     traditional = docs.filter(pl.col("language") == "zh-Hant")
     assert traditional.height > 0
     assert all(s is not None for s in traditional["body_zh_hans"].to_list())
     assert any("<PERSON>" in s or "<PHONE_NUMBER>" in s for s in traditional["body_zh_hans"].to_list())
-    records = pl.from_arrow(lake.read_parquet("sanitized", "records.parquet"))
+    records = pl.from_arrow(lake.read_table("sanitized", "records"))
     customers = records.filter(pl.col("entity_kind") == "customer")
     assert set(customers["name"].drop_nulls().unique()) == {"<PERSON>"}
     assert set(customers["national_id"].drop_nulls().unique()) <= {"<CN_RESIDENT_ID>", "<TW_NATIONAL_ID>",

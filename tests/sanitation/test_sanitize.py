@@ -35,8 +35,8 @@ def lake(tmp_path):
         "body": ["客户刘娟的手机13912345678坏了。", "我是陳俊佑，電話0912-345-678。"],
         "body_zh_hans": ["客户刘娟的手机13912345678坏了。", "我是陈俊佑，电话0912-345-678。"],
         "attributes": ["{}", "{}"]})
-    lake.write_parquet("purified", "records.parquet", records.to_arrow())
-    lake.write_parquet("purified", "documents.parquet", documents.to_arrow())
+    lake.write_table("purified", "records", records.to_arrow())
+    lake.write_table("purified", "documents", documents.to_arrow())
     return lake
 
 
@@ -62,7 +62,7 @@ def test_placeholders_by_column_plan_and_ledger(tmp_path, lake, engine):
     config = _config(tmp_path)
     redactor = make_redactor(config, engine)
     report = sanitize_table(lake, "records", config, redactor=redactor)
-    out = pl.from_arrow(lake.read_parquet("sanitized", "records.parquet"))
+    out = pl.from_arrow(lake.read_table("sanitized", "records"))
     assert out["name"].to_list() == ["<PERSON>"] * 3
     assert out["national_id"].to_list() == ["<CN_RESIDENT_ID>", "<CN_RESIDENT_ID>", "<TW_NATIONAL_ID>"]
     assert out["external_id"].to_list() == ["C0000009", "C0000010", "T1"]  # keep: passed through
@@ -78,7 +78,7 @@ def test_placeholders_by_column_plan_and_ledger(tmp_path, lake, engine):
     whole = check_residual(lake, "records", STRICT)
     assert check_residual(lake, "records", STRICT, engine=LocalEngine(shards=2)) == whole  # a shard per file
     sanitize_table(lake, "documents", config, redactor=redactor)
-    docs = pl.from_arrow(lake.read_parquet("sanitized", "documents.parquet"))
+    docs = pl.from_arrow(lake.read_table("sanitized", "documents"))
     assert docs["body"].to_list() == ["客户<PERSON>的手机<PHONE_NUMBER>坏了。", "我是<PERSON>，電話<PHONE_NUMBER>。"]
     assert docs["body_zh_hans"][1] == "我是<PERSON>，电话<PHONE_NUMBER>。"  # re-derived from the redacted body
     passed, meta = check_residual(lake, "documents", STRICT)
@@ -91,8 +91,8 @@ def test_pseudonyms_are_consistent_across_tables(tmp_path, lake, engine, monkeyp
     redactor = make_redactor(config, engine)
     sanitize_table(lake, "records", config, redactor=redactor)
     sanitize_table(lake, "documents", config, redactor=redactor)
-    records = pl.from_arrow(lake.read_parquet("sanitized", "records.parquet"))
-    docs = pl.from_arrow(lake.read_parquet("sanitized", "documents.parquet"))
+    records = pl.from_arrow(lake.read_table("sanitized", "records"))
+    docs = pl.from_arrow(lake.read_table("sanitized", "documents"))
     phone, name = records["phone"][0], records["name"][0]
     assert phone != "13912345678" and is_surrogate("PHONE_NUMBER", phone)
     assert phone in docs["body"][0] and phone in json.loads(records["attributes"][0])["备注"]
@@ -105,7 +105,7 @@ def test_pseudonyms_are_consistent_across_tables(tmp_path, lake, engine, monkeyp
 
 def test_residual_check_fails_on_a_leak_with_counts_only(tmp_path, lake):
     leaked = pl.DataFrame({"doc_id": ["d1", "d2"], "body": ["身份证11010519491231002X", "fine"]})
-    lake.write_parquet("sanitized", "documents.parquet", leaked.to_arrow())
+    lake.write_table("sanitized", "documents", leaked.to_arrow())
     passed, meta = check_residual(lake, "documents", STRICT)
     assert not passed and meta["by_type"] == "CN_RESIDENT_ID=1" and meta["example_rows"].startswith("d1")
     assert "11010519491231002X" not in json.dumps(meta)
@@ -122,7 +122,7 @@ def test_a_name_the_redaction_missed_fails_the_residual_check(tmp_path, lake):
                           "body": ["Please ask Margaret Okafor to approve the refund.", "请联系王小明确认订单",
                                    "How do I top up my card?"],
                           "body_zh_hans": [None] * 3, "attributes": ["{}"] * 3})
-    lake.write_parquet("purified", "documents.parquet", names.to_arrow())
+    lake.write_table("purified", "documents", names.to_arrow())
     sanitize_table(lake, "documents", config, redactor=blind)
     passed, meta = check_residual(lake, "documents", STRICT)
     assert not passed and meta["residual_findings"] == 0  # no identifier: the names alone fail it
@@ -145,21 +145,21 @@ def test_identifier_columns_become_keyed_pseudonyms_that_still_join(tmp_path, en
         "landing_path": ["hr/x.xlsx", "erp/a.sqlite", "erp/a.sqlite"], "classification": ["internal"] * 3,
         "external_id": ["E0042", "C0000009", "O1"], "customer_ref": [None, None, "C0000009"],
         "attributes": ["{}"] * 3})
-    lake.write_parquet("purified", "records.parquet", records.to_arrow())
+    lake.write_table("purified", "records", records.to_arrow())
     config = _config(tmp_path, records={"json": ["attributes"], "identifiers": ["external_id", "customer_ref"],
                                         "keep": ["record_id", "source_id", "landing_path", "classification"]})
     from waterworks.assets.sanitation.sanitize import Boundary
 
     boundary = Boundary(key=PseudonymKey(KEY.encode()))
     report = sanitize_table(lake, "records", config, redactor=make_redactor(config, engine), boundary=boundary)
-    out = pl.from_arrow(lake.read_parquet("sanitized", "records.parquet"))
+    out = pl.from_arrow(lake.read_table("sanitized", "records"))
     ids = out["external_id"].to_list()
     assert all(i.startswith("pid-") for i in ids) and "E0042" not in ids
     assert out["customer_ref"][2] == ids[1]  # the order still joins its customer
     assert report.columns["hr"]["external_id"] == "identifier (keyed pseudonym)"
     other = Boundary(key=PseudonymKey(b"another key of sixteen+ chars"))
     sanitize_table(lake, "records", config, redactor=make_redactor(config, engine), boundary=other)
-    assert pl.from_arrow(lake.read_parquet("sanitized", "records.parquet"))["external_id"][0] != ids[0]
+    assert pl.from_arrow(lake.read_table("sanitized", "records"))["external_id"][0] != ids[0]
 
 
 def test_restricted_rows_carry_generalized_attributes_and_no_free_text(tmp_path, engine):
@@ -177,13 +177,13 @@ def test_restricted_rows_carry_generalized_attributes_and_no_free_text(tmp_path,
         "attributes": [json.dumps({"部门": "销售部", "月薪": 23456 + i, "入职日期": "2021-03-17",
                                    "备注": f"绩效第{i}名"}, ensure_ascii=False) for i in range(n)]
         + [json.dumps({"月薪": 23456}, ensure_ascii=False)]})
-    lake.write_parquet("purified", "records.parquet", records.to_arrow())
+    lake.write_table("purified", "records", records.to_arrow())
     config = _config(tmp_path, records={"json": ["attributes"], "identifiers": ["external_id"],
                                         "keep": ["record_id", "source_id", "landing_path", "classification",
                                                  "amount"], "attributes": ["attributes", "amount"]})
     boundary = Boundary(key=PseudonymKey(KEY.encode()), policy=load_policy())
     report = sanitize_table(lake, "records", config, redactor=make_redactor(config, engine), boundary=boundary)
-    out = pl.from_arrow(lake.read_parquet("sanitized", "records.parquet"))
+    out = pl.from_arrow(lake.read_table("sanitized", "records"))
     hr = [json.loads(a) for a in out["attributes"][:n]]
     assert {a["月薪"] for a in hr} == {20000} and {a["部门"] for a in hr} == {"销售部"}  # shared by ≥ 5: kept
     assert {a["入职日期"] for a in hr} == {"2021-03"} and all(a["备注"] is None for a in hr)  # unique: gone
@@ -194,16 +194,16 @@ def test_restricted_rows_carry_generalized_attributes_and_no_free_text(tmp_path,
                          "landing_path": ["hr/n.md", "t.jsonl"], "classification": ["restricted", "internal"],
                          "title": ["评估", "问题"], "body": ["绩效面谈记录", "怎么开户"], "attributes": ["{}", "{}"],
                          "language": ["zh-Hans"] * 2, "body_zh_hans": ["绩效面谈记录", "怎么开户"]})
-    lake.write_parquet("purified", "documents.parquet", docs.to_arrow())
+    lake.write_table("purified", "documents", docs.to_arrow())
     sanitize_table(lake, "documents", config, redactor=make_redactor(config, engine), boundary=boundary)
-    out = pl.from_arrow(lake.read_parquet("sanitized", "documents.parquet"))
+    out = pl.from_arrow(lake.read_table("sanitized", "documents"))
     assert out["body"].to_list() == [None, "怎么开户"] and out["title"][0] is None and out["body_zh_hans"][0] is None
 
 
 def test_the_residual_check_rescans_kept_columns_too(tmp_path, lake):
     leaked = pl.DataFrame({"doc_id": ["d1"], "source_id": ["t"], "landing_path": ["t.jsonl"],
                            "external_id": ["11010519491231002X"], "body": ["fine"]})
-    lake.write_parquet("sanitized", "documents.parquet", leaked.to_arrow())
+    lake.write_table("sanitized", "documents", leaked.to_arrow())
     passed, meta = check_residual(lake, "documents", STRICT)
     assert not passed and meta["by_type"] == "CN_RESIDENT_ID=1"
 
@@ -228,10 +228,11 @@ def test_remembered_findings_give_the_same_output_and_analyze_only_new_texts(tmp
     config = _config(tmp_path)
     first = sanitize_table(lake, "documents", config, engine)
     assert first.texts_analyzed > 0 and first.texts_remembered == 0
-    outputs = [lake.read_bytes("sanitized", "documents.parquet"), lake.read_bytes("sanitized", "ledger/documents.parquet")]
+    outputs = [pl.from_arrow(lake.read_table("sanitized", "documents")),
+               lake.read_bytes("sanitized", "ledger/documents.parquet")]
     again = sanitize_table(lake, "documents", config, engine)
     assert again.texts_analyzed == 0 and again.texts_remembered >= 2
-    assert pl.read_parquet(outputs[0]).equals(pl.from_arrow(lake.read_parquet("sanitized", "documents.parquet")))
+    assert outputs[0].equals(pl.from_arrow(lake.read_table("sanitized", "documents")))
     assert pl.read_parquet(outputs[1]).equals(pl.from_arrow(lake.read_parquet("sanitized", "ledger/documents.parquet")))
     # the memo holds digests and offsets, never a text, and lives in the private zone
     memo = pl.concat([pl.from_arrow(lake.read_parquet("purified", p))
@@ -239,12 +240,12 @@ def test_remembered_findings_give_the_same_output_and_analyze_only_new_texts(tmp
     assert memo.column_names == ["digest", "language", "findings"]
     assert "13912345678" not in memo.to_pandas().to_string()
 
-    purified = pl.from_arrow(lake.read_parquet("purified", "documents.parquet"))
+    purified = pl.from_arrow(lake.read_table("purified", "documents"))
     new = purified.head(1).with_columns(pl.lit("t:2:0").alias("doc_id"), pl.lit("新客户费伟，手机13800138000。").alias("body"))
-    lake.write_parquet("purified", "documents.parquet", pl.concat([purified, new]).to_arrow())
+    lake.write_table("purified", "documents", pl.concat([purified, new]).to_arrow())
     grown = sanitize_table(lake, "documents", config, engine)
     assert grown.texts_analyzed == 1  # the new body only
-    assert pl.from_arrow(lake.read_parquet("sanitized", "documents.parquet"))["body"][2] == "新客户<PERSON>，手机<PHONE_NUMBER>。"
+    assert pl.from_arrow(lake.read_table("sanitized", "documents"))["body"][2] == "新客户<PERSON>，手机<PHONE_NUMBER>。"
 
     monkeypatch.setattr(memo_module, "fingerprint", lambda config: "another analyzer")
     changed = sanitize_table(lake, "documents", config, engine)
