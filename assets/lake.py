@@ -22,7 +22,6 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -32,7 +31,7 @@ import pyarrow.parquet as pq
 from waterworks.governance.files import replace_atomically, write_atomically
 
 PRIVATE_ZONES = ("raw", "purified", "quarantine")
-ROW_GROUP_ROWS = 50_000  # streamed files: a reader of a row range (a shard) reads about this much more at most
+ROW_GROUP_ROWS = 50_000  # a reader of a row range (a file run of a part) reads about this much more at most
 META_PREFIX = b"waterworks."
 PRIVATE_MODES = (0o700, 0o600)  # (folders, files)
 SHAREABLE_MODES = (0o750, 0o640)
@@ -86,33 +85,10 @@ class Lake:
         target = self.path(zone, relpath)
         self._parent(zone, target)  # the folders, with the zone's modes
         if self.local:
-            replace_atomically(target, lambda temp: pq.write_table(table, temp, filesystem=self.fs, compression="zstd"),
-                               modes_for(zone)[1])
+            replace_atomically(target, lambda temp: pq.write_table(table, temp, filesystem=self.fs, compression="zstd",
+                                                                   row_group_size=ROW_GROUP_ROWS), modes_for(zone)[1])
         else:
-            pq.write_table(table, target, filesystem=self.fs, compression="zstd")
-        return self.uri(zone, relpath)
-
-    def write_parquet_stream(self, zone: str, relpath: str, schema: pa.Schema, tables: Iterable[pa.Table],
-                             metadata: dict[str, str] | None = None) -> str:
-        """Write ``tables`` one after the other into one file, each as its own row groups (memory: one table
-        at a time), cast to ``schema``; atomic for readers like ``write_parquet``. Returns the file's URI."""
-        if metadata:
-            merged = dict(schema.metadata or {})
-            merged.update({META_PREFIX + k.encode(): v.encode() for k, v in metadata.items()})
-            schema = schema.with_metadata(merged)
-        target = self.path(zone, relpath)
-        self._parent(zone, target)  # the folders, with the zone's modes
-
-        def write(path: str) -> None:
-            with pq.ParquetWriter(path, schema, filesystem=self.fs, compression="zstd") as writer:
-                for table in tables:
-                    if table.num_rows:
-                        writer.write_table(table.select(schema.names).cast(schema), row_group_size=ROW_GROUP_ROWS)
-
-        if self.local:
-            replace_atomically(target, write, modes_for(zone)[1])
-        else:
-            write(target)
+            pq.write_table(table, target, filesystem=self.fs, compression="zstd", row_group_size=ROW_GROUP_ROWS)
         return self.uri(zone, relpath)
 
     def read_rows(self, zone: str, relpath: str, start: int, stop: int, columns: list[str] | None = None) -> pa.Table:
@@ -182,6 +158,16 @@ class Lake:
         """The Arrow schema of one Parquet file (reads only the footer)."""
         with self.fs.open_input_file(self.path(zone, relpath)) as handle:
             return pq.read_schema(handle)
+
+    def footer(self, zone: str, relpath: str) -> tuple[dict[str, str], int] | None:
+        """Our key/value metadata and the row count of one file, from one read of its footer; None when absent."""
+        if not self.exists(zone, relpath):
+            return None
+        with self.fs.open_input_file(self.path(zone, relpath)) as handle:
+            footer = pq.read_metadata(handle)
+        meta = footer.schema.to_arrow_schema().metadata or {}
+        return ({k[len(META_PREFIX):].decode(): v.decode() for k, v in meta.items() if k.startswith(META_PREFIX)},
+                footer.num_rows)
 
     def parquet_metadata(self, zone: str, relpath: str) -> dict[str, str] | None:
         """Our key/value metadata of one file (cheap: reads only the footer); None when absent."""

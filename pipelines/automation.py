@@ -1,6 +1,7 @@
 """The landing sensor (new or changed files, by content hash) and the daily full refresh — and the one rule
 both they and ``waterworks run`` (pipelines/run.py) use to decide what to ingest: ``stale_files``, turned into
-the same run requests (job, partition, tags) by ``ingest_requests``."""
+the same run requests (job, partition, tags) by ``ingest_requests``, then one shard run per source over the
+files just ingested (``shard_requests``: a partition range in one run), then the plant run."""
 
 import hashlib
 import json
@@ -13,8 +14,11 @@ from waterworks.assets.source.catalog import SourceCatalog
 from waterworks.assets.source.ingest import is_fresh
 from waterworks.assets.source.landing import LandingScan, scan_landing
 
-from .jobs import PLANT_JOB, ingest_job_name
+from .jobs import PLANT_JOB, ingest_job_name, shard_job_name
 from .settings import Settings
+
+# The run tags of a partition range in one run (what a single-run backfill sets), as Dagster names them.
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 def cursor_state(scan: LandingScan) -> dict[str, list]:
@@ -54,6 +58,26 @@ def ingest_requests(items, run_key_suffix: str = "") -> tuple[list[dg.RunRequest
     return run_requests, by_partitions
 
 
+def shard_requests(catalog: SourceCatalog, purification, by_partitions: dict[str, list[str]],
+                   order_of, run_key_suffix: str = "") -> list[dg.RunRequest]:
+    """One run request per mapped source with ingested files: its shard job over the partition range (in the
+    order ``order_of(partitions_name)`` gives, this tick's new keys included) that spans those files. Files in
+    between that did not change are reused from their cache, so a range costs the work of its new files."""
+    mapped = set(purification.records) | set(purification.documents)
+    requests = []
+    for spec in catalog.sources:
+        keys = by_partitions.get(spec.partitions_name)
+        if not keys or spec.id not in mapped:
+            continue
+        order = {key: i for i, key in enumerate(order_of(spec.partitions_name))}
+        ranked = sorted(keys, key=order.__getitem__)
+        digest = hashlib.sha256("\n".join(ranked).encode()).hexdigest()[:16]
+        requests.append(dg.RunRequest(job_name=shard_job_name(spec), run_key=f"shards:{spec.id}:{digest}{run_key_suffix}",
+                                      tags={RANGE_START: ranked[0], RANGE_END: ranked[-1],
+                                            "waterworks/source": spec.id}))
+    return requests
+
+
 def build_landing_sensor(settings: Settings, catalog: SourceCatalog, jobs: list) -> dg.SensorDefinition:
     @dg.sensor(
         name="landing_sensor",
@@ -71,6 +95,12 @@ def build_landing_sensor(settings: Settings, catalog: SourceCatalog, jobs: list)
         if not changed:
             return dg.SensorResult(skip_reason=dg.SkipReason("no new or changed landing files"), cursor=json.dumps(state))
         run_requests, by_partitions = ingest_requests(changed)
+
+        def order_of(name: str) -> list[str]:  # the instance's keys, then the ones this tick adds
+            known = context.instance.get_dynamic_partitions(name)
+            return [*known, *(k for k in dict.fromkeys(by_partitions.get(name, [])) if k not in set(known))]
+
+        run_requests += shard_requests(catalog, settings.configs.purification, by_partitions, order_of)
         digest = hashlib.sha256(json.dumps(state, sort_keys=True).encode()).hexdigest()[:16]
         run_requests.append(dg.RunRequest(job_name=PLANT_JOB, run_key=f"plant:{digest}"))
         return dg.SensorResult(

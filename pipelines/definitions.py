@@ -17,7 +17,7 @@ from waterworks.assets.training.defs import training_assets
 
 from .automation import build_daily_refresh, build_landing_sensor
 from .executors import executor_for
-from .jobs import ingest_jobs, plant_job, product_jobs, product_schedules
+from .jobs import ingest_jobs, plant_job, product_jobs, product_schedules, shard_jobs
 from .resources import resources_for
 from .settings import Settings, get_settings
 
@@ -41,8 +41,9 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         "erasure": erasure_assets(),
         "governance": reporting_assets(),
     }
-    plant, report = plant_job(catalog), report_job()
-    jobs = {job.name: job for job in [*ingest_jobs(catalog), plant, report, forget_job, retention_job,
+    plant, report = plant_job(catalog, settings.configs.purification), report_job()
+    jobs = {job.name: job for job in [*ingest_jobs(catalog), *shard_jobs(catalog, settings.configs.purification),
+                                      plant, report, forget_job, retention_job,
                                       *product_jobs()]}
     return dg.Definitions(
         assets=[a for stage in STAGES for a in stage_assets[stage]],

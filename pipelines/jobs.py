@@ -1,4 +1,5 @@
-"""Jobs: one partitioned ingest job per source (a run ingests one landing file), the plant job that
+"""Jobs: one partitioned ingest job per source (a run ingests one landing file), one partitioned shard job per
+mapped source (the row-level purification of a run's landing files, one or a range), the plant job that
 materializes every unpartitioned asset, stage by stage, and one job per product retrained on its own cadence
 (assets/products.py ``job``)."""
 
@@ -29,8 +30,29 @@ def ingest_jobs(catalog: SourceCatalog) -> list[dg.UnresolvedAssetJobDefinition]
     ]
 
 
-def plant_job(catalog: SourceCatalog) -> dg.UnresolvedAssetJobDefinition:
-    partitioned = dg.AssetSelection.assets(*[spec.asset_name for spec in catalog.sources])
+def shard_job_name(spec: SourceSpec) -> str:
+    return f"purify_shards_{spec.id}"
+
+
+def shard_jobs(catalog: SourceCatalog, purification) -> list[dg.UnresolvedAssetJobDefinition]:
+    """One job per mapped source: its shard asset over the landing files of the run (one, or a partition range
+    in one run — the asset's backfill policy is a single run)."""
+    from waterworks.assets.purification.defs import shard_asset_name
+
+    mapped = set(purification.records) | set(purification.documents)
+    return [dg.define_asset_job(shard_job_name(spec), selection=dg.AssetSelection.assets(shard_asset_name(spec)),
+                                partitions_def=dg.DynamicPartitionsDefinition(name=spec.partitions_name),
+                                description=f"Row-level purification of {spec.id}'s landing files, in one run.",
+                                tags={"stage": "purification"})
+            for spec in catalog.sources if spec.id in mapped]
+
+
+def plant_job(catalog: SourceCatalog, purification) -> dg.UnresolvedAssetJobDefinition:
+    from waterworks.assets.purification.defs import shard_asset_name
+
+    mapped = set(purification.records) | set(purification.documents)
+    partitioned = dg.AssetSelection.assets(*[spec.asset_name for spec in catalog.sources],
+                                           *[shard_asset_name(s) for s in catalog.sources if s.id in mapped])
     governance = dg.AssetSelection.groups("governance")  # the report runs after the plant, even a failed one
     retention = dg.AssetSelection.assets("retention_sweep")  # its own nightly job, before the refresh
     own_cadence = dg.AssetSelection.assets(*[a for p in PRODUCTS if p.job for a in p.assets])

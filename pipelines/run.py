@@ -3,7 +3,8 @@
 The same jobs, partitions and tags the landing sensor requests, decided by the same rule
 (pipelines/automation.py ``stale_files`` → ``ingest_requests``): an ingest run per landing file that is new or
 changed since its raw output was written (content hash and reader settings, read from the output's Parquet
-footer), so a second run is fast and adds nothing; ``full=True`` re-ingests everything. Then the plant job,
+footer), so a second run is fast and adds nothing; ``full=True`` re-ingests everything. Then one shard run per
+source over the files it ingested (their row-level purification, one partition range per run), the plant job,
 then its compliance report. Each is a run of the project's Dagster instance, executed in this process (no
 daemon needed), that the UI shows afterwards.
 """
@@ -19,7 +20,7 @@ from waterworks.assets.lake import Lake, restrict_umask
 from waterworks.assets.reporting.defs import REPORT_JOB, REPORTED_RUN_TAG
 from waterworks.assets.source.landing import scan_landing
 
-from .automation import ingest_requests, stale_files
+from .automation import ingest_requests, shard_requests, stale_files
 from .jobs import PLANT_JOB
 from .settings import Settings, prepare_dagster_home, settings_environment
 
@@ -30,6 +31,7 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 @dataclass
 class PlantRunSummary:
     ingested: list[str] = field(default_factory=list)  # "source:relpath"
+    purified: list[str] = field(default_factory=list)  # sources whose shard run (row-level purification) ran
     up_to_date: int = 0
     failed: list[str] = field(default_factory=list)
     run_ids: list[str] = field(default_factory=list)
@@ -63,16 +65,21 @@ def run_plant(settings: Settings, full: bool = False, log: Callable[[str], None]
         for name, keys in by_partitions.items():
             if missing := [k for k in keys if not instance.has_dynamic_partition(name, k)]:
                 instance.add_dynamic_partitions(name, missing)
-        for request in requests:
+        shards = shard_requests(catalog, settings.configs.purification, by_partitions,
+                                instance.get_dynamic_partitions)
+        for request in [*requests, *([] if ingest_only else shards)]:
             result = defs.resolve_job_def(request.job_name).execute_in_process(
                 partition_key=request.partition_key, instance=instance, raise_on_error=False, run_config=QUIET,
                 tags=request.tags)
             summary.run_ids.append(result.run_id)
-            label = f"{request.tags['waterworks/source']}:{request.partition_key}"
-            (summary.ingested if result.success else summary.failed).append(label)
+            shard_run = request.partition_key is None
+            label = request.tags['waterworks/source'] + (" row-level purification" if shard_run
+                                                         else f":{request.partition_key}")
+            done = summary.purified if shard_run else summary.ingested
+            (done if result.success else summary.failed).append(label)
             if not result.success:
                 summary.errors[label] = step_errors(instance, result.run_id)
-            log(f"  {'ingested' if result.success else 'FAILED  '} {label}")
+            log(f"  {('purified' if shard_run else 'ingested') if result.success else 'FAILED  '} {label}")
         if ingest_only:
             result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
                 instance=instance, raise_on_error=False, run_config=QUIET,

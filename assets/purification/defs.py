@@ -1,11 +1,13 @@
-"""Dagster definitions of the purification stage: ``purified_records`` and ``purified_documents``, each a thin
-wrapper over purify.py with its accounting as metadata and blocking checks for schema and accounting."""
+"""Dagster definitions of the purification stage: a shard asset per source on raw's partitions
+(``purified_shards_<source>``: the row-level work, per landing file), and the table assets ``purified_records``
+and ``purified_documents`` over them (the global dedup and the tables), each a thin wrapper over purify.py
+with its accounting as metadata and blocking checks for schema and accounting."""
 
 import dagster as dg
 
 from ..metadata import md_table
 from ..resources import LakeResource, ShardingResource, StageConfigsResource
-from ..source.catalog import SourceCatalog
+from ..source.catalog import SourceCatalog, SourceSpec
 from .checks import check_accounting, check_schema
 from .config import PurificationConfig
 from .purify import (
@@ -13,10 +15,42 @@ from .purify import (
     RECORD_OUTPUT_COLUMNS,
     PurifyReport,
     purify_documents,
+    purify_files,
     purify_records,
 )
 
 GROUP = "purification"
+
+
+def shard_asset_name(spec: SourceSpec) -> str:
+    return f"purified_shards_{spec.id}"
+
+
+def shard_asset(spec: SourceSpec, table: str) -> dg.AssetsDefinition:
+    """Row-level purification of one source, on raw's partitions (one per landing file): the shards the table
+    asset's global steps (dedup, writing the table) read back. A backfill or a sensor tick of N files is one run
+    (``BackfillPolicy.single_run``) and one job on the engine."""
+
+    @dg.asset(name=shard_asset_name(spec), group_name=GROUP, deps=[spec.asset_name],
+              partitions_def=dg.DynamicPartitionsDefinition(name=spec.partitions_name),
+              backfill_policy=dg.BackfillPolicy.single_run(), kinds={"parquet", "polars"},
+              tags={"stage": GROUP}, owners=["team:data-platform"],
+              metadata={"zone": "purified (private)", "table": table},
+              description=f"The row-level purification of {spec.id}'s landing files (canonical mapping, "
+              "normalization, language, quality filters, dedup fingerprints), kept per file in "
+              f"`purified/_shards/{table}/`; `purified_{table}` decides duplicates over all of them.")
+    def _asset(context: dg.AssetExecutionContext, lake: LakeResource, sharding: ShardingResource,
+               configs: StageConfigsResource) -> dg.MaterializeResult:
+        keys = context.partition_keys
+        report = purify_files(lake.lake(), configs.get("purification"), spec.id, keys, sharding.make())
+        context.log.info(f"{spec.id}: {report.files} file(s) purified row by row ({report.files_reused} unchanged), "
+                         f"{report.rows_in} rows, {report.shards} shard(s) on {report.engine}")
+        return dg.MaterializeResult(metadata={
+            "landing_files": len(keys), "raw_files": report.files, "raw_files_reused": report.files_reused,
+            "not_in_raw": report.not_in_raw, "rows_in": report.rows_in, "engine": report.engine,
+            "shards": report.shards, "worker_nodes": len(report.nodes), "seconds": report.seconds})
+
+    return _asset
 
 
 def report_metadata(report: PurifyReport, schema: dict) -> dict:
@@ -57,7 +91,7 @@ def report_metadata(report: PurifyReport, schema: dict) -> dict:
 def _purified_asset(name: str, table: str, sources: list[str], catalog: SourceCatalog, purify, schema: dict,
                     description: str) -> dg.AssetsDefinition:
     specs = {s.id: s for s in catalog.sources}
-    deps = [specs[s].asset_name for s in sources if s in specs]
+    deps = [shard_asset_name(specs[s]) for s in sources if s in specs]
     checks = [dg.AssetCheckSpec("schema_matches", asset=name, blocking=True,
                                 description="the written table has exactly the canonical columns and types"),
               dg.AssetCheckSpec("accounting_balanced", asset=name, blocking=True,
@@ -91,9 +125,13 @@ def _purified_asset(name: str, table: str, sources: list[str], catalog: SourceCa
 
 
 def purification_assets(catalog: SourceCatalog, config: PurificationConfig) -> list[dg.AssetsDefinition]:
-    """One asset per canonical table; ``config`` (the settings' purification config) says which sources feed
-    which. At run time the assets read the config from the ``configs`` resource, the same file."""
-    return [
+    """One asset per canonical table over one shard asset per source; ``config`` (the settings' purification
+    config) says which sources feed which. At run time the assets read the config from the ``configs``
+    resource, the same file."""
+    specs = {s.id: s for s in catalog.sources}
+    shards = [shard_asset(specs[s], table) for table in ("records", "documents")
+              for s in sorted(getattr(config, table)) if s in specs]
+    return [*shards,
         _purified_asset(
             "purified_records", "records", sorted(config.records), catalog, purify_records, RECORD_OUTPUT_COLUMNS,
             "Structured rows of every record source on one canonical schema (entity kind, typed common fields, "

@@ -209,6 +209,49 @@ def _purify(lake: Lake, config: PurificationConfig, engine: Engine | None, task:
     return report
 
 
+TASKS = {"records": RecordShard, "documents": DocumentShard}
+
+
+@dataclass
+class ShardFilesReport:
+    """What the row-level purification of some landing files of one source did (the shard assets)."""
+
+    source_id: str
+    table: str
+    files: int = 0
+    files_reused: int = 0
+    rows_in: int = 0
+    not_in_raw: int = 0      # landing files with no raw table (quarantined whole, or not ingested yet)
+    shards: int = 0
+    engine: str = "local"
+    nodes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def purify_files(lake: Lake, config: PurificationConfig, source_id: str, landing_paths: list[str],
+                 engine: Engine | None = None) -> ShardFilesReport:
+    """The row-level steps (mapping, normalization, language, filters, fingerprints) of these landing files of
+    one source, on the engine, into the per-file cache that ``purify_records`` / ``purify_documents`` read: the
+    work of a shard asset's run (one landing file, or a backfill of many in one run and one engine job). The
+    global steps (dedup, the tables) stay with the table assets."""
+    engine = engine or LocalEngine()
+    table = "records" if source_id in config.records else "documents" if source_id in config.documents else None
+    if table is None:
+        raise ValueError(f"source {source_id!r} has no canonical mapping in the purification config")
+    started = time.perf_counter()
+    wanted = set(landing_paths)
+    files = [raw for raw in raw_files(lake, source_id) if raw.landing_path in wanted]
+    report = ShardFilesReport(source_id, table, not_in_raw=len(wanted) - len(files), engine=engine.name)
+    shards = [{"index": i, "files": run, "cache_only": True} for i, run in enumerate(shard_runs(files, engine))
+              if run]
+    outputs = engine.map(TASKS[table], (lake.root, config), shards) if shards else []
+    report.files, report.files_reused = sum(o.files for o in outputs), sum(o.files_reused for o in outputs)
+    report.rows_in, report.shards = sum(o.rows_in for o in outputs), len(outputs)
+    report.nodes = sorted({o.node for o in outputs})
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
 def purify_records(lake: Lake, config: PurificationConfig, engine: Engine | None = None) -> PurifyReport:
     def dedup(outputs: list[ShardResult]) -> DedupResult:
         return exact_clusters(np.concatenate([o.keys for o in outputs]) if outputs else np.zeros(0, np.uint64))

@@ -131,8 +131,7 @@ class _PurifyShard:
     def stamp(self, raw: RawFile) -> str:
         """What the cached purification of a raw file was made from: the raw file as ingested (its landing
         file's sha256, the reader and source versions, its rows — from the footer), the config, the code."""
-        meta = self.lake.parquet_metadata("raw", raw.lake_relpath) or {}
-        rows = self.lake.row_count("raw", raw.lake_relpath)
+        meta, rows = self.lake.footer("raw", raw.lake_relpath) or ({}, 0)  # one read of the footer
         seen = json.dumps({k: meta.get(k) for k in ("file_sha256", "source_version", "reader_version")}, sort_keys=True)
         return hashlib.sha256(f"{self.table}|{self.config_digest}|{code_digest()}|{rows}|{seen}".encode()).hexdigest()
 
@@ -174,6 +173,10 @@ class _PurifyShard:
         todo = [raw for raw in files if parts[raw.lake_relpath] is None]
         if todo:
             parts.update(self._compute(todo, stamps))
+        if shard.get("cache_only"):  # the shard assets (one per source and landing file): the row-level work only
+            result.rows_in = sum(parts[raw.lake_relpath][0] for raw in files)
+            result.seconds, result.node = time.perf_counter() - started, worker_node()
+            return result
         for raw in files:
             rows_in = parts[raw.lake_relpath][0]
             result.rows_in += rows_in
