@@ -160,9 +160,13 @@ def test_sensor_requests_a_run_for_the_new_file_only(plant):
         new = settings.landing_dir / "tickets" / "tickets_2025.jsonl"
         new.write_text('{"ticket_id": "N1", "body": "where is my card?"}\n', encoding="utf-8")
         tick = sensor(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs))
-        ingest = [r for r in tick.run_requests if r.job_name != "plant_job"]
+        ingest = [r for r in tick.run_requests if r.job_name.startswith("ingest_")]
         assert [(r.job_name, r.partition_key) for r in ingest] == [("ingest_support_tickets", "tickets/tickets_2025.jsonl")]
-        assert [r.job_name for r in tick.run_requests if r.job_name == "plant_job"] == ["plant_job"]
+        # one shard run over the tick's new files of the source (a partition range: here one file), then the plant
+        (shards,) = [r for r in tick.run_requests if r.job_name == "purify_shards_support_tickets"]
+        assert shards.partition_key is None and shards.tags["dagster/asset_partition_range_start"] == \
+            shards.tags["dagster/asset_partition_range_end"] == "tickets/tickets_2025.jsonl"
+        assert [r.job_name for r in tick.run_requests][-1] == "plant_job" and len(tick.run_requests) == 3
         added = [(req.partitions_def_name, list(req.partition_keys)) for req in tick.dynamic_partitions_requests]
         assert added == [("support_tickets_files", ["tickets/tickets_2025.jsonl"])]
 
@@ -173,7 +177,7 @@ def test_sensor_requests_a_run_for_the_new_file_only(plant):
         assert not same.run_requests
         new.write_text('{"ticket_id": "N1", "body": "where is my new card?"}\n', encoding="utf-8")
         changed = sensor(dg.build_sensor_context(instance=instance, cursor=same.cursor, definitions=defs))
-        assert [r.partition_key for r in changed.run_requests if r.job_name != "plant_job"] == \
+        assert [r.partition_key for r in changed.run_requests if r.job_name.startswith("ingest_")] == \
             ["tickets/tickets_2025.jsonl"]
         new.unlink()
 
