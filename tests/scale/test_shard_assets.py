@@ -43,12 +43,16 @@ def test_a_range_of_landing_files_is_one_run_and_one_engine_job(plant, tmp_path)
     home = tmp_path / "home"
     shutil.copytree(settings.lake_uri + "/raw", home / "lake" / "raw")
     local = Settings(home=home, shards=2)  # two shards on the local engine: one job, two shard tasks
-    spec = local.configs.sources.get("support_tickets")
-    keys = sorted(r.landing_path for r in raw_files(Lake(local.lake_uri), spec.id))
+    lake = Lake(local.lake_uri)
+    mapped = set(local.configs.purification.documents)
+    spec = max((s for s in local.configs.sources.sources if s.id in mapped),  # the source with the most files
+               key=lambda s: len(raw_files(lake, s.id)))
+    keys = sorted(r.landing_path for r in raw_files(lake, spec.id))
+    job = f"purify_shards_{spec.id}"
     assert len(keys) >= 3
     with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions(spec.partitions_name, keys)
-        result = build_definitions(local).resolve_job_def("purify_shards_support_tickets").execute_in_process(
+        result = build_definitions(local).resolve_job_def(job).execute_in_process(
             instance=instance, tags={RANGE_START: keys[0], RANGE_END: keys[-1]})
         assert result.success
         events = result.get_asset_materialization_events()
@@ -56,7 +60,7 @@ def test_a_range_of_landing_files_is_one_run_and_one_engine_job(plant, tmp_path)
         meta = events[0].step_materialization_data.materialization.metadata
         assert meta["raw_files"].value == meta["landing_files"].value == len(keys)
         assert meta["shards"].value == 2 and meta["raw_files_reused"].value == 0
-        again = build_definitions(local).resolve_job_def("purify_shards_support_tickets").execute_in_process(
+        again = build_definitions(local).resolve_job_def(job).execute_in_process(
             instance=instance, tags={RANGE_START: keys[0], RANGE_END: keys[1]})
         reused = again.get_asset_materialization_events()[0].step_materialization_data.materialization.metadata
         assert reused["raw_files"].value == reused["raw_files_reused"].value == 2  # cached: nothing redone
