@@ -131,12 +131,13 @@ class _Clusters:
         row, when the cluster has more than one row), ``dup_cluster_size``, ``drop_reason``."""
         lo, hi = self.offsets[shard], self.offsets[shard + 1]
         sizes = self.result.cluster_size[lo:hi]
-        return pl.DataFrame({
-            "dup_cluster": pl.Series(sizes > 1).cast(pl.Boolean),
-            "dup_cluster_size": pl.Series(sizes, dtype=pl.Int64),
-            "drop_reason": pl.Series(self.result.reason[lo:hi], dtype=pl.String),
-        }).with_columns(pl.when(pl.col("dup_cluster")).then(self.representative_ids.slice(lo, hi - lo))
-                        .otherwise(None).alias("dup_cluster")).to_arrow()
+        representatives = self.representative_ids.slice(lo, hi - lo)
+        return pa.table({
+            "dup_cluster": representatives.zip_with(pl.Series(sizes > 1), pl.Series([None] * (hi - lo),
+                                                                                  dtype=pl.String)).to_arrow(),
+            "dup_cluster_size": pa.array(sizes, pa.int64()),
+            "drop_reason": pa.array(self.result.reason[lo:hi], pa.string()),
+        })
 
 
 def _shards(lake: Lake, table: str, mappings: dict, engine: Engine) -> list[dict]:

@@ -71,14 +71,11 @@ def file_runs(lake: Lake, table: str, zone: str = SOURCE_ZONE) -> list[FileRun]:
 
 def read_runs(lake: Lake, table: str, runs: list[FileRun], zone: str = SOURCE_ZONE) -> pl.DataFrame:
     """The rows of a shard's runs, in order: per part, one read of the row groups that hold its runs."""
-    frames, i = [], 0
-    while i < len(runs):
-        j = i
-        while j + 1 < len(runs) and runs[j + 1].part == runs[i].part:
-            j += 1
-        frames.append(pl.from_arrow(lake.read_rows(zone, runs[i].part, runs[i].start, runs[j].stop)))
-        i = j + 1
-    return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+    from itertools import groupby
+
+    frames = [pl.from_arrow(lake.read_rows(zone, part, group[0].start, group[-1].stop))
+              for part, group in ((p, list(g)) for p, g in groupby(runs, key=lambda run: run.part))]
+    return pl.concat(frames, how="vertical_relaxed")
 
 
 def memo_path(table: str, source_id: str, landing_path: str) -> str:
