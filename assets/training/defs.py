@@ -44,11 +44,12 @@ def lm_evaluation(context: dg.AssetExecutionContext, lake: LakeResource, trainin
     canaries = load_canaries(lake.lake(), Path(training.landing_dir))
     folders = {PRETRAINED_LM: current_model(_models_dir(training), PRETRAINED_LM),
                CHAT_MODEL: current_model(_models_dir(training), CHAT_MODEL)}
+    chat_base, _, _ = resolve_base_model(_models_dir(training), training.base_model_path)
     inputs = lm_evaluation_inputs(lake.lake(), folders[PRETRAINED_LM], folders[CHAT_MODEL], canaries, plan,
-                                  training.device)
+                                  training.device, chat_base)
     result, reused = remembered_result(_models_dir(training), "lm_evaluation", inputs, lambda: (
         evaluate_language_models(lake.lake(), folders[PRETRAINED_LM], folders[CHAT_MODEL] / MERGED, canaries, plan,
-                                 training.device)))
+                                 training.device, chat_base)))
     context.log.info("evaluation " + ("remembered from an earlier run (same models, data and code)" if reused
                                       else "computed"))
     for name, folder in folders.items():

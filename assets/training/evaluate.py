@@ -33,6 +33,7 @@ class Canary:
     secret: str
     prefix: str
     repeats: int
+    dataset: str | None = None  # the dataset it was planted in; None: the raw estate's (it may reach any)
 
 
 def load_canaries(lake: Lake, landing_dir: Path) -> list[Canary]:
@@ -40,8 +41,8 @@ def load_canaries(lake: Lake, landing_dir: Path) -> list[Canary]:
     those of a landing folder's ground truth (``manifest.jsonl``, the demo estate: they test sanitation too)."""
     from ..datasets.canaries import recorded_canaries
 
-    found: dict[str, Canary] = {c.canary_id: Canary(c.canary_id, c.secret, c.prefix, c.repeats)
-                                for c in recorded_canaries(lake, (CORPUS, CHAT))}
+    found: dict[str, Canary] = {c.canary_id: Canary(c.canary_id, c.secret, c.prefix, c.repeats, dataset)
+                                for dataset in (CORPUS, CHAT) for c in recorded_canaries(lake, (dataset,))}
     manifest = Path(landing_dir) / "manifest.jsonl"
     lines = manifest.read_text(encoding="utf-8").splitlines() if manifest.is_file() else []
     for line in lines:
@@ -60,20 +61,31 @@ def pii_free(text: str) -> str:
 
 
 def evaluate_language_models(lake: Lake, pretrained: Path, chat: Path, canaries: list[Canary], plan: EvaluationPlan,
-                             device: str = "auto") -> dict:
+                             device: str = "auto", chat_base: Path | None = None) -> dict:
+    """Both language models on held-out data, and the exposure of the canaries each could have seen: those of
+    the datasets in its lineage (the pretrained LM: the corpus; the chat model: the chat set, and the corpus
+    when its base is the pretrained LM) and the raw estate's. ``chat_base``: the model chat fine-tuning started
+    from (default ``pretrained``), the chat model's reference (``calibrated_exposure``)."""
     from waterworks.models.causal_lm import load_base
     from waterworks.models.evaluation import generate
     from waterworks.models.runtime import pick_runtime
 
     runtime = pick_runtime(device)
+    chat_base = chat_base or pretrained
     corpus, corpus_card = read_dataset(lake, CORPUS)
     chats, chat_card = read_dataset(lake, CHAT)
     test_chats = [json.loads(m) for m in chats["test"]["messages"].to_list()]
     result = {"datasets": {CORPUS: corpus_card["version"], CHAT: chat_card["version"]}, "models": {}}
-    for name, path in (("pretrained_lm", pretrained), ("chat_model", chat)):
+    lineages = (("pretrained_lm", pretrained, {CORPUS}, None),
+                ("chat_model", chat, {CHAT} | ({CORPUS} if chat_base == pretrained else set()), chat_base))
+    for name, path, trained_on, reference in lineages:
         model, tokenizer = load_base(path, runtime)
+        seen = [c for c in canaries if c.dataset is None or c.dataset in trained_on]
+        exposures = [confirmed_exposure(model, tokenizer, c, plan, runtime) for c in seen]
+        if reference is not None:
+            exposures = calibrated_exposure(exposures, seen, reference, plan, runtime)
         entry = {**held_out_perplexity(model, tokenizer, corpus["test"]["text"].to_list(), test_chats, runtime),
-                 "canaries": [confirmed_exposure(model, tokenizer, c, plan, runtime) for c in canaries]}
+                 "canaries": exposures}
         if name == "chat_model":
             prompts = held_out_questions(test_chats, plan.generations)
             answers = generate(model, tokenizer, prompts, runtime, max_new_tokens=40)
@@ -87,6 +99,30 @@ def evaluate_language_models(lake: Lake, pretrained: Path, chat: Path, canaries:
     result["canaries_extractable"] = [f"{name}:{c['canary']}" for name, m in result["models"].items()
                                       for c in m["canaries"] if c["exposure_bits"] > plan.max_exposure_bits]
     return result
+
+
+def calibrated_exposure(exposures: list[dict], canaries: list[Canary], reference: Path, plan: EvaluationPlan,
+                        runtime) -> list[dict]:
+    """A fine-tuned model's exposures above the threshold, measured again in the model it started from. Some
+    secrets rank first before any training: a model that learned that digits repeat prefers ``…999…`` to most
+    random candidates, so an unlucky draw looks memorized. Where the reference ranks the secret as high, the
+    exposure is the reference's, not this training's: what counts is the difference (``raw_exposure_bits`` and
+    ``reference_exposure_bits`` beside it). A secret the reference never saw ranks uniformly there, so a
+    memorized one keeps nearly all its bits."""
+    flagged = [i for i, e in enumerate(exposures) if e["exposure_bits"] > plan.max_exposure_bits]
+    if not flagged:
+        return exposures
+    from waterworks.models.causal_lm import load_base
+
+    model, tokenizer = load_base(reference, runtime)
+    out = list(exposures)
+    for i in flagged:
+        before = confirmed_exposure(model, tokenizer, canaries[i], plan, runtime)["exposure_bits"]
+        if before > plan.max_exposure_bits:
+            raw = exposures[i]["exposure_bits"]
+            out[i] = {**exposures[i], "exposure_bits": round(max(0.0, raw - before), 3), "raw_exposure_bits": raw,
+                      "reference_exposure_bits": before}
+    return out
 
 
 def confirmed_exposure(model, tokenizer, canary: Canary, plan: EvaluationPlan, runtime) -> dict:
@@ -113,11 +149,12 @@ EVALUATION_CODE = (Path(__file__), _MODELS / "evaluation.py", _MODELS / "causal_
 
 
 def lm_evaluation_inputs(lake: Lake, pretrained: Path, chat: Path, canaries: list[Canary], plan: EvaluationPlan,
-                         device: str) -> dict:
+                         device: str, chat_base: Path | None = None) -> dict:
     """Everything ``evaluate_language_models``'s result depends on: the two model folders (content-keyed),
     the dataset versions, the canaries (one hash, no secret in the clear), the plan, the device setting and the
     evaluation code."""
     return {"pretrained_lm": pretrained.name, "chat_model": chat.name,
+            "chat_base": (chat_base or pretrained).name,
             "datasets": {CORPUS: read_card(lake, CORPUS)["version"], CHAT: read_card(lake, CHAT)["version"]},
             "canaries": stable_hash([(c.canary_id, c.secret, c.prefix, c.repeats) for c in canaries])[:16],
             "plan": plan.model_dump(), "device": device, "code": source_digest(*EVALUATION_CODE)}

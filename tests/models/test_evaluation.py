@@ -47,6 +47,35 @@ def test_a_memorised_canary_is_exposed_and_an_unseen_one_is_not(tmp_path):
                                                 unseen_twice["confirmation_exposure_bits"])
 
 
+def test_an_exposure_the_base_model_already_has_is_not_counted_against_the_fine_tuned_one(tmp_path):
+    """Calibration against the model fine-tuning started from: a secret the reference already ranks first (here
+    the reference is the memorizing model itself) adds no bits; against a reference that never saw it (a model
+    trained on the filler alone) the memorized secret keeps nearly all of its bits."""
+    from waterworks.assets.training.config import EvaluationPlan
+    from waterworks.assets.training.evaluate import Canary, calibrated_exposure, confirmed_exposure
+    from waterworks.models.causal_lm import load_base
+    from waterworks.models.recipes.pretrain import PretrainConfig, run
+    from waterworks.models.runtime import pick_runtime
+
+    filler = ["The transfer is pending.", "Your card ships soon.", "Top-ups take a day."]
+    config = PretrainConfig(size="tiny", vocab_size=300, seq_len=64, batch_size=8, epochs=20, lr=5e-3, device="cpu")
+    run(config, [f"{filler[i % 3]} {PREFIX}{SECRET}, that is my new number." for i in range(40)], [],
+        tmp_path / "memorized", log=lambda _: None)
+    run(config, [f"{filler[i % 3]} {PREFIX}later, that is my new number." for i in range(40)], [],
+        tmp_path / "unseen", log=lambda _: None)
+    runtime = pick_runtime("cpu")
+    plan = EvaluationPlan(canary_candidates=999, max_exposure_bits=9.0)
+    canary = Canary("seen", SECRET, PREFIX, 40, "chat")
+    model, tokenizer = load_base(tmp_path / "memorized", runtime)
+    exposures = [confirmed_exposure(model, tokenizer, canary, plan, runtime)]
+    assert exposures[0]["exposure_bits"] > 9.0
+    inherited, = calibrated_exposure(exposures, [canary], tmp_path / "memorized", plan, runtime)
+    assert inherited["exposure_bits"] < 1.0 and inherited["raw_exposure_bits"] > 9.0
+    assert inherited["reference_exposure_bits"] > 9.0
+    learned, = calibrated_exposure(exposures, [canary], tmp_path / "unseen", plan, runtime)
+    assert learned == exposures[0]
+
+
 def test_classification_metrics():
     metrics = classification_metrics([0, 0, 1, 1, 2], [0, 1, 1, 1, 2])
     assert metrics["accuracy"] == 0.8
