@@ -79,10 +79,10 @@ VALIDATORS = {
 
 
 # Tokens the plant itself writes: content hashes (hex digests), keyed identifier pseudonyms and row ids
-# (``<source>:<12 hex of the landing file's sha256>:<index>``, purification/canonical.py). Their digit runs can
-# look like an HK ID or a phone (the hex "…c037143442…" holds an area-code phone); they are blanked (same
-# length) before the patterns run. Error mode: a phone written inside that exact id shape is not counted.
-_OWN_TOKENS = re.compile(r"\b(?:[0-9a-f]{32,}|pid-[a-z2-7]{24}|[a-z][a-z0-9_]*:[0-9a-f]{12}:[0-9]+)\b")
+# (``<source id, a Python identifier>:<12 hex of the file's sha256>:<index>``, purification/canonical.py).
+# Their digit runs can look like an HK ID or a phone (the hex "…c037143442…" holds an area-code phone); they
+# are blanked (same length) before the patterns run. Error mode: a phone written inside that exact id shape is not counted.
+_OWN_TOKENS = re.compile(r"\b(?:[0-9a-f]{32,}|pid-[a-z2-7]{24}|[A-Za-z_][A-Za-z0-9_]*:[0-9a-f]{12}:[0-9]+)\b")
 
 
 def residual_findings(text: str) -> list[str]:

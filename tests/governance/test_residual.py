@@ -42,6 +42,7 @@ def test_surrogates_and_placeholders_are_not_findings():
 def test_the_plants_own_row_ids_are_not_findings():
     # A row id's 12 hex of a file hash can hold a phone-shaped digit run ("03 714 3442"); the id is the plant's.
     assert residual_findings("mail_archive:75c037143442:12") == []
+    assert residual_findings("CRM_Export2:75c037143442:3") == []  # a source id is any Python identifier
     assert residual_findings("see mail_archive:75c037143442:12, call 0371-6275-4070") == ["PHONE_NUMBER"]
 
 
