@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .purification import stars as star
-from .purification.dedup import chain_pairs, components
+from .purification.dedup import BandEdges, BandRows, chain_rows, components
 
 ENGINES = ("local", "ray")
 
@@ -69,8 +69,8 @@ class LocalEngine:
         runner = task(*args)
         return [runner(shard) for shard in shards]
 
-    def candidate_pairs(self, keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return chain_pairs(keys, docs)
+    def candidate_pairs(self, rows: BandRows) -> BandEdges:
+        return chain_rows(rows)
 
     def components(self, n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         return components(n, u, v)
@@ -97,7 +97,10 @@ def _chain_group(group):
     import pyarrow as pa
 
     docs = np.sort(np.asarray(group.column("doc").to_numpy(), dtype=np.int64))
-    return pa.table({"u": pa.array(docs[:-1]), "v": pa.array(docs[1:])})
+    n = max(0, len(docs) - 1)
+    return pa.table({"band": pa.array(group.column("band").to_numpy()[:n], pa.int16()),
+                     "bucket": pa.array(group.column("bucket").to_numpy()[:n], pa.uint64()),
+                     "u": pa.array(docs[:-1]), "v": pa.array(docs[1:])})
 
 
 def _edges_keyed(batch, parts: int, step: str):
@@ -180,27 +183,25 @@ class RayEngine:
             raise RuntimeError(f"ray engine: {len(rows)} results for {len(shards)} shards")
         return [pickle.loads(r["result"]) for r in rows]
 
-    def candidate_pairs(self, keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if len(docs) < 2:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    def candidate_pairs(self, rows: BandRows) -> BandEdges:
+        if len(rows) < 2:
+            return BandEdges.empty()
         import pyarrow as pa
         import ray
 
         self.connect()
         configure_ray_data()
-        bands = keys.shape[1]
-        table = pa.table({"band": np.repeat(np.arange(bands, dtype=np.int64), len(docs)),
-                          "bucket": keys.T.reshape(-1), "doc": np.tile(docs.astype(np.int64), bands)})
+        table = pa.table({"band": pa.array(rows.band, pa.int16()), "bucket": pa.array(rows.bucket, pa.uint64()),
+                          "doc": pa.array(rows.doc, pa.int64())})
         dataset = ray.data.from_arrow(table).groupby(["band", "bucket"],
                                                      num_partitions=self.shuffle_partitions()).map_groups(
             _chain_group, batch_format="pyarrow")
-        pairs = dataset.to_arrow_refs()
-        parts = [t for t in ray.get(pairs) if t.num_rows]
+        parts = [t for t in ray.get(dataset.to_arrow_refs()) if t.num_rows]
         if not parts:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+            return BandEdges.empty()
         merged = pa.concat_tables(parts)
-        return merged.column("u").to_numpy().astype(np.int64), merged.column("v").to_numpy().astype(np.int64)
-
+        return BandEdges(*(merged.column(c).to_numpy().astype(t) for c, t in
+                           (("band", np.int16), ("bucket", np.uint64), ("u", np.int64), ("v", np.int64))))
 
     def shuffle_partitions(self) -> int:
         """Partitions of a shuffle: twice the cluster's CPUs (Ray Data's default of 200 is for large clusters;

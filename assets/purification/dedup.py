@@ -184,36 +184,103 @@ def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return keys
 
 
-def chain_pairs(keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Within each band, the documents sharing a bucket linked in document order (a chain, not every pair: the
-    components are the same). ``keys``: (n × bands); ``docs``: the n document indices, increasing."""
-    us, vs = [], []
-    for band in range(keys.shape[1]):
-        order = np.argsort(keys[:, band], kind="stable")
-        same = keys[order, band][1:] == keys[order, band][:-1]
-        us.append(docs[order[:-1][same]])
-        vs.append(docs[order[1:][same]])
-    return (np.concatenate(us), np.concatenate(vs)) if us else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+@dataclass
+class BandRows:
+    """LSH membership in long form: document ``doc`` falls in bucket ``bucket`` of band ``band`` (one row per
+    document and band) — the rows of the band index, and what the candidate search groups by."""
+
+    band: np.ndarray    # int16
+    bucket: np.ndarray  # uint64
+    doc: np.ndarray     # int64
+
+    @classmethod
+    def of(cls, signatures: np.ndarray, docs: np.ndarray, bands: int, rows: int) -> BandRows:
+        """The band rows of documents ``docs`` whose signatures are ``signatures`` (one row each)."""
+        return cls.from_keys(band_keys(signatures, bands, rows), docs)
+
+    @classmethod
+    def from_keys(cls, keys: np.ndarray, docs: np.ndarray) -> BandRows:
+        """The band rows of documents ``docs`` from their (documents × bands) band keys."""
+        bands = keys.shape[1]
+        return cls(np.repeat(np.arange(bands, dtype=np.int16), len(docs)), keys.T.reshape(-1),
+                   np.tile(np.asarray(docs, dtype=np.int64), bands))
+
+    @classmethod
+    def empty(cls) -> BandRows:
+        return cls(np.zeros(0, np.int16), np.zeros(0, np.uint64), np.zeros(0, np.int64))
+
+    @classmethod
+    def concat(cls, parts: list[BandRows]) -> BandRows:
+        return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("band", "bucket", "doc")))
+
+    def __len__(self) -> int:
+        return len(self.doc)
+
+    def take(self, mask: np.ndarray) -> BandRows:
+        return BandRows(self.band[mask], self.bucket[mask], self.doc[mask])
 
 
-PairFinder = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+@dataclass
+class BandEdges:
+    """Candidate (or confirmed) pairs ``u < v``, each with the (band, bucket) whose chain linked them."""
+
+    band: np.ndarray
+    bucket: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+
+    @classmethod
+    def empty(cls) -> BandEdges:
+        return cls(np.zeros(0, np.int16), np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+
+    @classmethod
+    def concat(cls, parts: list[BandEdges]) -> BandEdges:
+        return cls(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("band", "bucket", "u", "v")))
+
+    def __len__(self) -> int:
+        return len(self.u)
+
+    def take(self, mask: np.ndarray) -> BandEdges:
+        return BandEdges(self.band[mask], self.bucket[mask], self.u[mask], self.v[mask])
+
+
+def chain_rows(rows: BandRows) -> BandEdges:
+    """Within each (band, bucket), its documents linked in document order — a chain, not every pair (the
+    components are the same, and a bucket's chain depends only on its members, so the band index can redo the
+    chains of the buckets a run touched and keep the others)."""
+    order = np.lexsort((rows.doc, rows.bucket, rows.band))
+    band, bucket, doc = rows.band[order], rows.bucket[order], rows.doc[order]
+    same = (band[1:] == band[:-1]) & (bucket[1:] == bucket[:-1])
+    return BandEdges(band[1:][same], bucket[1:][same], doc[:-1][same], doc[1:][same])
+
+
+def similar(left: np.ndarray, right: np.ndarray, threshold: float) -> np.ndarray:
+    """Per pair of signature rows: whether their estimated Jaccard similarity (the share of equal values)
+    reaches ``threshold``."""
+    if len(left) == 0:
+        return np.zeros(0, bool)
+    return (left == right).mean(axis=1) >= threshold
+
+
+PairFinder = Callable[[BandRows], BandEdges]
 Labeller = Callable[[int, np.ndarray, np.ndarray], np.ndarray]
+NearPairs = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]  # eligible mask → confirmed pairs (u, v)
 
 
 def lsh_pairs(signatures: np.ndarray, bands: int, rows: int, threshold: float,
-              eligible: np.ndarray, candidates: PairFinder = chain_pairs) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (u, v) that share a band bucket and whose signatures agree on ≥ threshold of their values.
-    ``candidates`` finds the bucket-sharing pairs from the band keys (in process, or a distributed shuffle)."""
+              eligible: np.ndarray, candidates: PairFinder = chain_rows) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (u, v) that share a band bucket and whose signatures agree on ≥ threshold of their values, all
+    documents at once (no index). ``candidates`` finds the bucket-sharing pairs from the band rows (in process,
+    or a distributed shuffle)."""
     docs = np.flatnonzero(eligible)
     if len(docs) < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    u, v = candidates(band_keys(signatures[docs], bands, rows), docs)
-    if len(u) == 0:
-        return u, v
-    pairs = np.unique(np.stack([np.minimum(u, v), np.maximum(u, v)], axis=1), axis=0)
+    found = candidates(BandRows.of(signatures[docs], docs, bands, rows))
+    if len(found) == 0:
+        return found.u, found.v
+    pairs = np.unique(np.stack([found.u, found.v], axis=1), axis=0)
     u, v = pairs[:, 0], pairs[:, 1]
-    agreement = (signatures[u] == signatures[v]).mean(axis=1)
-    keep = agreement >= threshold
+    keep = similar(signatures[u], signatures[v], threshold)
     return u[keep], v[keep]
 
 
@@ -292,22 +359,22 @@ class Fingerprints:
                    np.concatenate([p.signatures for p in parts]))
 
 
-def cluster(prints: Fingerprints, config: DedupConfig, candidates: PairFinder = chain_pairs,
+def cluster(keys: np.ndarray, lengths: np.ndarray, config: DedupConfig, near_pairs: NearPairs | None = None,
             label: Labeller = components) -> DedupResult:
-    """Clusters of documents given in priority order (the first of a cluster is kept): exact keys, then LSH
-    over the signatures of the documents that are not exact copies, then connected components (``label``: in
-    process, or on the cluster)."""
-    n = len(prints.keys)
+    """Clusters of documents given in priority order (the first of a cluster is kept): exact keys, then the
+    near-duplicate pairs among the documents that are not exact copies and are long enough (``near_pairs``
+    given that eligibility: LSH over all signatures, or the band index), then connected components
+    (``label``: in process, or on the cluster)."""
+    n = len(keys)
     index = np.arange(n)
     exact_rep = index.copy()
     if config.exact and n:
-        first = pl.DataFrame({"k": prints.keys, "i": index}).group_by("k").agg(pl.col("i").min().alias("first"))
-        exact_rep = (pl.DataFrame({"k": prints.keys}).join(first, on="k", how="left", maintain_order="left")
+        first = pl.DataFrame({"k": keys, "i": index}).group_by("k").agg(pl.col("i").min().alias("first"))
+        exact_rep = (pl.DataFrame({"k": keys}).join(first, on="k", how="left", maintain_order="left")
                      .get_column("first").to_numpy())
     u, v = exact_rep[exact_rep != index], index[exact_rep != index]
-    if config.near and n:
-        eligible = (exact_rep == index) & (prints.lengths >= config.near_min_tokens)
-        nu, nv = lsh_pairs(prints.signatures, config.bands, config.rows, config.threshold, eligible, candidates)
+    if config.near and n and near_pairs is not None:
+        nu, nv = near_pairs((exact_rep == index) & (lengths >= config.near_min_tokens))
         u, v = np.concatenate([u, nu]), np.concatenate([v, nv])
     representative = label(n, u, v) if n else index
     reason: list[str | None] = [None] * n
@@ -317,7 +384,16 @@ def cluster(prints: Fingerprints, config: DedupConfig, candidates: PairFinder = 
     return DedupResult(representative, reason, sizes)
 
 
+def cluster_prints(prints: Fingerprints, config: DedupConfig, candidates: PairFinder = chain_rows,
+                   label: Labeller = components) -> DedupResult:
+    """``cluster`` with every signature in hand: LSH over all of them, no index."""
+    def near_pairs(eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return lsh_pairs(prints.signatures, config.bands, config.rows, config.threshold, eligible, candidates)
+
+    return cluster(prints.keys, prints.lengths, config, near_pairs, label)
+
+
 def find_duplicates(texts: pl.Series, cjk: np.ndarray, config: DedupConfig) -> DedupResult:
     """Cluster ``texts`` (already in priority order: the first of a cluster is kept). ``cjk`` marks documents
     shingled by characters rather than words."""
-    return cluster(Fingerprints.of(texts, cjk, config), config)
+    return cluster_prints(Fingerprints.of(texts, cjk, config), config)

@@ -80,6 +80,8 @@ def report_metadata(report: PurifyReport, schema: dict) -> dict:
         "config_hash": report.config_hash,
         "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(n, str(t)) for n, t in schema.items()]),
     }
+    if report.band_index:  # documents: the incremental near-dedup (files matched against the kept band index)
+        meta["band_index"] = dg.MetadataValue.json(report.band_index)
     if report.languages:
         meta["languages"] = dg.MetadataValue.md(md_table(("language", "documents"), sorted(report.languages.items())))
     if report.uri:

@@ -28,7 +28,8 @@ from ..lake import Lake
 from ..yaml_config import config_hash
 from .canonical import DOCUMENT_SCHEMA, RECORD_SCHEMA, empty, raw_files
 from .config import PurificationConfig
-from .dedup import DedupResult, Fingerprints, cluster
+from .band_index import BandIndex, FileSpan, IndexStats, Spans, near_pairs
+from .dedup import DedupResult, band_keys, cluster
 from .filters import DropStats
 from .rows import (  # noqa: F401  (the row-level steps, re-exported for benches and tests)
     ORDER,
@@ -42,11 +43,16 @@ from .shards import (
     EXCLUDED,
     WORK,
     ZONE,
+    CONFIRM_BLOCK_PAIRS,
+    ConfirmPairs,
     DocumentShard,
     FinishShard,
     RecordShard,
     ShardResult,
     cache_base,
+    cache_digest,
+    cached_signatures,
+    confirmation_blocks,
 )
 
 DOCUMENT_OUTPUT_COLUMNS = {
@@ -73,6 +79,7 @@ class PurifyReport:
     nodes: list[str] = field(default_factory=list)  # the workers' nodes (Ray node ids; "local")
     languages: dict[str, int] = field(default_factory=dict)
     duplicate_clusters: int = 0
+    band_index: dict[str, int] = field(default_factory=dict)  # documents: what the band index did (IndexStats)
     config_hash: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
     uri: str | None = None
@@ -140,7 +147,9 @@ class _Clusters:
         })
 
 
-def _shards(lake: Lake, table: str, mappings: dict, engine: Engine) -> list[dict]:
+def _shards(lake: Lake, table: str, mappings: dict, engine: Engine, indexed: dict[str, str]) -> list[dict]:
+    """The shards of this run; each is told the stamps its files have in the band index (``indexed``), so that
+    it sends back the signatures of the others only."""
     files = sorted((raw for source_id in sorted(mappings) for raw in raw_files(lake, source_id)),
                    key=lambda raw: (raw.source_id, raw.landing_path))
     lake.delete_folder(ZONE, f"{WORK}/{table}")  # what a killed run left
@@ -148,7 +157,9 @@ def _shards(lake: Lake, table: str, mappings: dict, engine: Engine) -> list[dict
     for relpath in lake.list_files(ZONE, f"{CACHE}/{table}/"):  # the cache of files no longer in raw
         if relpath.split(".", 1)[0] not in current:
             lake.delete(ZONE, relpath)
-    return [{"index": i, "files": run} for i, run in enumerate(shard_runs(files, engine)) if run]
+    return [{"index": i, "files": run,
+             "indexed": {cache_digest(raw): indexed[cache_digest(raw)] for raw in run if cache_digest(raw) in indexed}}
+            for i, run in enumerate(shard_runs(files, engine)) if run]
 
 
 def _account(report: PurifyReport, outputs: list[ShardResult]) -> None:
@@ -193,13 +204,14 @@ def _write(lake: Lake, table: str, outputs: list[ShardResult], clusters: _Cluste
 
 
 def _purify(lake: Lake, config: PurificationConfig, engine: Engine | None, task: type[RecordShard | DocumentShard],
-            dedup: Callable[[list[ShardResult]], DedupResult], output: dict) -> PurifyReport:
+            dedup: Callable[[list[ShardResult]], DedupResult], output: dict,
+            indexed: dict[str, str] | None = None) -> PurifyReport:
     """Shards on the engine, global dedup over what they returned, the outputs streamed from their rows."""
     engine = engine or LocalEngine()
     table = task.table
     report = PurifyReport(table, config_hash=config_hash(config), engine=engine.name)
     timer = _Timer(report)
-    outputs = engine.map(task, (lake.root, config), _shards(lake, table, getattr(config, table), engine))
+    outputs = engine.map(task, (lake.root, config), _shards(lake, table, getattr(config, table), engine, indexed or {}))
     _account(report, outputs)
     timer.lap("shards")
     clusters = _Clusters.of(dedup(outputs), outputs)
@@ -261,10 +273,56 @@ def purify_records(lake: Lake, config: PurificationConfig, engine: Engine | None
 
 
 def purify_documents(lake: Lake, config: PurificationConfig, engine: Engine | None = None) -> PurifyReport:
+    """Documents: exact keys, then near duplicates through the band index (band_index.py): a run buckets only
+    the documents of new or changed files, redoes only the buckets they touch, and has the new candidate pairs
+    confirmed on the workers, which read the signatures from the files' caches."""
     engine = engine or LocalEngine()
+    dedup_config = config.dedup
+    index, stats = BandIndex(lake, "documents"), IndexStats()
 
     def dedup(outputs: list[ShardResult]) -> DedupResult:
-        prints = Fingerprints.concat([o.prints for o in outputs], config.dedup.num_perm if config.dedup.near else 0)
-        return cluster(prints, config.dedup, engine.candidate_pairs, engine.components)
+        keys = np.concatenate([o.keys for o in outputs]) if outputs else np.zeros(0, np.uint64)
+        lengths = np.concatenate([o.lengths for o in outputs]) if outputs else np.zeros(0, np.int64)
+        spans, start = [], 0
+        for o in outputs:
+            for digest, stamp, rows in o.spans:
+                spans.append(FileSpan(digest, stamp, start, rows))
+                start += rows
+        layout = Spans(spans)
+        sent = {digest: k for o in outputs for digest, k in o.band_keys.items()}
 
-    return _purify(lake, config, engine, DocumentShard, dedup, DOCUMENT_OUTPUT_COLUMNS)
+        def band_keys_of(docs: np.ndarray) -> np.ndarray:
+            """The shards' band keys; for an indexed file's document (one that became eligible), from its
+            signature in the file's cache."""
+            out = np.zeros((len(docs), dedup_config.bands), dtype=np.uint64)
+            ordinal, position = layout.locate(docs)
+            for number in np.unique(ordinal):
+                chosen, digest = ordinal == number, layout.spans[int(number)].file
+                if digest in sent:
+                    out[chosen] = sent[digest][position[chosen]]
+                else:
+                    signatures = cached_signatures(lake, digest, dedup_config.num_perm)[position[chosen]]
+                    out[chosen] = band_keys(signatures, dedup_config.bands, dedup_config.rows)
+                    stats.signatures_read += int(chosen.sum())
+            return out
+
+        def confirm(found) -> np.ndarray:
+            blocks, order = confirmation_blocks(found.u, found.v, layout)
+            results = engine.map(ConfirmPairs, (lake.root, dedup_config.num_perm, dedup_config.threshold), blocks)
+            keep = np.zeros(len(found), bool)
+            for result in results:
+                lo = result["index"] * CONFIRM_BLOCK_PAIRS
+                keep[order[lo:lo + len(result["keep"])]] = result["keep"]
+            return keep
+
+        def near(eligible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return near_pairs(index, layout, eligible, band_keys_of, confirm, dedup_config.bands,
+                              engine.candidate_pairs, stats)
+
+        return cluster(keys, lengths, dedup_config, near if dedup_config.near else None, engine.components)
+
+    report = _purify(lake, config, engine, DocumentShard, dedup, DOCUMENT_OUTPUT_COLUMNS,
+                     index.stamps() if dedup_config.near else {})
+    if dedup_config.near:
+        report.band_index = asdict(stats)
+    return report

@@ -26,7 +26,7 @@ from ..lake import Lake
 from ..yaml_config import config_hash
 from .canonical import RawFile, map_documents, map_records, read_raw
 from .config import PurificationConfig
-from .dedup import CJK_LANGUAGES, Fingerprints
+from .dedup import CJK_LANGUAGES, Fingerprints, band_keys, similar
 from .filters import DropStats
 from .rows import ORDER, filter_documents, normalize_and_identify, normalize_records, record_keys
 
@@ -49,8 +49,10 @@ class ShardResult:
     rows_in: int = 0
     rows_in_by_source: dict[str, int] = field(default_factory=dict)
     ids: list[str] = field(default_factory=list)  # ids of the rows left for dedup, in order
-    keys: np.ndarray | None = None                # records: exact-duplicate key per row
-    prints: Fingerprints | None = None            # documents: dedup fingerprints per row
+    keys: np.ndarray | None = None                # exact-duplicate key per row
+    lengths: np.ndarray | None = None             # documents: tokens per row
+    spans: list[tuple[str, str, int]] = field(default_factory=list)  # per file: cache digest, stamp, rows
+    band_keys: dict[str, np.ndarray] = field(default_factory=dict)  # documents: per file not in the band index
     seconds: float = 0.0
     node: str = "local"                           # where it ran (a Ray node id)
 
@@ -78,10 +80,73 @@ def _unpack(table: pa.Table, meta: dict[str, str]) -> tuple[pl.DataFrame, pl.Dat
             pl.from_arrow(dropped.select(json.loads(meta["dropped_columns"]))), prints)
 
 
+def cache_digest(raw: RawFile) -> str:
+    """A raw file's name in the cache and the band index (a digest: the landing path may be personal)."""
+    return hashlib.sha256(f"{raw.source_id}\x00{raw.landing_path}".encode()).hexdigest()[:24]
+
+
 def cache_base(table: str, raw: RawFile) -> str:
-    """Where one raw file's purification is kept (named by a digest: the landing path may be personal)."""
-    name = hashlib.sha256(f"{raw.source_id}\x00{raw.landing_path}".encode()).hexdigest()[:24]
-    return f"{CACHE}/{table}/{name}"
+    """Where one raw file's purification is kept."""
+    return f"{CACHE}/{table}/{cache_digest(raw)}"
+
+
+def cached_signatures(lake: Lake, digest: str, num_perm: int) -> np.ndarray:
+    """The MinHash signatures of one raw file's documents (its rows left for dedup, in order), from its cache:
+    only the fingerprint columns are read."""
+    import pyarrow.compute as pc
+
+    table = lake.read_parquet(ZONE, f"{CACHE}/documents/{digest}.parquet",
+                              columns=["_fp_key", "_fp_length", "_fp_signature", "_part"])
+    kept = table.filter(pc.equal(table["_part"], 0)).drop_columns(["_part"])
+    return Fingerprints.from_arrow(kept.rename_columns(["key", "length", "signature"]), num_perm).signatures
+
+
+class ConfirmPairs:
+    """The Jaccard confirmation of candidate pairs, on a worker: a block of pairs, each end given as (its file's
+    cache digest, its position there); the worker reads the signatures of the files the block names from their
+    caches and returns which pairs agree on at least ``threshold`` of their values. No signature passes the
+    driver."""
+
+    def __init__(self, lake_root: str, num_perm: int, threshold: float) -> None:
+        self.lake, self.num_perm, self.threshold = Lake(lake_root), num_perm, threshold
+
+    def _gather(self, files: list[str], file: np.ndarray, position: np.ndarray, read: dict) -> np.ndarray:
+        out = np.zeros((len(file), self.num_perm), dtype=np.uint32)
+        for number in np.unique(file):
+            chosen = file == number
+            digest = files[int(number)]
+            if digest not in read:
+                read[digest] = cached_signatures(self.lake, digest, self.num_perm)
+            out[chosen] = read[digest][position[chosen]]
+        return out
+
+    def __call__(self, block: dict) -> dict:
+        read: dict[str, np.ndarray] = {}
+        left = self._gather(block["files"], block["u_file"], block["u_position"], read)
+        right = self._gather(block["files"], block["v_file"], block["v_position"], read)
+        return {"index": block["index"], "keep": similar(left, right, self.threshold)}
+
+
+CONFIRM_BLOCK_PAIRS = 200_000  # candidate pairs per confirmation task (bounds a worker's signatures in memory)
+
+
+def confirmation_blocks(pairs_u: np.ndarray, pairs_v: np.ndarray, spans) -> tuple[list[dict], np.ndarray]:
+    """Candidate pairs cut into confirmation tasks, ordered by the file of their first end (a task reads few
+    files); returns the tasks and the order (the position of each task's pairs in the input)."""
+    u_file, u_position = spans.locate(pairs_u)
+    v_file, v_position = spans.locate(pairs_v)
+    order = np.lexsort((v_file, u_file))
+    digests = [span.file for span in spans.spans]
+    blocks = []
+    for number, lo in enumerate(range(0, len(order), CONFIRM_BLOCK_PAIRS)):
+        chosen = order[lo:lo + CONFIRM_BLOCK_PAIRS]
+        used = np.unique(np.concatenate([u_file[chosen], v_file[chosen]]))
+        local = {int(f): i for i, f in enumerate(used)}
+        remap = np.vectorize(local.__getitem__, otypes=[np.int32])
+        blocks.append({"index": number, "files": [digests[int(f)] for f in used],
+                       "u_file": remap(u_file[chosen]), "u_position": u_position[chosen].astype(np.int64),
+                       "v_file": remap(v_file[chosen]), "v_position": v_position[chosen].astype(np.int64)})
+    return blocks, order
 
 
 @lru_cache(maxsize=1)
@@ -125,7 +190,8 @@ class _PurifyShard:
         """Per row left for dedup: what the driver's clustering needs, as columns."""
         raise NotImplementedError
 
-    def absorb(self, prints: pa.Table, result: ShardResult) -> None:
+    def absorb(self, files: list[tuple[RawFile, str, pa.Table]], indexed: dict[str, str], result: ShardResult) -> None:
+        """What the driver gets of each file's fingerprints (``files``: file, stamp, fingerprints)."""
         raise NotImplementedError
 
     def stamp(self, raw: RawFile) -> str:
@@ -186,7 +252,8 @@ class _PurifyShard:
         dropped = pl.concat([p[2] for p in ordered], how="vertical_relaxed")
         self.lake.write_parquet(ZONE, work_path(self.table, result.index, "rows"), kept.to_arrow())
         self.lake.write_parquet(ZONE, work_path(self.table, result.index, "filtered"), dropped.to_arrow())
-        self.absorb(pa.concat_tables([p[3] for p in ordered]), result)
+        self.absorb([(raw, stamps[raw.lake_relpath], parts[raw.lake_relpath][3]) for raw in files],
+                    shard.get("indexed", {}), result)
         result.ids = kept.get_column(self.id_column).to_list()
         result.seconds, result.node = time.perf_counter() - started, worker_node()
         return result
@@ -203,8 +270,23 @@ class DocumentShard(_PurifyShard):
         cjk = kept.select(pl.col("language").str.split("-").list.first().is_in(list(CJK_LANGUAGES))).to_series()
         return Fingerprints.of(key_text, cjk.to_numpy(), self.config.dedup).to_arrow()
 
-    def absorb(self, prints: pa.Table, result: ShardResult) -> None:
-        result.prints = Fingerprints.from_arrow(prints, self.config.dedup.num_perm if self.config.dedup.near else 0)
+    def absorb(self, files: list[tuple[RawFile, str, pa.Table]], indexed: dict[str, str], result: ShardResult) -> None:
+        """Keys and token counts of every row; band keys only of the files the band index does not hold with
+        this stamp. Signatures stay in the file's cache (the confirmation reads them there, on a worker)."""
+        dedup = self.config.dedup
+        num_perm = dedup.num_perm if dedup.near else 0
+        keys, lengths = [], []
+        for raw, stamp, prints in files:
+            digest = cache_digest(raw)
+            sent = indexed.get(digest) != stamp
+            fingerprints = Fingerprints.from_arrow(prints, num_perm if sent else 0)
+            keys.append(fingerprints.keys)
+            lengths.append(fingerprints.lengths)
+            result.spans.append((digest, stamp, prints.num_rows))
+            if sent and num_perm:
+                result.band_keys[digest] = band_keys(fingerprints.signatures, dedup.bands, dedup.rows)
+        result.keys = np.concatenate(keys) if keys else np.zeros(0, np.uint64)
+        result.lengths = np.concatenate(lengths) if lengths else np.zeros(0, np.int64)
 
 
 class RecordShard(_PurifyShard):
@@ -216,8 +298,9 @@ class RecordShard(_PurifyShard):
     def fingerprint(self, kept: pl.DataFrame) -> pa.Table:
         return pa.table({"key": pa.array(record_keys(kept, self.config.dedup.seed).to_numpy(), pa.uint64())})
 
-    def absorb(self, prints: pa.Table, result: ShardResult) -> None:
-        result.keys = prints.column("key").to_numpy().astype(np.uint64)
+    def absorb(self, files: list[tuple[RawFile, str, pa.Table]], indexed: dict[str, str], result: ShardResult) -> None:
+        keys = [prints.column("key").to_numpy().astype(np.uint64) for _, _, prints in files]
+        result.keys = np.concatenate(keys) if keys else np.zeros(0, np.uint64)
 
 
 @dataclass
