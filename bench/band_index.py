@@ -3,7 +3,7 @@
     .venv/bin/python bench/band_index.py [--scale 10 | --raw PATH] [--new-files 5]
 
 The demo estate at ``--scale`` is generated and ingested (the plant's ingest through Dagster), or ``--raw``
-names a raw zone already ingested (``<home>/lake/raw``). The last ``--new-files`` document files in landing
+names a raw zone already ingested (``<home>/lake/raw``). ``--new-files`` document files spread over the landing
 order (knowledge-base pages: new pages arrive next to indexed ones) are held back; purification runs on the
 rest (the index is built), then the held files arrive and it runs again — **with the index** (bands only the
 new files' documents, redoes the buckets they touch), then on the same lake state **without it** (the index
@@ -57,7 +57,7 @@ def main() -> None:
     config = load_purification_config(None)
     files = sorted(str(p.relative_to(raw)) for source in config.documents for p in (raw / source).rglob("*.parquet"))
     pages = [f for f in files if f.startswith("knowledge_base/")]
-    held = pages[-args.new_files:]
+    held = pages[::max(1, len(pages) // args.new_files)][:args.new_files]  # spread over the pages
     lake_root = base / "lake"
     for rel in files:
         if rel not in held:
