@@ -5,5 +5,4 @@ logging a model (its model card and license) retried for ~46 s on a machine with
 
 import os
 
-for _name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):
-    os.environ.setdefault(_name, "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
