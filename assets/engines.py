@@ -27,6 +27,9 @@ from .purification import stars as star
 from .purification.dedup import BandEdges, BandRows, chain_rows, components
 
 ENGINES = ("local", "ray")
+# The largest unit of work: a file of more rows is cut into row ranges ("pieces") of this many rows, so what one
+# worker holds is bounded by this, not by the largest landing file (any value gives the same tables).
+PIECE_ROWS = 10_000
 
 
 def worker_node() -> str:
@@ -63,6 +66,7 @@ class LocalEngine:
     """Shards one after the other in this process: no Ray import, today's speed on a small estate."""
 
     shards: int = 1  # how many shards the work is cut into (any number gives the same tables)
+    piece_rows: int = PIECE_ROWS
     name: str = "local"
 
     def map(self, task: Callable[..., ShardTask], args: tuple, shards: list[dict]) -> list:
@@ -153,7 +157,8 @@ class RayEngine:
 
     address: str | None = None
     workers: int = 2
-    shards: int = 0  # 0: one shard per landing file
+    shards: int = 0  # 0: one shard per piece (a landing file, or a row range of a large one)
+    piece_rows: int = PIECE_ROWS
     name: str = "ray"
     driver_components: int = 30_000_000  # nodes + edges the driver labels itself (scipy); beyond: on the cluster
 
@@ -279,17 +284,17 @@ Engine = LocalEngine | RayEngine
 
 
 def make_engine(kind: str = "local", shards: int = 1, workers: int = 2, address: str | None = None,
-                driver_components: int = RayEngine.driver_components) -> Engine:
+                driver_components: int = RayEngine.driver_components, piece_rows: int = PIECE_ROWS) -> Engine:
     if kind == "local":
-        return LocalEngine(shards=max(1, shards))
+        return LocalEngine(shards=max(1, shards), piece_rows=max(1, piece_rows))
     if kind == "ray":
         return RayEngine(address=address or None, workers=max(1, workers), shards=max(0, shards),
-                         driver_components=max(0, driver_components))
+                         driver_components=max(0, driver_components), piece_rows=max(1, piece_rows))
     raise ValueError(f"unknown engine {kind!r}; known: {', '.join(ENGINES)}")
 
 
 def shard_runs(items: Sequence, engine: Engine) -> list[list]:
-    """``items`` (files, in order) cut into the engine's shards: ``local`` into ``shards`` runs, ``ray`` one per
-    item unless ``shards`` says how many."""
+    """``items`` (pieces of files, in order) cut into the engine's shards: ``local`` into ``shards`` runs, ``ray``
+    one per item unless ``shards`` says how many."""
     parts = engine.shards if engine.shards else len(items)
     return split_evenly(items, parts)

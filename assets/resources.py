@@ -233,7 +233,8 @@ class ShardingResource(dg.ConfigurableResource):
     local engine the Ray resource is inert (nothing started, nothing imported)."""
 
     engine: str
-    shards: int              # 0: the engine's default (local: 1; ray: one per landing file)
+    shards: int              # 0: the engine's default (local: 1; ray: one per piece)
+    shard_rows: int          # rows of a piece (a row range of a large file)
     workers: int             # a local Ray's CPUs
     address: str | None
     ray_cluster: dg.ResourceDependency[RayResource]
@@ -249,11 +250,13 @@ class ShardingResource(dg.ConfigurableResource):
                                                                  settings.ray_workers))
         else:
             cluster = LocalRay(lifecycle=Lifecycle(create=False, wait=False, connect=False, cleanup="never"))
-        return cls(engine=settings.engine, shards=settings.shards, workers=settings.ray_workers,
+        return cls(engine=settings.engine, shards=settings.shards, shard_rows=settings.shard_rows,
+                   workers=settings.ray_workers,
                    address=settings.ray_address, ray_cluster=cluster)
 
     def make(self):
         from waterworks.assets.engines import make_engine
 
         default = 1 if self.engine == "local" else 0
-        return make_engine(self.engine, self.shards or default, self.workers, self.address)
+        return make_engine(self.engine, self.shards or default, self.workers, self.address,
+                           piece_rows=self.shard_rows)

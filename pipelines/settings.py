@@ -132,7 +132,10 @@ class Settings(BaseSettings):
         "the step's process; no Ray) or ray (Ray Data on a Ray cluster: a local one started by the step, or "
         "ray_address). The tables are the same either way.")
     shards: int = Field(0, ge=0, description="How many shards purification and sanitation cut their files "
-                        "into; 0 = the engine's default (local: 1, ray: one per landing file).")
+                        "into; 0 = the engine's default (local: 1, ray: one per piece).")
+    shard_rows: int = Field(10_000, ge=1, description="The rows of a piece: a landing file of more rows is cut "
+                            "into row ranges of this many, so a worker holds at most one piece per shard, whatever "
+                            "the size of the largest file. The tables do not depend on it.")
     ray_workers: int = Field(2, ge=1, description="ray without ray_address: CPUs of the local Ray the step starts.")
     ray_address: str | None = Field(None, description="ray: a running cluster (ray://head:10001 for KubeRay's "
                                     "head service, deploy/ray/); none: a local Ray per step.")
@@ -264,6 +267,7 @@ class Settings(BaseSettings):
             "engine": self.engine + (f" ({self.ray_address or f'local Ray, {self.ray_workers} CPUs'})"
                                      if self.engine == "ray" else ""),
             "shards": str(self.shards or "(engine default)"),
+            "shard_rows": str(self.shard_rows),
             "mlflow_auth": "on (basic-auth app)" if self.mlflow_auth else "off",
             "models_dir": str(self.models_dir),
             "bundles_dir": str(self.bundles_dir),

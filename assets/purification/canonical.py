@@ -33,9 +33,17 @@ _DATE_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y
 
 @dataclass(frozen=True)
 class RawFile:
+    """A raw file, or one piece of it: its rows ``start`` to ``stop`` (exclusive; ``stop`` None: the whole file)."""
+
     source_id: str
     landing_path: str   # the landing file's path, relative to the landing folder
     lake_relpath: str   # raw/<this>
+    start: int = 0
+    stop: int | None = None
+
+    @property
+    def whole(self) -> bool:
+        return self.stop is None
 
 
 def raw_files(lake: Lake, source_id: str) -> list[RawFile]:
@@ -43,8 +51,25 @@ def raw_files(lake: Lake, source_id: str) -> list[RawFile]:
     return [RawFile(source_id, rel[len(prefix):-len(".parquet")], rel) for rel in lake.list_parquet("raw", prefix)]
 
 
+def raw_pieces(lake: Lake, files: list[RawFile], piece_rows: int) -> list[RawFile]:
+    """Each file, or, when it has more than ``piece_rows`` rows, its consecutive row ranges of ``piece_rows`` (the
+    last shorter), in order: the pieces shards are made of, so that a worker's memory is bounded by a piece, not
+    by the largest landing file. Raw rows are in record order, so a file's pieces in order are its rows in order."""
+    pieces = []
+    for raw in files:
+        rows = (lake.footer("raw", raw.lake_relpath) or ({}, 0))[1]
+        if rows <= piece_rows:
+            pieces.append(raw)
+            continue
+        pieces += [RawFile(raw.source_id, raw.landing_path, raw.lake_relpath, start, min(start + piece_rows, rows))
+                   for start in range(0, rows, piece_rows)]
+    return pieces
+
+
 def read_raw(lake: Lake, raw: RawFile) -> pl.DataFrame:
-    return pl.from_arrow(lake.read_parquet("raw", raw.lake_relpath))
+    if raw.whole:
+        return pl.from_arrow(lake.read_parquet("raw", raw.lake_relpath))
+    return pl.from_arrow(lake.read_rows("raw", raw.lake_relpath, raw.start, raw.stop))
 
 
 def _as_string(frame: pl.DataFrame, column: str) -> pl.Expr:

@@ -47,7 +47,8 @@ def shard_asset(spec: SourceSpec, table: str) -> dg.AssetsDefinition:
                          f"{report.rows_in} rows, {report.shards} shard(s) on {report.engine}")
         return dg.MaterializeResult(metadata={
             "landing_files": len(keys), "raw_files": report.files, "raw_files_reused": report.files_reused,
-            "not_in_raw": report.not_in_raw, "rows_in": report.rows_in, "engine": report.engine,
+            "pieces": report.pieces, "not_in_raw": report.not_in_raw, "rows_in": report.rows_in,
+            "engine": report.engine,
             "shards": report.shards, "worker_nodes": len(report.nodes), "seconds": report.seconds})
 
     return _asset
@@ -62,6 +63,7 @@ def report_metadata(report: PurifyReport, schema: dict) -> dict:
         "rows_dropped": dropped,
         "raw_files": report.files,
         "raw_files_reused": report.files_reused,  # unchanged since the last run: purified from the cache
+        "pieces": report.pieces,  # raw files, large ones cut into row ranges (WATERWORKS_SHARD_ROWS)
         "engine": report.engine,
         "shards": report.shards,
         "worker_nodes": len(report.nodes),

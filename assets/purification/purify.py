@@ -26,9 +26,9 @@ import pyarrow as pa
 from ..engines import Engine, LocalEngine, shard_runs
 from ..lake import Lake
 from ..yaml_config import config_hash
-from .canonical import DOCUMENT_SCHEMA, RECORD_SCHEMA, empty, raw_files
-from .config import PurificationConfig
 from .band_index import BandIndex, FileSpan, IndexStats, Spans, near_pairs
+from .canonical import DOCUMENT_SCHEMA, RECORD_SCHEMA, empty, raw_files, raw_pieces
+from .config import PurificationConfig
 from .dedup import DedupResult, band_keys, cluster
 from .filters import DropStats
 from .rows import (  # noqa: F401  (the row-level steps, re-exported for benches and tests)
@@ -40,10 +40,10 @@ from .rows import (  # noqa: F401  (the row-level steps, re-exported for benches
 )
 from .shards import (
     CACHE,
+    CONFIRM_BLOCK_PAIRS,
     EXCLUDED,
     WORK,
     ZONE,
-    CONFIRM_BLOCK_PAIRS,
     ConfirmPairs,
     DocumentShard,
     FinishShard,
@@ -74,6 +74,7 @@ class PurifyReport:
     rows_out_by_source: dict[str, int] = field(default_factory=dict)
     files: int = 0
     files_reused: int = 0  # raw files whose purification came from the cache (unchanged since the last run)
+    pieces: int = 0        # the units of work: a raw file, or a row range of a large one (engine.piece_rows)
     shards: int = 0
     engine: str = "local"
     nodes: list[str] = field(default_factory=list)  # the workers' nodes (Ray node ids; "local")
@@ -148,10 +149,12 @@ class _Clusters:
 
 
 def _shards(lake: Lake, table: str, mappings: dict, engine: Engine, indexed: dict[str, str]) -> list[dict]:
-    """The shards of this run; each is told the stamps its files have in the band index (``indexed``), so that
-    it sends back the signatures of the others only."""
+    """The shards of this run, runs of pieces (raw files, large ones cut into row ranges); each is told the
+    stamps its pieces have in the band index (``indexed``), so that it sends back the band keys of the others
+    only."""
     files = sorted((raw for source_id in sorted(mappings) for raw in raw_files(lake, source_id)),
                    key=lambda raw: (raw.source_id, raw.landing_path))
+    files = raw_pieces(lake, files, engine.piece_rows)
     lake.delete_folder(ZONE, f"{WORK}/{table}")  # what a killed run left
     current = {cache_base(table, raw) for raw in files}
     for relpath in lake.list_files(ZONE, f"{CACHE}/{table}/"):  # the cache of files no longer in raw
@@ -162,10 +165,19 @@ def _shards(lake: Lake, table: str, mappings: dict, engine: Engine, indexed: dic
             for i, run in enumerate(shard_runs(files, engine)) if run]
 
 
-def _account(report: PurifyReport, outputs: list[ShardResult]) -> None:
+def count_files(report: PurifyReport | ShardFilesReport, outputs: list[ShardResult]) -> None:
+    """Raw files and pieces handled, and the files all of whose pieces came from the cache."""
+    reused: dict[str, bool] = {}
     for o in outputs:
-        report.files += o.files
-        report.files_reused += o.files_reused
+        for relpath, cached in o.pieces:
+            reused[relpath] = reused.get(relpath, True) and cached
+    report.files, report.files_reused = len(reused), sum(reused.values())
+    report.pieces = sum(len(o.pieces) for o in outputs)
+
+
+def _account(report: PurifyReport, outputs: list[ShardResult]) -> None:
+    count_files(report, outputs)
+    for o in outputs:
         report.rows_in += o.rows_in
         for source, n in o.rows_in_by_source.items():
             report.rows_in_by_source[source] = report.rows_in_by_source.get(source, 0) + n
@@ -233,6 +245,7 @@ class ShardFilesReport:
     table: str
     files: int = 0
     files_reused: int = 0
+    pieces: int = 0
     rows_in: int = 0
     not_in_raw: int = 0      # landing files with no raw table (quarantined whole, or not ingested yet)
     shards: int = 0
@@ -255,10 +268,11 @@ def purify_files(lake: Lake, config: PurificationConfig, source_id: str, landing
     wanted = set(landing_paths)
     files = [raw for raw in raw_files(lake, source_id) if raw.landing_path in wanted]
     report = ShardFilesReport(source_id, table, not_in_raw=len(wanted) - len(files), engine=engine.name)
-    shards = [{"index": i, "files": run, "cache_only": True} for i, run in enumerate(shard_runs(files, engine))
+    pieces = raw_pieces(lake, files, engine.piece_rows)
+    shards = [{"index": i, "files": run, "cache_only": True} for i, run in enumerate(shard_runs(pieces, engine))
               if run]
     outputs = engine.map(TASKS[table], (lake.root, config), shards) if shards else []
-    report.files, report.files_reused = sum(o.files for o in outputs), sum(o.files_reused for o in outputs)
+    count_files(report, outputs)
     report.rows_in, report.shards = sum(o.rows_in for o in outputs), len(outputs)
     report.nodes = sorted({o.node for o in outputs})
     report.seconds = round(time.perf_counter() - started, 3)

@@ -44,8 +44,7 @@ def work_path(table: str, index: int, part: str) -> str:
 @dataclass
 class ShardResult:
     index: int
-    files: int = 0
-    files_reused: int = 0                         # files whose cached purification was still valid
+    pieces: list[tuple[str, bool]] = field(default_factory=list)  # per piece: its raw file, whether its cache held
     rows_in: int = 0
     rows_in_by_source: dict[str, int] = field(default_factory=dict)
     ids: list[str] = field(default_factory=list)  # ids of the rows left for dedup, in order
@@ -81,12 +80,14 @@ def _unpack(table: pa.Table, meta: dict[str, str]) -> tuple[pl.DataFrame, pl.Dat
 
 
 def cache_digest(raw: RawFile) -> str:
-    """A raw file's name in the cache and the band index (a digest: the landing path may be personal)."""
-    return hashlib.sha256(f"{raw.source_id}\x00{raw.landing_path}".encode()).hexdigest()[:24]
+    """A raw file's (or piece's) name in the cache and the band index (a digest: the landing path may be
+    personal)."""
+    name = f"{raw.source_id}\x00{raw.landing_path}" + ("" if raw.whole else f"\x00{raw.start}:{raw.stop}")
+    return hashlib.sha256(name.encode()).hexdigest()[:24]
 
 
 def cache_base(table: str, raw: RawFile) -> str:
-    """Where one raw file's purification is kept."""
+    """Where one raw file's (or piece's) purification is kept."""
     return f"{CACHE}/{table}/{cache_digest(raw)}"
 
 
@@ -199,7 +200,9 @@ class _PurifyShard:
         file's sha256, the reader and source versions, its rows — from the footer), the config, the code."""
         meta, rows = self.lake.footer("raw", raw.lake_relpath) or ({}, 0)  # one read of the footer
         seen = json.dumps({k: meta.get(k) for k in ("file_sha256", "source_version", "reader_version")}, sort_keys=True)
-        return hashlib.sha256(f"{self.table}|{self.config_digest}|{code_digest()}|{rows}|{seen}".encode()).hexdigest()
+        piece = "" if raw.whole else f"|{raw.start}:{raw.stop}"
+        return hashlib.sha256(f"{self.table}|{self.config_digest}|{code_digest()}|{rows}|{seen}{piece}".encode()) \
+            .hexdigest()
 
     def _cached(self, raw: RawFile, stamp: str):
         path = f"{cache_base(self.table, raw)}.parquet"
@@ -208,51 +211,50 @@ class _PurifyShard:
             return None
         return int(meta["rows_in"]), *_unpack(self.lake.read_parquet(ZONE, path), meta)
 
-    def _compute(self, files: list[RawFile], stamps: dict[str, str]) -> dict[str, tuple]:
-        """The files' row-level steps in one batch (as fast as one frame allows), then cached file by file."""
+    def _compute(self, files: list[RawFile], stamps: dict[RawFile, str]) -> dict[RawFile, tuple]:
+        """The files' (or pieces') row-level steps in one batch (as fast as one frame allows), then cached piece
+        by piece (``_piece``: which of ``files`` a row came from, while they are one frame)."""
         mapped = [self.mapper(read_raw(self.lake, raw), raw, getattr(self.config, self.table)[raw.source_id])
-                  for raw in files]
-        kept, dropped = self.split(pl.concat(mapped).sort(list(ORDER)))
+                  .with_columns(pl.lit(number, pl.Int32).alias("_piece")) for number, raw in enumerate(files)]
+        kept, dropped = self.split(pl.concat(mapped).sort([*ORDER, "_piece"]))
         prints = self.fingerprint(kept)
-        by_file = ["source_id", "landing_path"]
-        kept_by = kept.with_row_index("_position").partition_by(by_file, as_dict=True, maintain_order=True)
-        dropped_by = dropped.partition_by(by_file, as_dict=True, maintain_order=True)
+        kept_by = kept.with_row_index("_position").partition_by("_piece", as_dict=True, maintain_order=True)
+        dropped_by = dropped.partition_by("_piece", as_dict=True, maintain_order=True)
         out = {}
-        for raw, frame in zip(files, mapped, strict=True):
-            key = (raw.source_id, raw.landing_path)
-            rows = kept_by.get(key, kept.clear().with_row_index("_position"))
-            part = (frame.height, rows.drop("_position"), dropped_by.get(key, dropped.clear()),
+        for number, (raw, frame) in enumerate(zip(files, mapped, strict=True)):
+            rows = kept_by.get((number,), kept.clear().with_row_index("_position"))
+            part = (frame.height, rows.drop("_position", "_piece"), dropped_by.get((number,), dropped.clear()).drop("_piece"),
                     prints.take(rows.get_column("_position").to_numpy()))
             packed, meta = _pack(*part[1:])
             self.lake.write_parquet(ZONE, f"{cache_base(self.table, raw)}.parquet", packed,
-                                    {**meta, "stamp": stamps[raw.lake_relpath], "rows_in": str(frame.height)})
-            out[raw.lake_relpath] = part
+                                    {**meta, "stamp": stamps[raw], "rows_in": str(frame.height)})
+            out[raw] = part
         return out
 
     def __call__(self, shard: dict) -> ShardResult:
         started = time.perf_counter()
         result = ShardResult(shard["index"])
-        files: list[RawFile] = shard["files"]
-        stamps = {raw.lake_relpath: self.stamp(raw) for raw in files}
-        parts = {raw.lake_relpath: self._cached(raw, stamps[raw.lake_relpath]) for raw in files}
-        result.files, result.files_reused = len(files), sum(p is not None for p in parts.values())
-        todo = [raw for raw in files if parts[raw.lake_relpath] is None]
+        files: list[RawFile] = shard["files"]  # raw files or pieces of them, in order
+        stamps = {raw: self.stamp(raw) for raw in files}
+        parts = {raw: self._cached(raw, stamps[raw]) for raw in files}
+        result.pieces = [(raw.lake_relpath, parts[raw] is not None) for raw in files]
+        todo = [raw for raw in files if parts[raw] is None]
         if todo:
             parts.update(self._compute(todo, stamps))
         if shard.get("cache_only"):  # the shard assets (one per source and landing file): the row-level work only
-            result.rows_in = sum(parts[raw.lake_relpath][0] for raw in files)
+            result.rows_in = sum(parts[raw][0] for raw in files)
             result.seconds, result.node = time.perf_counter() - started, worker_node()
             return result
         for raw in files:
-            rows_in = parts[raw.lake_relpath][0]
+            rows_in = parts[raw][0]
             result.rows_in += rows_in
             result.rows_in_by_source[raw.source_id] = result.rows_in_by_source.get(raw.source_id, 0) + rows_in
-        ordered = [parts[raw.lake_relpath] for raw in files]
+        ordered = [parts[raw] for raw in files]
         kept = pl.concat([p[1] for p in ordered], how="vertical_relaxed")
         dropped = pl.concat([p[2] for p in ordered], how="vertical_relaxed")
         self.lake.write_parquet(ZONE, work_path(self.table, result.index, "rows"), kept.to_arrow())
         self.lake.write_parquet(ZONE, work_path(self.table, result.index, "filtered"), dropped.to_arrow())
-        self.absorb([(raw, stamps[raw.lake_relpath], parts[raw.lake_relpath][3]) for raw in files],
+        self.absorb([(raw, stamps[raw], parts[raw][3]) for raw in files],
                     shard.get("indexed", {}), result)
         result.ids = kept.get_column(self.id_column).to_list()
         result.seconds, result.node = time.perf_counter() - started, worker_node()

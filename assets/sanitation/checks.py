@@ -13,11 +13,11 @@ from waterworks.governance.pii.json_fields import keys, leaves, parse_json
 from waterworks.governance.pii.residual import ResidualReport
 from waterworks.governance.pii.residual_names import NameScanConfig, residual_names
 
-from ..engines import Engine, LocalEngine, shard_runs
+from ..engines import Engine, LocalEngine
 from ..lake import Lake
 from .config import ResidualConfig
 from .sanitize import ID_COLUMN, SOURCE_ZONE, ZONE
-from .shards import file_runs, read_runs
+from .shards import read_runs, shard_pieces
 
 EXAMPLE_IDS = 10
 
@@ -28,8 +28,8 @@ def residual_scan(lake: Lake, table: str, names: NameScanConfig | None = None,
     column is where a planner's mistake would hide). Sharded like sanitation (runs of source files of the
     sanitized table, on the engine's workers, where the name models load once), the counts added up."""
     engine = engine or LocalEngine()
-    runs = file_runs(lake, table, ZONE)  # a table without provenance columns: a run per part
-    shards = [{"runs": part} for part in shard_runs(runs, engine) if part]
+    # pieces of source files (a table without provenance columns: a run per part, cut into pieces)
+    shards = [{"runs": runs} for runs in shard_pieces(lake, table, engine, ZONE)]
     report = ResidualReport()
     for part in engine.map(ResidualShard, (lake.root, table, names), shards):
         report.absorb(part)

@@ -20,12 +20,12 @@ import polars as pl
 from waterworks.governance.ledger import ledger_frame, ledger_rows
 from waterworks.governance.pii.column_plan import ValueDecisions
 
-from ..engines import Engine, LocalEngine, shard_runs
+from ..engines import Engine, LocalEngine
 from ..lake import Lake
 from ..purification.normalize import convert_chinese
 from ..yaml_config import config_hash
 from .config import SanitationConfig, TablePlan
-from .shards import MEMO_FOLDER, Counts, IndexShard, RedactShard, StatsShard, file_runs
+from .shards import MEMO_FOLDER, Counts, IndexShard, RedactShard, StatsShard, memo_path, shard_pieces
 
 if TYPE_CHECKING:  # the engine (spaCy, Presidio) loads when a table is sanitized, not when the code location loads
     from waterworks.governance.pii.column_plan import ColumnPlan
@@ -254,10 +254,9 @@ def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: Eng
         raise ValueError("a redactor built by the caller runs in this process only (local engine)")
     report = SanitizeReport(table, config_hash(config))
     started = time.perf_counter()
-    runs = file_runs(lake, table)
     generation = lake.new_generation()
-    shards = [{"index": i, "runs": part, "generation": generation}
-              for i, part in enumerate(shard_runs(runs, sharding)) if part]
+    shards = [{"index": i, "runs": runs, "generation": generation}
+              for i, runs in enumerate(shard_pieces(lake, table, sharding))]
     lake.delete(SOURCE_ZONE, f"{MEMO_FOLDER}/{table}.parquet")  # the memo of one file per table, before shards
     key = boundary.key if boundary else (redactor.key if redactor else None)
     planner = redactor or make_redactor(config, engine, None, key)
@@ -268,6 +267,8 @@ def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: Eng
     results = sharding.map(RedactShard, (lake.root, table, config, engine, boundary, columns, remember, processes,
                                          redactor), shards)
     report.seconds["redact"] = round(time.perf_counter() - started, 2)
+    if remember and redactor is None:
+        _prune_memos(lake, table, shards)
     replaced: set[tuple[str, str]] = set()
     ledger: list[dict] = []
     for result in results:
@@ -297,6 +298,14 @@ def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: Eng
     report.nodes = sorted({r.node for r in results})
     report.seconds["write"] = round(time.perf_counter() - started, 2)
     return report
+
+
+def _prune_memos(lake: Lake, table: str, shards: list[dict]) -> None:
+    """The memos of pieces this run no longer has (a file gone, or now cut into fewer pieces)."""
+    current = {memo_path(table, run.source_id, run.landing_path, run.piece) for shard in shards for run in shard["runs"]}
+    for relpath in lake.list_files(SOURCE_ZONE, f"{MEMO_FOLDER}/{table}/"):
+        if relpath not in current:
+            lake.delete(SOURCE_ZONE, relpath)
 
 
 def _concat_index(parts: list) -> pl.DataFrame:

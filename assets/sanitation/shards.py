@@ -35,13 +35,15 @@ MEMO_FOLDER = "analysis_memo"
 
 @dataclass(frozen=True)
 class FileRun:
-    """Consecutive rows ``start``..``stop`` of one part of the purified table that come from one source file."""
+    """Consecutive rows ``start``..``stop`` of one part of the purified table that come from one source file
+    (``piece``: which ``piece_rows`` of that file's rows in the table they belong to, see ``file_pieces``)."""
 
     source_id: str
     landing_path: str
     part: str   # the part's relpath in the zone
     start: int
     stop: int
+    piece: int = 0
 
     @property
     def rows(self) -> int:
@@ -69,6 +71,38 @@ def file_runs(lake: Lake, table: str, zone: str = SOURCE_ZONE) -> list[FileRun]:
     return runs
 
 
+def file_pieces(runs: list[FileRun], piece_rows: int) -> list[list[FileRun]]:
+    """The runs regrouped into pieces, the units shards are made of: a source file's rows in the table cut every
+    ``piece_rows`` rows, counted across the parts the file spans, so a worker holds at most a piece per shard
+    whatever the size of the largest file; a piece is the runs (one, or the ends of two parts) holding its rows.
+    A piece is numbered within its file (its analysis memo is its own: no two workers write one memo)."""
+    pieces: list[list[FileRun]] = []
+    seen: dict[tuple[str, str], int] = {}  # rows of each file met so far
+    for run in runs:
+        key = (run.source_id, run.landing_path)
+        offset, start = seen.get(key, 0), run.start
+        while start < run.stop:
+            number = offset // piece_rows
+            take = min(run.stop - start, (number + 1) * piece_rows - offset)
+            cut = FileRun(run.source_id, run.landing_path, run.part, start, start + take, number)
+            last = pieces[-1][-1] if pieces else None
+            if last and (last.source_id, last.landing_path, last.piece) == (*key, number):
+                pieces[-1].append(cut)
+            else:
+                pieces.append([cut])
+            start, offset = start + take, offset + take
+        seen[key] = offset
+    return pieces
+
+
+def shard_pieces(lake: Lake, table: str, engine, zone: str = SOURCE_ZONE) -> list[list[FileRun]]:
+    """The table's runs for each shard of the engine: its pieces (``file_pieces``) cut into the engine's shards."""
+    from ..engines import shard_runs
+
+    pieces = file_pieces(file_runs(lake, table, zone), engine.piece_rows)
+    return [[run for piece in group for run in piece] for group in shard_runs(pieces, engine) if group]
+
+
 def read_runs(lake: Lake, table: str, runs: list[FileRun], zone: str = SOURCE_ZONE) -> pl.DataFrame:
     """The rows of a shard's runs, in order: per part, one read of the row groups that hold its runs."""
     from itertools import groupby
@@ -78,10 +112,11 @@ def read_runs(lake: Lake, table: str, runs: list[FileRun], zone: str = SOURCE_ZO
     return pl.concat(frames, how="vertical_relaxed")
 
 
-def memo_path(table: str, source_id: str, landing_path: str) -> str:
-    """A source file's analysis memo: in the private purified zone, beside the texts it was made from, named
-    by a digest of the file's name (the name itself may be personal)."""
-    name = hashlib.sha256(f"{source_id}\x00{landing_path}".encode()).hexdigest()[:24]
+def memo_path(table: str, source_id: str, landing_path: str, piece: int = 0) -> str:
+    """The analysis memo of a source file's piece: in the private purified zone, beside the texts it was made
+    from, named by a digest of the file's name (the name itself may be personal) and the piece's number."""
+    name = hashlib.sha256((f"{source_id}\x00{landing_path}" + (f"\x00{piece}" if piece else "")).encode()) \
+        .hexdigest()[:24]
     return f"{MEMO_FOLDER}/{table}/{name}.parquet"
 
 
@@ -157,14 +192,14 @@ class RedactShard:
         started = time.perf_counter()
         result = RedactResult(shard["index"])
         plan = self.config.records if self.table == "records" else self.config.documents
-        memos: dict[tuple[str, str], object] = {}
+        memos: dict[tuple[str, str, int], object] = {}
         parts, previous_memo = [], self.redactor.batch.memo
         frame, offset = read_runs(self.lake, self.table, shard["runs"]), 0
         for run in shard["runs"]:
             rows = frame.slice(offset, run.rows)
             offset += run.rows
             if self.remember:
-                key = (run.source_id, run.landing_path)
+                key = (run.source_id, run.landing_path, run.piece)
                 if key not in memos:
                     memos[key] = load_memo(self.lake, memo_path(self.table, *key), self.engine)
                 self.redactor.batch.memo = memos[key]
@@ -176,8 +211,8 @@ class RedactShard:
             result.absorb(report)
             result.ledger += ledger
         self.redactor.batch.memo = previous_memo
-        for (source_id, landing_path), memo in memos.items():
-            save_memo(self.lake, memo_path(self.table, source_id, landing_path), memo)
+        for key, memo in memos.items():
+            save_memo(self.lake, memo_path(self.table, *key), memo)
             result.texts_remembered += memo.texts_remembered
             result.texts_analyzed += memo.texts_analyzed
         if parts:  # the shard's part of the new sanitized table (committed by the driver once all are written)

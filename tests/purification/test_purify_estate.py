@@ -182,3 +182,45 @@ def test_a_rerun_purifies_only_the_raw_files_that_changed(purified, tmp_path):
     # another config: nothing is reused
     other = config.model_copy(update={"dedup": config.dedup.model_copy(update={"threshold": 0.9})})
     assert purify_documents(lake, other).files_reused == 0
+
+
+def test_large_files_cut_into_pieces_give_the_same_tables_and_cache_by_piece(purified, tmp_path):
+    """A raw file of more than ``piece_rows`` rows is purified as row ranges (each its own unit of work and cache
+    entry): the tables equal those of whole files, for any piece size; a rerun reuses every piece, and a changed
+    file redoes its own pieces only."""
+    import shutil
+
+    from waterworks.assets.engines import LocalEngine
+    from waterworks.assets.purification.canonical import raw_files, raw_pieces, read_raw
+    from waterworks.assets.purification.shards import CACHE
+
+    source, config, _, _ = purified
+    whole = {t: pl.from_arrow(source.read_table("purified", t)) for t in ("documents", "excluded/documents")}
+    lake = Lake(str(tmp_path / "lake"))
+    shutil.copytree(source.path("raw", ""), lake.path("raw", ""))
+    tickets = raw_files(lake, "support_tickets")
+    pieces = raw_pieces(lake, tickets, 50)
+    large = max(tickets, key=lambda raw: lake.row_count("raw", raw.lake_relpath))
+    cut = [p for p in pieces if p.lake_relpath == large.lake_relpath]
+    assert len(cut) > 2 and [p.start for p in cut] == list(range(0, 50 * len(cut), 50))
+    assert pl.concat([read_raw(lake, p) for p in cut]).equals(read_raw(lake, large))  # the file, in order
+
+    def tables():
+        return {t: pl.from_arrow(lake.read_table("purified", t)) for t in whole}
+
+    small = LocalEngine(piece_rows=50)
+    first = purify_documents(lake, config, small)
+    assert first.pieces > first.files and first.files_reused == 0
+    assert len(lake.list_files("purified", f"{CACHE}/documents/")) == first.pieces  # a cache entry per piece
+    assert all(tables()[t].equals(whole[t]) for t in whole)
+    again = purify_documents(lake, config, small)
+    assert again.files_reused == again.files and again.pieces == first.pieces
+    rows = lake.read_parquet("raw", large.lake_relpath)  # the large file re-delivered with a row less
+    meta = {**lake.parquet_metadata("raw", large.lake_relpath), "file_sha256": "0" * 64}
+    lake.write_parquet("raw", large.lake_relpath, rows.slice(0, rows.num_rows - 1).replace_schema_metadata(None), meta)
+    third = purify_documents(lake, config, small)
+    assert third.files_reused == third.files - 1 and third.rows_in == first.rows_in - 1
+    incremental = tables()
+    lake.delete_folder("purified", CACHE)
+    assert purify_documents(lake, config, LocalEngine(piece_rows=7)).pieces > first.pieces
+    assert all(incremental[t].equals(tables()[t]) for t in incremental)  # any piece size: the same tables

@@ -1,8 +1,9 @@
 """Issue 20: purification and sanitation sharded, same results. On the demo estate's raw zone (the session
-plant's, ingested through Dagster), the local engine with one shard (the plant run itself), the local engine
-with four shards, and the ray engine through a Dagster materialization (dagster-ray's LocalRay, a local Ray
-with two worker processes, one shard per landing file) write identical purified and sanitized tables: rows,
-ids, duplicate clusters, text, ledger counts, subject index."""
+plant's, ingested through Dagster), the local engine with one shard (the plant run itself, whole files), the
+local engine with four shards of pieces of 50 rows (large files cut into row ranges), and the ray engine through
+a Dagster materialization (dagster-ray's LocalRay, a local Ray with two worker processes, one shard per piece of
+150 rows) write identical purified and sanitized tables: rows, ids, duplicate clusters, text, ledger counts,
+subject index."""
 
 import shutil
 
@@ -45,7 +46,7 @@ def home_with_the_plants_raw_zone(plant_settings, home):
     return home
 
 
-def test_local_engine_with_four_shards_writes_the_plants_tables(plant, tmp_path):
+def test_local_engine_with_four_shards_of_small_pieces_writes_the_plants_tables(plant, tmp_path):
     from waterworks.assets.purification.config import load_purification_config
     from waterworks.assets.purification.purify import purify_documents, purify_records
     from waterworks.assets.resources import PiiEngineResource
@@ -57,10 +58,11 @@ def test_local_engine_with_four_shards_writes_the_plants_tables(plant, tmp_path)
     settings, first, _ = plant
     assert first.ok, first.errors or first.failed
     local = Settings(home=home_with_the_plants_raw_zone(settings, tmp_path / "home"))
-    lake, engine = Lake(local.lake_uri), LocalEngine(shards=4)
+    lake, engine = Lake(local.lake_uri), LocalEngine(shards=4, piece_rows=50)
     purification = load_purification_config(None)
     records, documents = purify_records(lake, purification, engine), purify_documents(lake, purification, engine)
     assert records.shards == documents.shards == 4 and records.balanced and documents.balanced
+    assert records.pieces > records.files and documents.pieces > documents.files  # large files cut in pieces
     assert documents.duplicate_clusters > 0  # the estate's copies are found across shards
     pii = PiiEngineResource.from_settings(local)
     boundary = Boundary(key=pii.pseudonym_key(), policy=load_policy(None))
@@ -76,7 +78,8 @@ def test_ray_engine_through_dagster_writes_the_plants_tables(plant, tmp_path):
     from waterworks.pipelines.settings import Settings, prepare_dagster_home
 
     settings, _, _ = plant
-    on_ray = Settings(home=home_with_the_plants_raw_zone(settings, tmp_path / "home"), engine="ray", ray_workers=2)
+    on_ray = Settings(home=home_with_the_plants_raw_zone(settings, tmp_path / "home"), engine="ray", ray_workers=2,
+                      shard_rows=150)
     prepare_dagster_home(on_ray)
     defs = build_definitions(on_ray)
     assets = [defs.resolve_assets_def(name) for name in STEPS]
@@ -85,7 +88,10 @@ def test_ray_engine_through_dagster_writes_the_plants_tables(plant, tmp_path):
         assert result.success
         for step in STEPS:
             meta = result.asset_materializations_for_node(step)[0].metadata
-            assert meta["engine"].value == "ray" and meta["shards"].value > 1, step  # one per landing file
+            assert meta["engine"].value == "ray" and meta["shards"].value > 1, step  # one per piece
+        for step in STEPS[:2]:
+            meta = result.asset_materializations_for_node(step)[0].metadata
+            assert meta["pieces"].value > meta["raw_files"].value, step  # the large files ran as row ranges
         checks = result.get_asset_check_evaluations()
         assert checks and all(c.passed for c in checks), [(c.check_name, c.passed) for c in checks]
     assert_same_tables(tables(on_ray.lake_uri), tables(settings.lake_uri))
@@ -123,7 +129,7 @@ def test_two_node_ray_cluster_runs_shards_on_both_nodes_with_the_plants_tables(p
     settings, _, _ = plant
     home = home_with_the_plants_raw_zone(settings, tmp_path / "home")
     lake = Lake(Settings(home=home).lake_uri)
-    engine = RayEngine(address=cluster.address, workers=2, driver_components=0)
+    engine = RayEngine(address=cluster.address, workers=2, driver_components=0, piece_rows=200)
     report = purify_documents(lake, load_purification_config(None), engine)
     assert len(report.nodes) == 2, report.nodes  # shards ran on both nodes
     for name in ("purified/documents", "purified/excluded/documents"):
