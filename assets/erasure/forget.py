@@ -72,7 +72,9 @@ class Subject:
 
 
 def read_index(lake: Lake) -> pl.DataFrame:
-    frames = [pl.from_arrow(lake.read_parquet("purified", p)) for p in lake.list_parquet("purified", INDEX_PREFIX)]
+    """Every table's subject index (tables of parts under ``subject_index/``)."""
+    frames = [pl.from_arrow(lake.read_table("purified", f"{INDEX_PREFIX}{table}")) for table in ("records", "documents")
+              if lake.table_exists("purified", f"{INDEX_PREFIX}{table}")]
     frames = [f for f in frames if f.height]
     return pl.concat(frames) if frames else pl.DataFrame(schema={"subject_hash": pl.String, "strong": pl.Boolean,
                                                                   "table": pl.String, "row_id": pl.String})

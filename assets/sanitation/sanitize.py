@@ -89,9 +89,17 @@ def save_memo(lake: Lake, relpath: str, memo: AnalysisMemo) -> None:
     lake.write_parquet(SOURCE_ZONE, relpath, memo.to_table(), {"stage": "sanitation", "fingerprint": memo.fingerprint})
 
 
-def index_path(table: str) -> str:
-    """The subject index of a table: in the private purified zone, keyed hashes of the values each row holds."""
-    return f"{INDEX_FOLDER}/{table}.parquet"
+def index_table(table: str) -> str:
+    """The subject index of a table: in the private purified zone, keyed hashes of the values each row holds; a
+    table of parts (one per shard, written by its worker), in the table's row order, then by hash."""
+    return f"{INDEX_FOLDER}/{table}"
+
+
+def index_schema():
+
+    from waterworks.governance.subjects import INDEX_SCHEMA
+
+    return pl.DataFrame(schema={name: getattr(pl, dtype) for name, dtype in INDEX_SCHEMA.items()}).to_arrow().schema
 
 
 @dataclass(frozen=True)
@@ -279,11 +287,12 @@ def sanitize_table(lake: Lake, table: str, config: SanitationConfig, engine: Eng
     secret = key.secret if key is not None else (planner.key.secret if planner.key is not None else None)
     if secret is not None:
         started = time.perf_counter()
-        parts = sharding.map(IndexShard, (lake.root, table, replaced, secret), shards)
+        index_generation = lake.new_generation()
+        rows = sharding.map(IndexShard, (lake.root, table, replaced, secret, index_generation), shards)
         replaced.clear()
-        index = _concat_index(parts)
-        lake.write_parquet(SOURCE_ZONE, index_path(table), index.to_arrow(), {"stage": "sanitation"})
-        report.index_rows = index.height
+        lake.commit_table(SOURCE_ZONE, index_table(table), index_generation, index_schema(), {"stage": "sanitation"})
+        lake.delete(SOURCE_ZONE, f"{INDEX_FOLDER}/{table}.parquet")  # the index as one file (before parts)
+        report.index_rows = sum(rows)
         report.seconds["subject_index"] = round(time.perf_counter() - started, 2)
     started = time.perf_counter()
     meta = {"stage": "sanitation", "config_hash": report.config_hash, "operator": config.operator}
@@ -306,13 +315,3 @@ def _prune_memos(lake: Lake, table: str, shards: list[dict]) -> None:
     for relpath in lake.list_files(SOURCE_ZONE, f"{MEMO_FOLDER}/{table}/"):
         if relpath not in current:
             lake.delete(SOURCE_ZONE, relpath)
-
-
-def _concat_index(parts: list) -> pl.DataFrame:
-    from waterworks.governance.subjects import INDEX_SCHEMA
-
-    schema = {name: getattr(pl, dtype) for name, dtype in INDEX_SCHEMA.items()}
-    frames = [pl.from_arrow(p) for p in parts if p.num_rows]
-    if not frames:
-        return pl.DataFrame(schema=schema)
-    return pl.concat(frames).unique(["subject_hash", "row_id"]).sort(["subject_hash", "row_id"]).cast(schema)

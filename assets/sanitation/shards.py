@@ -226,13 +226,27 @@ class RedactShard:
 
 
 class IndexShard:
-    def __init__(self, lake_root: str, table: str, replaced: set[tuple[str, str]], secret: bytes) -> None:
-        self.lake, self.table, self.replaced, self.secret = Lake(lake_root), table, replaced, secret
+    """The subject index of a shard's rows, written by the worker as the shard's part of the index table
+    (``purified/subject_index/<table>/``), in the rows' order, then by hash: the parts in shard order are the
+    same table for any sharding, and no index row passes the driver. Returns the part's row count."""
 
-    def __call__(self, shard: dict):
+    def __init__(self, lake_root: str, table: str, replaced: set[tuple[str, str]], secret: bytes,
+                 generation: str) -> None:
+        self.lake, self.table, self.replaced, self.secret = Lake(lake_root), table, replaced, secret
+        self.generation = generation
+
+    def __call__(self, shard: dict) -> int:
         from waterworks.governance.subjects import build_index
 
-        from .sanitize import ID_COLUMN
+        from .sanitize import ID_COLUMN, INDEX_FOLDER
 
         frame = read_runs(self.lake, self.table, shard["runs"])
-        return build_index(frame, self.table, ID_COLUMN[self.table], self.replaced, self.secret).to_arrow()
+        ids = frame.get_column(ID_COLUMN[self.table])
+        index = build_index(frame, self.table, ID_COLUMN[self.table], self.replaced, self.secret)
+        if index.height == 0:
+            return 0
+        position = pl.DataFrame({"row_id": ids, "_row": pl.int_range(len(ids), eager=True)})
+        index = index.join(position, on="row_id", how="left").sort(["_row", "subject_hash"]).drop("_row")
+        self.lake.write_part(SOURCE_ZONE, f"{INDEX_FOLDER}/{self.table}", self.generation, shard["index"],
+                             index.to_arrow())
+        return index.height

@@ -18,7 +18,7 @@ from waterworks.assets.lake import Lake
 TABLES = ["purified/records", "purified/documents", "purified/excluded/records",
           "purified/excluded/documents", "sanitized/records", "sanitized/documents",
           "sanitized/ledger/records.parquet", "sanitized/ledger/documents.parquet",
-          "purified/subject_index/records.parquet", "purified/subject_index/documents.parquet"]
+          "purified/subject_index/records", "purified/subject_index/documents"]
 STEPS = ["purified_records", "purified_documents", "sanitized_records", "sanitized_documents"]
 
 
