@@ -293,8 +293,21 @@ def make_engine(kind: str = "local", shards: int = 1, workers: int = 2, address:
     raise ValueError(f"unknown engine {kind!r}; known: {', '.join(ENGINES)}")
 
 
-def shard_runs(items: Sequence, engine: Engine) -> list[list]:
-    """``items`` (pieces of files, in order) cut into the engine's shards: ``local`` into ``shards`` runs, ``ray``
-    one per item unless ``shards`` says how many."""
-    parts = engine.shards if engine.shards else len(items)
-    return split_evenly(items, parts)
+def shard_runs(items: Sequence, engine: Engine, rows: Callable[[Any], int] | None = None) -> list[list]:
+    """``items`` (pieces of files, in order) cut into the engine's shards: ``local`` into ``shards`` runs; ``ray``
+    into runs of consecutive pieces of up to ``piece_rows`` rows together (``rows``: a piece's rows; a piece is
+    never cut, so a large file's pieces are a shard each, and many small files share one) unless ``shards``
+    says how many. Fewer shards than pieces matter: each shard costs a task, and the subject-index pass matches
+    every shard against every replaced value."""
+    if engine.shards or rows is None:
+        return split_evenly(items, engine.shards or len(items))
+    out: list[list] = []
+    held = 0
+    for item in items:
+        size = rows(item)
+        if not out or held + size > engine.piece_rows:
+            out.append([])
+            held = 0
+        out[-1].append(item)
+        held += size
+    return out

@@ -9,6 +9,7 @@ its own, so files of one source may have different columns (an export whose head
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 import polars as pl
 
@@ -40,6 +41,7 @@ class RawFile:
     lake_relpath: str   # raw/<this>
     start: int = 0
     stop: int | None = None
+    rows: int = dataclass_field(default=0, compare=False)  # the piece's rows, when known (raw_pieces): sizes shards only
 
     @property
     def whole(self) -> bool:
@@ -59,10 +61,10 @@ def raw_pieces(lake: Lake, files: list[RawFile], piece_rows: int) -> list[RawFil
     for raw in files:
         rows = (lake.footer("raw", raw.lake_relpath) or ({}, 0))[1]
         if rows <= piece_rows:
-            pieces.append(raw)
+            pieces.append(RawFile(raw.source_id, raw.landing_path, raw.lake_relpath, rows=rows))
             continue
-        pieces += [RawFile(raw.source_id, raw.landing_path, raw.lake_relpath, start, min(start + piece_rows, rows))
-                   for start in range(0, rows, piece_rows)]
+        pieces += [RawFile(raw.source_id, raw.landing_path, raw.lake_relpath, start, min(start + piece_rows, rows),
+                           min(start + piece_rows, rows) - start) for start in range(0, rows, piece_rows)]
     return pieces
 
 

@@ -148,6 +148,10 @@ class _Clusters:
         })
 
 
+def piece_size(raw) -> int:
+    return raw.rows
+
+
 def _shards(lake: Lake, table: str, mappings: dict, engine: Engine, indexed: dict[str, str]) -> list[dict]:
     """The shards of this run, runs of pieces (raw files, large ones cut into row ranges); each is told the
     stamps its pieces have in the band index (``indexed``), so that it sends back the band keys of the others
@@ -162,7 +166,7 @@ def _shards(lake: Lake, table: str, mappings: dict, engine: Engine, indexed: dic
             lake.delete(ZONE, relpath)
     return [{"index": i, "files": run,
              "indexed": {cache_digest(raw): indexed[cache_digest(raw)] for raw in run if cache_digest(raw) in indexed}}
-            for i, run in enumerate(shard_runs(files, engine)) if run]
+            for i, run in enumerate(shard_runs(files, engine, piece_size)) if run]
 
 
 def count_files(report: PurifyReport | ShardFilesReport, outputs: list[ShardResult]) -> None:
@@ -269,8 +273,8 @@ def purify_files(lake: Lake, config: PurificationConfig, source_id: str, landing
     files = [raw for raw in raw_files(lake, source_id) if raw.landing_path in wanted]
     report = ShardFilesReport(source_id, table, not_in_raw=len(wanted) - len(files), engine=engine.name)
     pieces = raw_pieces(lake, files, engine.piece_rows)
-    shards = [{"index": i, "files": run, "cache_only": True} for i, run in enumerate(shard_runs(pieces, engine))
-              if run]
+    shards = [{"index": i, "files": run, "cache_only": True}
+              for i, run in enumerate(shard_runs(pieces, engine, piece_size)) if run]
     outputs = engine.map(TASKS[table], (lake.root, config), shards) if shards else []
     count_files(report, outputs)
     report.rows_in, report.shards = sum(o.rows_in for o in outputs), len(outputs)

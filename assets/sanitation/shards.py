@@ -100,7 +100,8 @@ def shard_pieces(lake: Lake, table: str, engine, zone: str = SOURCE_ZONE) -> lis
     from ..engines import shard_runs
 
     pieces = file_pieces(file_runs(lake, table, zone), engine.piece_rows)
-    return [[run for piece in group for run in piece] for group in shard_runs(pieces, engine) if group]
+    return [[run for piece in group for run in piece]
+            for group in shard_runs(pieces, engine, lambda piece: sum(run.rows for run in piece)) if group]
 
 
 def read_runs(lake: Lake, table: str, runs: list[FileRun], zone: str = SOURCE_ZONE) -> pl.DataFrame:

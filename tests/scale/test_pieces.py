@@ -29,3 +29,15 @@ def test_shards_are_runs_of_pieces():
     pieces = file_pieces([run("a", "p0", 0, 10)], 3)
     assert len(shard_runs(pieces, RayEngine(piece_rows=3))) == 4  # ray: a shard per piece
     assert len(shard_runs(pieces, LocalEngine(shards=2, piece_rows=3))) == 2
+
+
+def test_ray_packs_small_pieces_into_shards_of_up_to_piece_rows():
+    runs = [run("a", "p0", 0, 2), run("b", "p0", 2, 3), run("c", "p0", 3, 4), run("d", "p0", 4, 14)]
+    pieces = file_pieces(runs, 4)  # a: 2 rows, b: 1, c: 1, d: 4 + 4 + 2
+
+    def size(piece):
+        return sum(r.rows for r in piece)
+
+    shards = shard_runs(pieces, RayEngine(piece_rows=4), size)
+    assert [[size(p) for p in shard] for shard in shards] == [[2, 1, 1], [4], [4], [2]]
+    assert [p for shard in shards for p in shard] == pieces  # every piece once, in order

@@ -129,7 +129,7 @@ def test_two_node_ray_cluster_runs_shards_on_both_nodes_with_the_plants_tables(p
     settings, _, _ = plant
     home = home_with_the_plants_raw_zone(settings, tmp_path / "home")
     lake = Lake(Settings(home=home).lake_uri)
-    engine = RayEngine(address=cluster.address, workers=2, driver_components=0, piece_rows=200)
+    engine = RayEngine(address=cluster.address, workers=2, driver_components=0, piece_rows=20)
     report = purify_documents(lake, load_purification_config(None), engine)
     assert len(report.nodes) == 2, report.nodes  # shards ran on both nodes
     for name in ("purified/documents", "purified/excluded/documents"):
