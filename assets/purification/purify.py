@@ -149,6 +149,7 @@ class _Clusters:
 
 
 def piece_size(raw) -> int:
+    """A piece's rows (``raw_pieces`` read them from the footer): what sizes the ray engine's shards."""
     return raw.rows
 
 

@@ -96,7 +96,6 @@ def index_table(table: str) -> str:
 
 
 def index_schema():
-
     from waterworks.governance.subjects import INDEX_SCHEMA
 
     return pl.DataFrame(schema={name: getattr(pl, dtype) for name, dtype in INDEX_SCHEMA.items()}).to_arrow().schema
